@@ -1,0 +1,38 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a step they share.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := FLASK_APP=app $(BIN)/flask
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test setup setup-dev db
+
+run: setup db
+	@echo "Vetted is starting on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: setup-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# torch is installed on its own first so that pip takes the CPU build and never a CUDA one.
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.runtime
+
+setup-dev: $(VENV)/.dev
+
+db: setup
+	$(FLASK) kb init
+	$(FLASK) kb demo

@@ -1,0 +1,179 @@
+"""Vetted application factory and its settings."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, render_template, request
+
+# Every setting, its default and what it means. Each can be set as VETTED_<NAME> in the environment
+# (README: Configuration); the test `test_every_setting_is_documented` keeps this table and the README in step.
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": "",  # session signing key; generated once into instance/secret_key when empty
+    "DATABASE_URL": "",  # SQLAlchemy URL; empty means sqlite:///<instance>/vetted.db
+    "ALLOW_SELF_APPROVAL": False,  # small offices: an approver may approve their own draft
+    "ENCODER": "auto",  # fake | minilm | e5 | auto (minilm for English, e5 for Hebrew and others) | any ST name/path
+    "ENCODER_BACKEND": "torch",  # torch | onnx (sentence-transformers backend for ST models)
+    "LANG_ENCODERS": "",  # per-language override, e.g. "he=e5,en=minilm"
+    "WARM_UP": False,  # load the models when a worker starts instead of on the first question
+    "SUGGEST_K": 3,  # suggestions returned by default
+    "SUGGEST_CACHE_SIZE": 512,  # repeated identical questions answered from this many cached results
+    "THRESHOLDS": "",  # JSON written by `flask suggest calibrate`; empty uses the built-in per-language values
+    "API_RATE_LIMIT": 120,  # requests per minute per API key
+    "CORS_ORIGINS": "",  # comma-separated origins allowed to call the API (the extension's chrome-extension://ID)
+    "LOGIN_MAX_FAILURES": 5,  # failed logins before a username is locked for LOGIN_LOCK_MINUTES
+    "LOGIN_LOCK_MINUTES": 15,
+    "METRICS_TOKEN": "",  # bearer token that may read /metrics besides admins
+    "SESSION_COOKIE_SECURE": False,  # set true behind TLS
+}
+
+_BOOL_TRUE = {"1", "true", "yes", "on"}
+
+
+def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Read VETTED_* variables, typed like their defaults."""
+    settings: dict[str, Any] = {}
+    for name, default in DEFAULTS.items():
+        raw = environ.get(f"VETTED_{name}")
+        if raw is None:
+            continue
+        if isinstance(default, bool):
+            settings[name] = raw.strip().lower() in _BOOL_TRUE
+        elif isinstance(default, int):
+            try:
+                settings[name] = int(raw)
+            except ValueError:
+                raise SystemExit(f"VETTED_{name} must be a whole number, got {raw!r}") from None
+        else:
+            settings[name] = raw
+    return settings
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then instance/config.py, then VETTED_* variables, then test_config."""
+    instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("VETTED_INSTANCE_PATH") or None
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_mapping(from_environment(os.environ))
+    if test_config:
+        app.config.from_mapping(test_config)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "vetted.db")
+
+    from kb import storage
+
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = storage.instance_secret(app.instance_path)
+    app.config.update(
+        WTF_CSRF_TIME_LIMIT=None,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=1024 * 1024,
+    )
+    storage.init_app(app)
+
+    from suggest import engine
+
+    engine.init_app(app)
+
+    from admin import auth
+
+    auth.init_app(app)
+
+    from admin.views import bp as admin_bp
+    from suggest.api import bp as api_bp
+    from suggest.views import bp as agent_bp
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(agent_bp)
+    app.register_blueprint(admin_bp)
+
+    from kb.cli import register as register_kb_cli
+    from suggest.cli import register as register_suggest_cli
+
+    register_kb_cli(app)
+    register_suggest_cli(app)
+    auth.csrf.exempt(api_bp)
+    _register_error_handlers(app)
+    app.before_request(_require_schema)
+    app.after_request(_security_headers)
+    return app
+
+
+def _wants_json() -> bool:
+    return request.path.startswith(("/api/", "/agent/")) or request.path in ("/healthz", "/metrics")
+
+
+def _register_error_handlers(app: Flask) -> None:
+    """Answer every error in the caller's language: JSON for the API and page calls, a page otherwise."""
+    from sqlalchemy.exc import OperationalError
+    from werkzeug.exceptions import HTTPException
+
+    from kb.errors import KbError
+    from suggest.api import ApiError, error_response, http_error_as_json
+
+    def page(status: int, title: str, message: str) -> tuple[str, int]:
+        return render_template("error.html", status=status, title=title, message=message), status
+
+    @app.errorhandler(ApiError)
+    def api_error(exc: ApiError):  # type: ignore[no-untyped-def]
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+    @app.errorhandler(KbError)
+    def kb_error(exc: KbError):  # type: ignore[no-untyped-def]
+        if _wants_json():
+            return error_response(exc.status, exc.code, exc.message)
+        return page(exc.status, "That did not work", exc.message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        if _wants_json():
+            return http_error_as_json(exc)
+        return page(exc.code or 500, exc.name, exc.description or "")
+
+    @app.errorhandler(OperationalError)
+    def database_down(exc: OperationalError):  # type: ignore[no-untyped-def]
+        app.logger.error("database error: %s", str(exc.orig or exc).splitlines()[0])
+        message = "the database is not reachable right now; try again shortly"
+        if _wants_json():
+            return error_response(503, "database_unavailable", message, {"Retry-After": "5"})
+        return page(503, "Service unavailable", message)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+        app.logger.exception("unhandled error on %s", request.path)
+        if _wants_json():
+            return error_response(500, "internal_error", "something went wrong on our side; it has been logged")
+        return page(500, "Something went wrong", "The error has been logged.")
+
+
+def _require_schema() -> Response | None:
+    """Refuse to serve on a database that is not at the code's schema, with the one command that fixes it."""
+    from flask import current_app
+
+    if current_app.extensions.get("vetted.schema_ok"):
+        return None
+    from kb import storage
+
+    if storage.is_migrated(storage.database().engine):
+        current_app.extensions["vetted.schema_ok"] = True
+        return None
+    return Response("The database is not set up for this version: run `flask kb init`.\n", status=503,
+                    mimetype="text/plain")
+
+
+def _security_headers(response: Response) -> Response:
+    """Send the same defensive headers on every response."""
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response

@@ -1,0 +1,154 @@
+"""Users and API keys: create, authenticate, scope, revoke."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from kb.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from kb.models import ApiKey, AuditEvent, User, utcnow
+from kb.workflow import Role
+
+SCOPES = ("suggest", "feedback", "read")
+KEY_PREFIX = "vt_"
+MIN_PASSWORD = 10
+_USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
+# Compared against when the username is unknown, so a failed login takes as long either way.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def create_user(
+    *, session: Session, username: str, password: str, role: str, display_name: str = "", actor: User | None = None
+) -> User:
+    """Create a user with a hashed password."""
+    if not _USERNAME.match(username or ""):
+        raise ValidationFailed("a username has 2 to 64 letters, digits or . _ @ -")
+    try:
+        Role(role)
+    except ValueError:
+        raise ValidationFailed(f"role must be one of {', '.join(r.value for r in Role)}") from None
+    if len(password) < MIN_PASSWORD:
+        raise ValidationFailed(f"a password needs at least {MIN_PASSWORD} characters")
+    if session.scalar(select(User).where(User.username == username)) is not None:
+        raise Conflict(f"user {username!r} exists already")
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        password_hash=generate_password_hash(password),
+        role=role,
+    )
+    session.add(user)
+    session.flush()
+    session.add(AuditEvent(actor_id=actor.id if actor else None, action="user_create", after={"username": username,
+                                                                                             "role": role}))
+    session.commit()
+    return user
+
+
+def get_user(*, session: Session, user_id: int) -> User | None:
+    """Return a user by id."""
+    return session.get(User, user_id)
+
+
+def list_users(*, session: Session) -> list[User]:
+    """Return every user by name."""
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def get_by_username(*, session: Session, username: str) -> User:
+    """Return a user by name or raise NotFound."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    return user
+
+
+def authenticate(
+    *, session: Session, username: str, password: str, max_failures: int = 5, lock_minutes: int = 15
+) -> User:
+    """Return the user if the password is right; count failures and lock after too many."""
+    user = session.scalar(select(User).where(User.username == username))
+    now = utcnow()
+    if user is None or not user.active:
+        check_password_hash(_DUMMY_HASH, password)
+        raise PermissionDenied("wrong username or password")
+    if user.locked_until and user.locked_until > now:
+        raise PermissionDenied("too many failed logins; try again later")
+    if not check_password_hash(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= max_failures:
+            user.locked_until = now + dt.timedelta(minutes=lock_minutes)
+            user.failed_logins = 0
+        session.commit()
+        raise PermissionDenied("wrong username or password")
+    if user.failed_logins or user.locked_until:
+        user.failed_logins = 0
+        user.locked_until = None
+        session.commit()
+    return user
+
+
+def _hash_key(raw: str) -> str:
+    # Keys are 256-bit random secrets, so a fast keyed-free hash is enough; passwords use a slow KDF.
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def create_api_key(
+    *, session: Session, user: User, scopes: list[str], name: str = "", actor: User | None = None
+) -> tuple[ApiKey, str]:
+    """Create a key for `user` and return it with its secret, which is shown only this once."""
+    scopes = sorted(set(scopes))
+    unknown = [s for s in scopes if s not in SCOPES]
+    if not scopes or unknown:
+        raise ValidationFailed(f"scopes must be some of {', '.join(SCOPES)}")
+    prefix = secrets.token_hex(4)
+    raw = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey(user_id=user.id, name=name, prefix=prefix, key_hash=_hash_key(raw), scopes=scopes)
+    session.add(key)
+    session.flush()
+    session.add(AuditEvent(actor_id=(actor or user).id, action="apikey_create",
+                           after={"key_id": key.id, "user": user.username, "scopes": scopes}))
+    session.commit()
+    return key, raw
+
+
+def verify_api_key(*, session: Session, raw: str, touch: bool = True) -> ApiKey | None:
+    """Return the live key matching `raw`, recording its use, or None."""
+    if not raw.startswith(KEY_PREFIX) or len(raw) > 200:
+        return None
+    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == _hash_key(raw)))
+    if key is None or key.revoked_at is not None or not key.user.active:
+        return None
+    if not hmac.compare_digest(key.key_hash, _hash_key(raw)):
+        return None
+    if touch:
+        now = utcnow()
+        # Writing on every call would serialise requests on one row; a minute's precision is plenty.
+        if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+            key.last_used_at = now
+            session.commit()
+    return key
+
+
+def revoke_api_key(*, session: Session, key_id: int, actor: User | None = None) -> ApiKey:
+    """Revoke a key; it stops working at once."""
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"no API key {key_id}")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.add(AuditEvent(actor_id=actor.id if actor else None, action="apikey_revoke",
+                               after={"key_id": key.id}))
+        session.commit()
+    return key
+
+
+def list_api_keys(*, session: Session) -> list[ApiKey]:
+    """Return every API key, newest first."""
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.id.desc())))

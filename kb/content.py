@@ -1,0 +1,91 @@
+"""Rules for what an entry version may contain: languages, channels, lengths, placeholders. Pure."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from kb.errors import ValidationFailed
+
+LANGUAGES = ("he", "en", "ar", "ru")
+RTL_LANGUAGES = frozenset({"he", "ar"})
+CHANNELS = ("web", "x", "facebook", "instagram", "email")
+CHANNEL_ALIASES = {"twitter": "x", "x/twitter": "x", "fb": "facebook", "ig": "instagram"}
+CHANNEL_LIMITS = {"x": 280}
+MAX_QUESTION = 1000
+MAX_ANSWER = 10_000
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]{0,39})\}")
+_URL = re.compile(r"https?://\S+", re.IGNORECASE)
+# X counts these code-point ranges as one character and everything else (CJK, emoji) as two; a URL is 23.
+_LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
+_URL_WEIGHT = 23
+
+
+def normalise_channel(channel: str | None) -> str:
+    """Return the canonical channel name, or raise for an unknown one."""
+    if channel is None or channel == "":
+        return "web"
+    name = CHANNEL_ALIASES.get(channel.strip().lower(), channel.strip().lower())
+    if name not in CHANNELS:
+        raise ValidationFailed(f"unknown channel {channel!r}; use one of {', '.join(CHANNELS)}")
+    return name
+
+
+def weighted_length(text: str) -> int:
+    """Count `text` the way X does: most scripts 1 per character, CJK and emoji 2, a URL 23."""
+    total = 0
+    for part in _URL.split(text):
+        for ch in part:
+            cp = ord(ch)
+            total += 1 if any(lo <= cp <= hi for lo, hi in _LIGHT_RANGES) else 2
+    return total + _URL_WEIGHT * len(_URL.findall(text))
+
+
+def placeholders_in(texts: Iterable[str]) -> set[str]:
+    """Return every {name} used in `texts`."""
+    found: set[str] = set()
+    for text in texts:
+        found.update(_PLACEHOLDER.findall(text or ""))
+    return found
+
+
+def fill(text: str, values: Mapping[str, str]) -> str:
+    """Replace each {name} with its value; unknown names stay as they are."""
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def check_version(
+    *,
+    lang: str,
+    question: str,
+    answer: str,
+    alternates: list[str],
+    variants: Mapping[str, str],
+    placeholders: list[str],
+) -> None:
+    """Raise ValidationFailed with the first thing wrong with a version's content."""
+    if lang not in LANGUAGES:
+        raise ValidationFailed(f"language must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+    if not question.strip():
+        raise ValidationFailed("the question is empty")
+    if len(question) > MAX_QUESTION:
+        raise ValidationFailed(f"the question is longer than {MAX_QUESTION} characters")
+    if not answer.strip():
+        raise ValidationFailed("the answer is empty")
+    if len(answer) > MAX_ANSWER:
+        raise ValidationFailed(f"the answer is longer than {MAX_ANSWER} characters")
+    for alt in alternates:
+        if not alt.strip() or len(alt) > MAX_QUESTION:
+            raise ValidationFailed("every alternate phrasing needs 1 to 1000 characters")
+    for channel, text in variants.items():
+        if channel not in CHANNELS:
+            raise ValidationFailed(f"unknown channel {channel!r} in variants")
+        limit = CHANNEL_LIMITS.get(channel)
+        if limit is not None and weighted_length(text) > limit:
+            raise ValidationFailed(f"the {channel} variant is {weighted_length(text)} characters; the limit is {limit}")
+    used = placeholders_in([answer, *variants.values()])
+    declared = set(placeholders)
+    if used - declared:
+        raise ValidationFailed(f"undeclared placeholders: {', '.join(sorted(used - declared))}")
+    if declared - used:
+        raise ValidationFailed(f"declared placeholders never used: {', '.join(sorted(declared - used))}")

@@ -1,0 +1,284 @@
+"""Import and export of the knowledge base as CSV, JSON or JSONL (the evaluation format plus optional columns)."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from kb import content, storage
+from kb.errors import ImportFailed, KbError, PermissionDenied, ValidationFailed
+from kb.models import AuditEvent, Entry, EntryVersion, User, utcnow
+from kb.service import Draft, apply_entry_fields, new_version, snapshot
+from kb.workflow import Role, Status
+
+FORMATS = ("csv", "json", "jsonl")
+FIELDS = ("id", "question", "answer", "lang", "alternates", "category", "department", "tags", "variants",
+          "placeholders", "review_by", "status")
+_LIST_FIELDS = ("alternates", "tags", "placeholders")
+Progress = Callable[[int], None]
+
+
+def file_format(path: str | Path) -> str:
+    """Return the format named by a file's extension, or raise for an unknown one."""
+    ext = Path(path).suffix.lower().lstrip(".")
+    if ext not in FORMATS:
+        raise ValidationFailed(f"unknown file type .{ext}; use .csv, .json or .jsonl")
+    return ext
+
+
+def read_rows(text: str, fmt: str) -> list[dict[str, Any]]:
+    """Parse an import file into raw rows; a malformed file raises ImportFailed with the row number."""
+    if fmt == "jsonl":
+        rows = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ImportFailed(number, f"not valid JSON ({exc.msg})") from None
+            rows.append(_require_object(row, number))
+        return rows
+    if fmt == "json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ImportFailed(exc.lineno, f"not valid JSON ({exc.msg})") from None
+        if isinstance(data, dict) and isinstance(data.get("entries"), list):
+            data = data["entries"]
+        if not isinstance(data, list):
+            raise ImportFailed(1, "a JSON file must hold a list of entries")
+        return [_require_object(row, n) for n, row in enumerate(data, start=1)]
+    reader = csv.DictReader(io.StringIO(text))
+    rows = []
+    for number, row in enumerate(reader, start=2):  # row 1 is the header
+        if None in row:
+            raise ImportFailed(number, "more cells than header columns")
+        rows.append(_from_csv(row, number))
+    return rows
+
+
+def _require_object(row: Any, number: int) -> dict[str, Any]:
+    if not isinstance(row, dict):
+        raise ImportFailed(number, "each entry must be a JSON object")
+    return row
+
+
+def _from_csv(row: dict[str, str], number: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    variants: dict[str, str] = {}
+    for key, value in row.items():
+        value = value or ""
+        if key.startswith("variant_"):
+            if value:
+                variants[key.removeprefix("variant_")] = value
+        elif key in _LIST_FIELDS:
+            if value.startswith("["):
+                try:
+                    out[key] = json.loads(value)
+                except json.JSONDecodeError:
+                    raise ImportFailed(number, f"{key} is not a valid JSON list") from None
+            else:
+                out[key] = [part.strip() for part in value.split("|") if part.strip()]
+        elif value != "":
+            out[key] = value
+    if variants:
+        out["variants"] = variants
+    return out
+
+
+def _text(row: dict[str, Any], key: str, number: int, required: bool = False) -> str | None:
+    value = row.get(key)
+    if value is None or value == "":
+        if required:
+            raise ImportFailed(number, f"missing {key}")
+        return None
+    if not isinstance(value, str):
+        raise ImportFailed(number, f"{key} must be text")
+    return value
+
+
+def _strings(row: dict[str, Any], key: str, number: int) -> list[str]:
+    value = row.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ImportFailed(number, f"{key} must be a list of text")
+    return value
+
+
+def parse_row(row: dict[str, Any], number: int) -> tuple[str | None, Draft]:
+    """Turn a raw row into (external id, draft), or raise ImportFailed saying what is wrong."""
+    external_id = row.get("id")
+    if external_id is not None and not isinstance(external_id, (str, int)):
+        raise ImportFailed(number, "id must be text or a number")
+    variants = row.get("variants") or {}
+    if not isinstance(variants, dict) or not all(isinstance(v, str) for v in variants.values()):
+        raise ImportFailed(number, "variants must map channel names to text")
+    review_by = _text(row, "review_by", number)
+    try:
+        review_date = dt.date.fromisoformat(review_by) if review_by else None
+    except ValueError:
+        raise ImportFailed(number, f"review_by {review_by!r} is not a date (YYYY-MM-DD)") from None
+    draft = Draft(
+        question=_text(row, "question", number, required=True) or "",
+        answer=_text(row, "answer", number, required=True) or "",
+        lang=_text(row, "lang", number, required=True) or "",
+        alternates=_strings(row, "alternates", number),
+        variants=dict(variants),
+        placeholders=_strings(row, "placeholders", number),
+        review_by=review_date,
+        category=_text(row, "category", number),
+        department=_text(row, "department", number),
+        tags=_strings(row, "tags", number),
+    )
+    try:
+        return (str(external_id) if external_id is not None else None), draft.cleaned()
+    except KbError as exc:
+        raise ImportFailed(number, exc.message) from None
+
+
+def import_rows(
+    *,
+    session: Session,
+    rows: list[dict[str, Any]],
+    actor: User,
+    approve: bool,
+    progress: Progress | None = None,
+) -> dict[str, int]:
+    """Import every row or none: new ids become entries, known ids get a new version. Returns counts."""
+    if approve and not Role(actor.role).at_least(Role.APPROVER):
+        raise PermissionDenied(f"{actor.username} is {actor.role}; importing as approved needs an approver")
+    if not approve and not Role(actor.role).at_least(Role.EDITOR):
+        raise PermissionDenied(f"{actor.username} is {actor.role}; importing needs an editor")
+    parsed: list[tuple[int, str | None, Draft]] = []
+    seen: set[str] = set()
+    for number, row in enumerate(rows, start=1):
+        external_id, draft = parse_row(row, number)
+        if external_id is not None:
+            if external_id in seen:
+                raise ImportFailed(number, f"id {external_id!r} appears twice")
+            seen.add(external_id)
+        parsed.append((number, external_id, draft))
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    generation = storage.bump_generation(session) if approve else None
+    try:
+        for done, (number, external_id, draft) in enumerate(parsed, start=1):
+            try:
+                counts[_import_one(session, actor=actor, external_id=external_id, draft=draft,
+                                   generation=generation)] += 1
+            except KbError as exc:
+                raise ImportFailed(number, exc.message) from None
+            if progress:
+                progress(done)
+        session.add(AuditEvent(actor_id=actor.id, action="import", after={**counts, "approved": approve}))
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return counts
+
+
+def _import_one(
+    session: Session, *, actor: User, external_id: str | None, draft: Draft, generation: int | None
+) -> str:
+    entry = None
+    if external_id is not None:
+        entry = session.scalar(
+            select(Entry).where(Entry.external_id == external_id).options(selectinload(Entry.versions))
+        )
+    outcome = "updated"
+    if entry is None:
+        entry = Entry(lang=draft.lang, external_id=external_id, tags=[])
+        session.add(entry)
+        number = 1
+        outcome = "created"
+    else:
+        current = entry.approved_version or (entry.versions[-1] if entry.versions else None)
+        if current is not None and _same(current, entry, draft):
+            return "unchanged"
+        number = max((v.number for v in entry.versions), default=0) + 1
+    apply_entry_fields(session, entry, draft)
+    version = new_version(entry, draft, number=number, author=actor)
+    version.author_id = None  # an import has no author; the importer is recorded in the audit log
+    session.add(version)
+    session.flush()
+    if generation is not None:
+        previous = entry.approved_version
+        if previous is not None:
+            previous.status = Status.SUPERSEDED.value
+            previous.changed_generation = generation
+        version.status = Status.APPROVED.value
+        version.approver_id = actor.id
+        version.approved_at = version.submitted_at = utcnow()
+        version.changed_generation = generation
+        entry.approved_version = version
+        session.flush()
+    session.add(AuditEvent(actor_id=actor.id, action="import", entry_id=entry.id, version_id=version.id,
+                           after=snapshot(version)))
+    return outcome
+
+
+def _same(version: EntryVersion, entry: Entry, draft: Draft) -> bool:
+    current = snapshot(version)
+    wanted = {
+        "question": draft.question, "alternates": draft.alternates, "answer": draft.answer,
+        "variants": draft.variants, "placeholders": draft.placeholders,
+        "review_by": draft.review_by.isoformat() if draft.review_by else None, "lang": draft.lang,
+        "category": draft.category, "tags": draft.tags,
+    }
+    return all(current[k] == v for k, v in wanted.items())
+
+
+def export_rows(*, session: Session) -> Iterator[dict[str, Any]]:
+    """Yield each entry's approved version, or its latest where none is approved, in import format."""
+    entries = session.scalars(
+        select(Entry)
+        .options(selectinload(Entry.versions), selectinload(Entry.category), selectinload(Entry.department))
+        .order_by(Entry.id)
+    )
+    for entry in entries:
+        version = entry.approved_version or (entry.versions[-1] if entry.versions else None)
+        if version is None:
+            continue
+        snap = snapshot(version)
+        yield {
+            "id": entry.external_id or f"entry-{entry.id}",
+            "question": snap["question"],
+            "answer": snap["answer"],
+            "lang": snap["lang"],
+            "alternates": snap["alternates"],
+            "category": snap["category"],
+            "department": snap["department"],
+            "tags": snap["tags"],
+            "variants": snap["variants"],
+            "placeholders": snap["placeholders"],
+            "review_by": snap["review_by"],
+            "status": snap["status"],
+        }
+
+
+def write_rows(rows: Iterable[dict[str, Any]], fmt: str) -> str:
+    """Serialise exported rows in the given format."""
+    rows = list(rows)
+    if fmt == "jsonl":
+        return "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows)
+    if fmt == "json":
+        return json.dumps(rows, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    buf = io.StringIO()
+    variant_cols = [f"variant_{c}" for c in content.CHANNELS]
+    writer = csv.DictWriter(buf, fieldnames=[f for f in FIELDS if f != "variants"] + variant_cols)
+    writer.writeheader()
+    for row in rows:
+        flat = {k: v for k, v in row.items() if k != "variants"}
+        for key in _LIST_FIELDS:
+            flat[key] = json.dumps(flat[key], ensure_ascii=False) if flat[key] else ""
+        for channel, text in row["variants"].items():
+            flat[f"variant_{channel}"] = text
+        writer.writerow({k: ("" if v is None else v) for k, v in flat.items()})
+    return buf.getvalue()

@@ -1,0 +1,113 @@
+"""In-house owners: departments, their contacts, and categories with their response-time agreements."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from kb.errors import Conflict, NotFound, ValidationFailed
+from kb.models import Category, Contact, Department
+
+
+@dataclass(frozen=True)
+class DefaultCategory:
+    slug: str
+    name: str
+    department: str
+    first_response_minutes: int
+    resolution_minutes: int
+    routed: bool
+
+
+DEFAULT_DEPARTMENTS = {
+    "customer-service": "Customer service",
+    "sales": "Sales",
+    "technical-support": "Technical support",
+    "spokesperson": "Spokesperson's office",
+    "legal": "Legal",
+    "security": "Information security and privacy",
+}
+
+DEFAULT_CATEGORIES = (
+    DefaultCategory("billing", "Billing and payments", "customer-service", 30, 24 * 60, True),
+    DefaultCategory("plans", "Plans and prices", "sales", 30, 8 * 60, True),
+    DefaultCategory("technical", "Internet and equipment", "technical-support", 30, 12 * 60, True),
+    DefaultCategory("outages", "Outages and network", "technical-support", 15, 4 * 60, False),
+    DefaultCategory("account", "Account and service", "customer-service", 60, 24 * 60, True),
+    DefaultCategory("privacy", "Privacy and data", "security", 60, 48 * 60, False),
+    DefaultCategory("general", "General", "spokesperson", 60, 48 * 60, False),
+)
+
+
+def ensure_defaults(*, session: Session) -> int:
+    """Create the default departments and categories that are missing; return how many were added."""
+    added = 0
+    departments = {d.slug: d for d in session.scalars(select(Department))}
+    for slug, name in DEFAULT_DEPARTMENTS.items():
+        if slug not in departments:
+            departments[slug] = Department(slug=slug, name=name)
+            session.add(departments[slug])
+            added += 1
+    existing = set(session.scalars(select(Category.slug)))
+    for cat in DEFAULT_CATEGORIES:
+        if cat.slug not in existing:
+            session.add(
+                Category(
+                    slug=cat.slug,
+                    name=cat.name,
+                    department=departments[cat.department],
+                    first_response_minutes=cat.first_response_minutes,
+                    resolution_minutes=cat.resolution_minutes,
+                    routed=cat.routed,
+                )
+            )
+            added += 1
+    session.commit()
+    return added
+
+
+def list_departments(*, session: Session) -> list[Department]:
+    """Return every department with its contacts."""
+    return list(session.scalars(select(Department).options(selectinload(Department.contacts)).order_by(Department.id)))
+
+
+def get_department(*, session: Session, slug: str) -> Department:
+    """Return a department by slug or raise NotFound."""
+    found = session.scalar(select(Department).where(Department.slug == slug))
+    if found is None:
+        raise NotFound(f"no department {slug!r}")
+    return found
+
+
+def find_department(*, session: Session, slug: str) -> Department | None:
+    """Return a department by slug, or None."""
+    return session.scalar(select(Department).where(Department.slug == slug))
+
+
+def list_categories(*, session: Session) -> list[Category]:
+    """Return every category with its department."""
+    return list(session.scalars(select(Category).options(selectinload(Category.department)).order_by(Category.id)))
+
+
+def add_contact(
+    *, session: Session, department: str, name: str, email: str = "", phone: str = "", on_call: bool = False
+) -> Contact:
+    """Add an in-house contact to a department."""
+    if not name.strip():
+        raise ValidationFailed("a contact needs a name")
+    dept = get_department(session=session, slug=department)
+    if any(c.name == name.strip() for c in dept.contacts):
+        raise Conflict(f"{name!r} is already a contact of {department}")
+    contact = Contact(department=dept, name=name.strip(), email=email.strip(), phone=phone.strip(), on_call=on_call)
+    session.add(contact)
+    session.commit()
+    return contact
+
+
+def contacts_for(department: Department | None) -> list[dict[str, str | bool]]:
+    """Return a department's contacts, on-call first, as plain data."""
+    if department is None:
+        return []
+    ordered = sorted(department.contacts, key=lambda c: (not c.on_call, c.id))
+    return [{"name": c.name, "email": c.email, "phone": c.phone, "on_call": c.on_call} for c in ordered]

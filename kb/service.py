@@ -1,0 +1,544 @@
+"""Entry use cases: draft, edit, review, approve, retire, read. One transaction each."""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from kb import content, storage
+from kb.errors import NotFound, StaleWrite, TransitionNotAllowed, ValidationFailed
+from kb.models import AuditEvent, Category, Department, Entry, EntryVersion, User, utcnow
+from kb.workflow import Action, Role, Status, transition
+
+OPEN_STATUSES = (Status.DRAFT.value, Status.REJECTED.value, Status.IN_REVIEW.value)
+
+
+@dataclass
+class Draft:
+    """The editable content of a version."""
+
+    question: str
+    answer: str
+    lang: str
+    alternates: list[str] = field(default_factory=list)
+    variants: dict[str, str] = field(default_factory=dict)
+    placeholders: list[str] = field(default_factory=list)
+    review_by: dt.date | None = None
+    category: str | None = None  # category slug
+    department: str | None = None  # owner department slug
+    tags: list[str] = field(default_factory=list)
+
+    def cleaned(self) -> Draft:
+        """Return a copy with whitespace trimmed and empty items dropped, after checking the content."""
+        alternates = [a.strip() for a in self.alternates if a and a.strip()]
+        variants = {content.normalise_channel(k): v.strip() for k, v in self.variants.items() if v and v.strip()}
+        placeholders = sorted({p.strip() for p in self.placeholders if p and p.strip()})
+        tags = sorted({t.strip() for t in self.tags if t and t.strip()})
+        draft = Draft(
+            question=self.question.strip(),
+            answer=self.answer.strip(),
+            lang=self.lang.strip().lower(),
+            alternates=alternates,
+            variants=variants,
+            placeholders=placeholders,
+            review_by=self.review_by,
+            category=self.category or None,
+            department=self.department or None,
+            tags=tags,
+        )
+        content.check_version(
+            lang=draft.lang,
+            question=draft.question,
+            answer=draft.answer,
+            alternates=draft.alternates,
+            variants=draft.variants,
+            placeholders=draft.placeholders,
+        )
+        return draft
+
+
+def snapshot(version: EntryVersion) -> dict[str, Any]:
+    """Return the audited view of a version."""
+    entry = version.entry
+    return {
+        "number": version.number,
+        "status": version.status,
+        "question": version.question,
+        "alternates": list(version.alternates or []),
+        "answer": version.answer,
+        "variants": dict(version.variants or {}),
+        "placeholders": list(version.placeholders or []),
+        "review_by": version.review_by.isoformat() if version.review_by else None,
+        "lang": entry.lang,
+        "category": entry.category.slug if entry.category else None,
+        "department": entry.department.slug if entry.department else None,
+        "tags": list(entry.tags or []),
+    }
+
+
+def _audit(
+    session: Session,
+    *,
+    actor: User | None,
+    action: str,
+    version: EntryVersion | None,
+    entry_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    comment: str = "",
+) -> None:
+    session.add(
+        AuditEvent(
+            actor_id=actor.id if actor else None,
+            action=action,
+            entry_id=version.entry_id if version else entry_id,
+            version_id=version.id if version else None,
+            before=before,
+            after=after,
+            comment=comment,
+        )
+    )
+
+
+def _role(actor: User) -> Role:
+    return Role(actor.role)
+
+
+def _category(session: Session, slug: str | None) -> Category | None:
+    if not slug:
+        return None
+    found = session.scalar(select(Category).where(Category.slug == slug))
+    if found is None:
+        raise ValidationFailed(f"unknown category {slug!r}")
+    return found
+
+
+def _department(session: Session, slug: str | None) -> Department | None:
+    if not slug:
+        return None
+    found = session.scalar(select(Department).where(Department.slug == slug))
+    if found is None:
+        raise ValidationFailed(f"unknown department {slug!r}")
+    return found
+
+
+def apply_entry_fields(session: Session, entry: Entry, draft: Draft) -> None:
+    category = _category(session, draft.category)
+    department = _department(session, draft.department)
+    entry.lang = draft.lang
+    entry.category = category
+    entry.department = department or (category.department if category else None)
+    entry.tags = draft.tags
+
+
+def _commit(session: Session) -> None:
+    try:
+        session.commit()
+    except StaleDataError:
+        session.rollback()
+        raise StaleWrite("someone else saved this first; reload to see their change") from None
+
+
+def add_draft(
+    session: Session,
+    *,
+    actor: User,
+    draft: Draft,
+    external_id: str | None = None,
+) -> EntryVersion:
+    """Stage a new entry with its first draft in the session, without committing (imports batch these)."""
+    transition(Action.EDIT, status=Status.DRAFT, role=_role(actor), is_author=True)
+    draft = draft.cleaned()
+    entry = Entry(lang=draft.lang, external_id=external_id, tags=[])
+    apply_entry_fields(session, entry, draft)
+    session.add(entry)
+    version = new_version(entry, draft, number=1, author=actor)
+    session.add(version)
+    session.flush()
+    _audit(session, actor=actor, action="create", version=version, after=snapshot(version))
+    return version
+
+
+def create_draft(*, session: Session, actor: User, draft: Draft, external_id: str | None = None) -> EntryVersion:
+    """Create a new entry with its first draft."""
+    version = add_draft(session, actor=actor, draft=draft, external_id=external_id)
+    _commit(session)
+    return version
+
+
+def new_version(entry: Entry, draft: Draft, *, number: int, author: User) -> EntryVersion:
+    return EntryVersion(
+        entry=entry,
+        number=number,
+        question=draft.question,
+        alternates=draft.alternates,
+        answer=draft.answer,
+        variants=draft.variants,
+        placeholders=draft.placeholders,
+        review_by=draft.review_by,
+        status=Status.DRAFT.value,
+        author_id=author.id,
+    )
+
+
+def get_entry(*, session: Session, entry_id: int) -> Entry:
+    """Return an entry or raise NotFound."""
+    entry = session.get(Entry, entry_id)
+    if entry is None:
+        raise NotFound(f"no entry {entry_id}")
+    return entry
+
+
+def get_version(*, session: Session, version_id: int) -> EntryVersion:
+    """Return a version or raise NotFound."""
+    version = session.get(EntryVersion, version_id)
+    if version is None:
+        raise NotFound(f"no version {version_id}")
+    return version
+
+
+def open_version(*, session: Session, entry_id: int) -> EntryVersion | None:
+    """Return the entry's version being worked on (draft, rejected or in review), if any."""
+    return session.scalar(
+        select(EntryVersion)
+        .where(EntryVersion.entry_id == entry_id, EntryVersion.status.in_(OPEN_STATUSES))
+        .order_by(EntryVersion.number.desc())
+    )
+
+
+def edit(
+    *,
+    session: Session,
+    actor: User,
+    entry_id: int,
+    base_version_id: int,
+    base_row_version: int,
+    draft: Draft,
+) -> EntryVersion:
+    """Save an edit made on `base_version_id` as seen at `base_row_version`; a stale base is refused."""
+    entry = get_entry(session=session, entry_id=entry_id)
+    base = get_version(session=session, version_id=base_version_id)
+    if base.entry_id != entry.id:
+        raise NotFound(f"version {base_version_id} is not part of entry {entry_id}")
+    if base.row_version != base_row_version:
+        raise StaleWrite("someone else saved this version first; reload to see their change")
+    draft = draft.cleaned()
+    current = open_version(session=session, entry_id=entry.id)
+    if base.status == Status.APPROVED.value:
+        if current is not None:
+            raise StaleWrite(f"a newer draft (version {current.number}) exists already; edit that one")
+        transition(Action.EDIT, status=Status.DRAFT, role=_role(actor), is_author=True)
+        number = max(v.number for v in entry.versions) + 1
+        before = snapshot(base)
+        apply_entry_fields(session, entry, draft)
+        version = new_version(entry, draft, number=number, author=actor)
+        session.add(version)
+        session.flush()
+        _audit(session, actor=actor, action="edit", version=version, before=before, after=snapshot(version))
+        _commit(session)
+        return version
+    transition(Action.EDIT, status=Status(base.status), role=_role(actor), is_author=base.author_id == actor.id)
+    before = snapshot(base)
+    base.question = draft.question
+    base.alternates = draft.alternates
+    base.answer = draft.answer
+    base.variants = draft.variants
+    base.placeholders = draft.placeholders
+    base.review_by = draft.review_by
+    base.status = Status.DRAFT.value
+    if base.author_id is None:
+        base.author_id = actor.id
+    apply_entry_fields(session, entry, draft)
+    session.flush()
+    _audit(session, actor=actor, action="edit", version=base, before=before, after=snapshot(base))
+    _commit(session)
+    return base
+
+
+def _move(
+    session: Session,
+    *,
+    actor: User,
+    action: Action,
+    version_id: int,
+    row_version: int | None,
+    comment: str = "",
+    allow_self_approval: bool = False,
+) -> EntryVersion:
+    version = get_version(session=session, version_id=version_id)
+    if row_version is not None and version.row_version != row_version:
+        raise StaleWrite("this version changed since you opened it; reload and try again")
+    target = transition(
+        action,
+        status=Status(version.status),
+        role=_role(actor),
+        is_author=version.author_id == actor.id,
+        comment=comment,
+        allow_self_approval=allow_self_approval,
+    )
+    before = snapshot(version)
+    version.status = target.value
+    if comment:
+        version.comment = comment.strip()
+    return _finish_move(session, actor=actor, action=action, version=version, before=before, comment=comment)
+
+
+def _finish_move(
+    session: Session, *, actor: User, action: Action, version: EntryVersion, before: dict[str, Any], comment: str
+) -> EntryVersion:
+    now = utcnow()
+    entry = version.entry
+    if action is Action.SUBMIT:
+        version.submitted_at = now
+    elif action is Action.APPROVE:
+        gen = storage.bump_generation(session)
+        previous = entry.approved_version
+        if previous is not None and previous.id != version.id:
+            prev_before = snapshot(previous)
+            previous.status = Status.SUPERSEDED.value
+            previous.changed_generation = gen
+            session.flush()
+            _audit(session, actor=actor, action="supersede", version=previous, before=prev_before,
+                   after=snapshot(previous))
+        version.approver_id = actor.id
+        version.approved_at = now
+        version.changed_generation = gen
+        entry.approved_version = version
+    elif action is Action.RETIRE:
+        gen = storage.bump_generation(session)
+        version.retired_at = now
+        version.changed_generation = gen
+        entry.approved_version = None
+    session.flush()
+    _audit(session, actor=actor, action=action.value, version=version, before=before, after=snapshot(version),
+           comment=comment)
+    _commit(session)
+    return version
+
+
+def submit(*, session: Session, actor: User, version_id: int, row_version: int | None = None) -> EntryVersion:
+    """Send a draft for review."""
+    return _move(session, actor=actor, action=Action.SUBMIT, version_id=version_id, row_version=row_version)
+
+
+def withdraw(*, session: Session, actor: User, version_id: int, row_version: int | None = None) -> EntryVersion:
+    """Take a version back from review to draft."""
+    return _move(session, actor=actor, action=Action.WITHDRAW, version_id=version_id, row_version=row_version)
+
+
+def approve(
+    *,
+    session: Session,
+    actor: User,
+    version_id: int,
+    row_version: int | None = None,
+    allow_self_approval: bool = False,
+) -> EntryVersion:
+    """Approve a version in review; it replaces the entry's approved version and becomes suggestable."""
+    return _move(
+        session,
+        actor=actor,
+        action=Action.APPROVE,
+        version_id=version_id,
+        row_version=row_version,
+        allow_self_approval=allow_self_approval,
+    )
+
+
+def reject(
+    *, session: Session, actor: User, version_id: int, comment: str, row_version: int | None = None
+) -> EntryVersion:
+    """Send a version in review back to its author with a comment."""
+    return _move(
+        session, actor=actor, action=Action.REJECT, version_id=version_id, row_version=row_version, comment=comment
+    )
+
+
+def retire(*, session: Session, actor: User, entry_id: int, reason: str) -> EntryVersion:
+    """Stop suggesting an entry: its approved version is retired."""
+    entry = get_entry(session=session, entry_id=entry_id)
+    if entry.approved_version_id is None:
+        raise TransitionNotAllowed(f"entry {entry_id} has no approved version to retire")
+    return _move(
+        session, actor=actor, action=Action.RETIRE, version_id=entry.approved_version_id, row_version=None,
+        comment=reason,
+    )
+
+
+def _suggestable_filter(today: dt.date):  # type: ignore[no-untyped-def]
+    return (
+        EntryVersion.status == Status.APPROVED.value,
+        or_(EntryVersion.review_by.is_(None), EntryVersion.review_by >= today),
+    )
+
+
+def list_suggestable(*, session: Session, today: dt.date | None = None) -> list[EntryVersion]:
+    """Return every approved, unexpired version, with its entry loaded."""
+    today = today or dt.date.today()
+    return list(
+        session.scalars(
+            select(EntryVersion)
+            .where(*_suggestable_filter(today))
+            .options(selectinload(EntryVersion.entry))
+            .order_by(EntryVersion.id)
+        )
+    )
+
+
+def suggestable_by_ids(
+    *, session: Session, version_ids: Sequence[int], today: dt.date | None = None
+) -> dict[int, EntryVersion]:
+    """Re-read versions the index returned, keeping only those still approved and unexpired."""
+    if not version_ids:
+        return {}
+    today = today or dt.date.today()
+    rows = session.scalars(
+        select(EntryVersion)
+        .where(EntryVersion.id.in_(list(version_ids)), *_suggestable_filter(today))
+        .options(
+            selectinload(EntryVersion.entry).selectinload(Entry.category).selectinload(Category.department),
+            selectinload(EntryVersion.approver),
+        )
+    )
+    return {v.id: v for v in rows}
+
+
+def changes_since(*, session: Session, generation: int) -> tuple[int, list[EntryVersion], list[EntryVersion]]:
+    """Return (current generation, versions now approved, versions no longer approved) since `generation`."""
+    current = storage.generation(session)
+    if current <= generation:
+        return current, [], []
+    changed = list(
+        session.scalars(
+            select(EntryVersion)
+            .where(EntryVersion.changed_generation > generation)
+            .order_by(EntryVersion.changed_generation)
+        )
+    )
+    added = [v for v in changed if v.status == Status.APPROVED.value]
+    removed = [v for v in changed if v.status != Status.APPROVED.value]
+    return current, added, removed
+
+
+def list_entries(
+    *,
+    session: Session,
+    status: str | None = None,
+    lang: str | None = None,
+    search: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Entry]:
+    """Return entries filtered by their latest version's status, language and text."""
+    query = select(Entry).options(selectinload(Entry.versions), selectinload(Entry.category)).order_by(Entry.id)
+    if lang:
+        query = query.where(Entry.lang == lang)
+    entries = list(session.scalars(query))
+    if status:
+        entries = [e for e in entries if e.versions and e.versions[-1].status == status]
+    if search:
+        needle = search.casefold()
+        entries = [e for e in entries if e.versions and needle in (e.versions[-1].question + " " +
+                                                                     e.versions[-1].answer).casefold()]
+    return entries[offset : offset + limit]
+
+
+def status_counts(*, session: Session) -> dict[str, int]:
+    """Return how many entries have their latest version in each status."""
+    latest = (
+        select(EntryVersion.entry_id, func.max(EntryVersion.number).label("number"))
+        .group_by(EntryVersion.entry_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(EntryVersion.status, func.count())
+        .join(latest, (latest.c.entry_id == EntryVersion.entry_id) & (latest.c.number == EntryVersion.number))
+        .group_by(EntryVersion.status)
+    )
+    return {status: count for status, count in rows}
+
+
+def in_review(*, session: Session) -> list[EntryVersion]:
+    """Return versions waiting for an approver, oldest submission first."""
+    return list(
+        session.scalars(
+            select(EntryVersion)
+            .where(EntryVersion.status == Status.IN_REVIEW.value)
+            .options(selectinload(EntryVersion.entry), selectinload(EntryVersion.author))
+            .order_by(EntryVersion.submitted_at, EntryVersion.id)
+        )
+    )
+
+
+def audit_log(*, session: Session, search: str | None = None, limit: int = 200) -> list[AuditEvent]:
+    """Return the newest audit events, optionally those whose action, actor or content mention `search`."""
+    query = select(AuditEvent).options(selectinload(AuditEvent.actor)).order_by(AuditEvent.id.desc())
+    if not search:
+        return list(session.scalars(query.limit(limit)))
+    needle = search.casefold()
+    found = []
+    for event in session.scalars(query.limit(5000)):
+        haystack = " ".join([event.action, event.comment or "", event.actor.username if event.actor else "",
+                             str(event.entry_id or ""), str(event.before or ""), str(event.after or "")])
+        if needle in haystack.casefold():
+            found.append(event)
+            if len(found) == limit:
+                break
+    return found
+
+
+def history(*, session: Session, entry_id: int) -> list[AuditEvent]:
+    """Return the audit trail of an entry, oldest first."""
+    get_entry(session=session, entry_id=entry_id)
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.entry_id == entry_id)
+            .options(selectinload(AuditEvent.actor))
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
+def word_diff(before: str, after: str) -> list[tuple[str, str]]:
+    """Return [(op, text)] with op in equal/delete/insert, word by word."""
+    a, b = before.split(), after.split()
+    ops: list[tuple[str, str]] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            ops.append(("equal", " ".join(a[i1:i2])))
+        else:
+            if i2 > i1:
+                ops.append(("delete", " ".join(a[i1:i2])))
+            if j2 > j1:
+                ops.append(("insert", " ".join(b[j1:j2])))
+    return ops
+
+
+def diff(*, session: Session, version_a: int, version_b: int) -> dict[str, list[tuple[str, str]]]:
+    """Return a word-level diff of every text field that differs between two versions."""
+    a = get_version(session=session, version_id=version_a)
+    b = get_version(session=session, version_id=version_b)
+    sa, sb = snapshot(a), snapshot(b)
+    out: dict[str, list[tuple[str, str]]] = {}
+    for key in ("question", "answer", "alternates", "variants", "placeholders", "review_by"):
+        left, right = _as_text(sa[key]), _as_text(sb[key])
+        if left != right:
+            out[key] = word_diff(left, right)
+    return out
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "\n".join(value)
+    if isinstance(value, Mapping):
+        return "\n".join(f"{k}: {v}" for k, v in sorted(value.items()))
+    return str(value)

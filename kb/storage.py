@@ -1,0 +1,133 @@
+"""Database engine, sessions, schema checks and the KB generation."""
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from kb.models import KbState
+
+ROOT = Path(__file__).resolve().parent.parent
+EXTENSION = "vetted.db"
+
+
+class Database:
+    """One engine and session factory per app (kept in app.extensions, never on the module)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        kwargs: dict = {"future": True}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        else:
+            kwargs["pool_pre_ping"] = True
+        self.engine: Engine = create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """Yield a session that is closed afterwards (services commit their own work)."""
+        session = self.sessions()
+        try:
+            yield session
+        finally:
+            session.close()
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # With WAL, NORMAL survives a crashed process; only a power cut can lose the last commits.
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def init_app(app: Flask) -> None:
+    """Attach the database to the app and give each request a session."""
+    app.extensions[EXTENSION] = Database(app.config["DATABASE_URL"])
+    app.teardown_appcontext(_close_request_session)
+
+
+def database(app: Flask | None = None) -> Database:
+    """Return the app's database."""
+    return (app or current_app).extensions[EXTENSION]
+
+
+def session() -> Session:
+    """Return the session of the current request or CLI command."""
+    if "db_session" not in g:
+        g.db_session = database().sessions()
+    return g.db_session
+
+
+def _close_request_session(_exc: BaseException | None) -> None:
+    s = g.pop("db_session", None)
+    if s is not None:
+        s.close()
+
+
+def alembic_config(url: str) -> Config:
+    """Return an Alembic config pointing at the project's migrations and `url`."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def migrate(url: str) -> None:
+    """Upgrade the database at `url` to the newest schema."""
+    command.upgrade(alembic_config(url), "head")
+
+
+def schema_state(engine: Engine) -> tuple[str | None, str]:
+    """Return (the database's revision, the code's head revision)."""
+    head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    return current, head or ""
+
+
+def is_migrated(engine: Engine) -> bool:
+    """Say whether the database is at the code's schema."""
+    current, head = schema_state(engine)
+    return current == head
+
+
+def generation(s: Session) -> int:
+    """Return the KB generation: it moves whenever what may be suggested changes."""
+    return s.scalar(select(KbState.generation).where(KbState.id == 1)) or 0
+
+
+def bump_generation(s: Session) -> int:
+    """Raise the KB generation inside the caller's transaction and return the new value."""
+    state = s.get(KbState, 1, with_for_update=True)
+    if state is None:
+        state = KbState(id=1, generation=0)
+        s.add(state)
+    state.generation += 1
+    s.flush()
+    return state.generation
+
+
+def instance_secret(instance_path: str) -> str:
+    """Return the instance's session key, creating it once with owner-only permissions."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()

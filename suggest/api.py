@@ -1,0 +1,249 @@
+"""The JSON API: suggest, feedback, entries, its OpenAPI spec, health and metrics."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from kb import accounts, storage
+from kb import service as kb_service
+from kb.errors import KbError, NotFound, ValidationFailed
+from kb.workflow import Status
+from suggest import engine as engine_mod
+from suggest import metrics
+from suggest.openapi import spec
+from suggest.service import SuggestRequest, record_feedback, suggest
+
+bp = Blueprint("api", __name__)
+MAX_BODY = 64 * 1024
+
+
+class ApiError(Exception):
+    """An error answered as {"error": {"code", "message"}} with an HTTP status."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    """Return the one JSON error shape of the API."""
+    response = jsonify({"error": {"code": code, "message": message}})
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+class RateLimiter:
+    """A sliding one-minute window per API key, per worker process."""
+
+    def __init__(self) -> None:
+        self._hits: dict[int, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def check(self, key_id: int, per_minute: int) -> float | None:
+        """Record a request; return seconds to wait if the key is over its limit."""
+        now = time.monotonic()
+        with self._lock:
+            hits = self._hits[key_id]
+            while hits and now - hits[0] >= 60:
+                hits.popleft()
+            if len(hits) >= per_minute:
+                return 60 - (now - hits[0])
+            hits.append(now)
+        return None
+
+
+_limiter = RateLimiter()
+
+
+def require_key(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Accept only a live API key with `scope`, within its rate limit."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            header = request.headers.get("Authorization", "")
+            scheme, _, raw = header.partition(" ")
+            if scheme.lower() != "bearer" or not raw.strip():
+                raise ApiError(401, "unauthorized", "send an API key as 'Authorization: Bearer <key>'")
+            key = accounts.verify_api_key(session=storage.session(), raw=raw.strip())
+            if key is None:
+                raise ApiError(401, "unauthorized", "the API key is unknown or has been revoked")
+            if scope not in key.scopes:
+                raise ApiError(403, "forbidden", f"this API key lacks the '{scope}' scope")
+            wait = _limiter.check(key.id, int(current_app.config["API_RATE_LIMIT"]))
+            if wait is not None:
+                seconds = max(1, int(wait + 0.999))
+                raise ApiError(429, "rate_limited", f"too many requests; retry in {seconds} s",
+                               {"Retry-After": str(seconds)})
+            g.api_key = key
+            return view(*args, **kwargs)
+
+        wrapped.required_scope = scope  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorate
+
+
+def json_body() -> dict[str, Any]:
+    """Return the request's JSON object, or raise the precise 4xx for what is wrong with it."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise ApiError(413, "too_large", f"the body is larger than {MAX_BODY} bytes")
+    if request.mimetype != "application/json":
+        raise ApiError(415, "unsupported_media_type", "send the body as application/json")
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_BODY:
+        raise ApiError(413, "too_large", f"the body is larger than {MAX_BODY} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "bad_encoding", "the body is not valid UTF-8") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ApiError(400, "bad_json", f"the body is not valid JSON ({exc.msg})") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "bad_json", "the body must be a JSON object")
+    return data
+
+
+def _field(data: dict[str, Any], name: str, types: tuple[type, ...], required: bool = False) -> Any:
+    if name not in data or data[name] is None:
+        if required:
+            raise ApiError(400, "missing_field", f"'{name}' is required")
+        return None
+    value = data[name]
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+        names = " or ".join(t.__name__.replace("str", "string").replace("int", "integer") for t in types)
+        raise ApiError(400, "bad_field", f"'{name}' must be a {names}")
+    return value
+
+
+@bp.route("/api/v1/suggest", methods=["POST"])
+@require_key("suggest")
+def suggest_endpoint() -> Any:
+    """Suggest approved answers for a customer's message."""
+    data = json_body()
+    question = _field(data, "question", (str,), required=True)
+    k = _field(data, "k", (int,))
+    req = SuggestRequest(
+        question=question,
+        channel=_field(data, "channel", (str,)),
+        lang=_field(data, "lang", (str,)),
+        k=3 if k is None else k,
+        include_low=bool(_field(data, "include_low", (bool,))),
+    )
+    key = g.api_key
+    result = suggest(session=storage.session(), engine=engine_mod.engine(), request=req, source="api",
+                     user_id=key.user_id, api_key_id=key.id)
+    metrics.observe(result.outcome, result.took_ms)
+    return jsonify(result.as_json())
+
+
+@bp.route("/api/v1/feedback", methods=["POST"])
+@require_key("feedback")
+def feedback_endpoint() -> Any:
+    """Record what the agent did with a suggestion."""
+    data = json_body()
+    inquiry = record_feedback(
+        session=storage.session(),
+        inquiry_id=_field(data, "inquiry_id", (int,), required=True),
+        entry_id=_field(data, "entry_id", (int,)),
+        version=_field(data, "version", (int,)),
+        action=_field(data, "action", (str,), required=True),
+        sent_text=_field(data, "sent_text", (str,)),
+        api_key_id=g.api_key.id,
+    )
+    return jsonify({"inquiry_id": inquiry.id, "feedback": inquiry.feedback})
+
+
+@bp.route("/api/v1/entries/<int:entry_id>", methods=["GET"])
+@require_key("read")
+def entry_endpoint(entry_id: int) -> Any:
+    """Return an entry's approved version."""
+    s = storage.session()
+    entry = kb_service.get_entry(session=s, entry_id=entry_id)
+    version = entry.approved_version
+    if version is None or version.status != Status.APPROVED.value:
+        raise NotFound(f"entry {entry_id} has no approved version")
+    return jsonify({
+        "entry_id": entry.id, "version": version.number, "lang": entry.lang, "question": version.question,
+        "alternates": version.alternates, "answer": version.answer, "variants": version.variants,
+        "placeholders": version.placeholders, "category": entry.category.slug if entry.category else None,
+        "approved_by": version.approver.display_name if version.approver else None,
+        "approved_at": version.approved_at.isoformat() + "Z" if version.approved_at else None,
+        "review_by": version.review_by.isoformat() if version.review_by else None,
+    })
+
+
+@bp.route("/api/v1/openapi.json", methods=["GET"])
+def openapi_endpoint() -> Any:
+    """Serve the API's OpenAPI 3.1 description."""
+    return jsonify(spec())
+
+
+@bp.route("/healthz", methods=["GET"])
+def healthz() -> Any:
+    """Say whether the database answers, the model is warm, and which KB generation the index holds."""
+    eng = engine_mod.engine()
+    try:
+        db_generation = storage.generation(storage.session())
+        database_ok = True
+    except Exception:  # noqa: BLE001 - any database failure means "not healthy", reported as such
+        db_generation, database_ok = None, False
+    body = {"status": "ok" if database_ok else "degraded", "database": database_ok,
+            "kb_generation": db_generation, **{f"index_{k}": v for k, v in eng.stats().items()}}
+    return jsonify(body), 200 if database_ok else 503
+
+
+@bp.route("/metrics", methods=["GET"])
+def metrics_endpoint() -> Any:
+    """Prometheus metrics, for admins or the configured token."""
+    token = current_app.config["METRICS_TOKEN"]
+    header = request.headers.get("Authorization", "")
+    if not (token and header == f"Bearer {token}"):
+        from admin.auth import current_user
+        from kb.workflow import Role
+
+        user = current_user()
+        if user is None or not Role(user.role).at_least(Role.ADMIN):
+            return error_response(401 if user is None else 403, "unauthorized" if user is None else "forbidden",
+                                  "metrics need an admin session or the metrics token")
+    return Response(metrics.render(), mimetype="text/plain; version=0.0.4")
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError) -> Response:
+    return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+
+@bp.errorhandler(KbError)
+def _kb_error(exc: KbError) -> Response:
+    return error_response(exc.status, exc.code, exc.message)
+
+
+@bp.errorhandler(ValidationFailed)
+def _invalid(exc: ValidationFailed) -> Response:
+    return error_response(422, "invalid_value", exc.message)
+
+
+def is_api_path(path: str) -> bool:
+    """Say whether a path belongs to the JSON API (errors there are JSON)."""
+    return path.startswith("/api/")
+
+
+def http_error_as_json(exc: HTTPException) -> Response:
+    """Render any HTTP error under /api/ in the API's error shape."""
+    codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+             405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 429: "rate_limited"}
+    status = exc.code or 500
+    return error_response(status, codes.get(status, "error"), exc.description or exc.name)

@@ -1,0 +1,105 @@
+"""The default red-flag rules, English and Hebrew. Written so that angry but routine complaints do not trip them."""
+from __future__ import annotations
+
+_HOLD_EN = {
+    "legal": "Thank you for your message. We take it seriously and have passed it to the relevant team, "
+             "who will contact you directly.",
+    "press": "Thank you for reaching out. Media enquiries are handled by our spokesperson's office, which will "
+             "get back to you shortly.",
+    "safety": "Thank you for telling us. Your safety comes first: if anyone is in danger, please call 101 or "
+              "100 now. Our team is contacting you right away.",
+    "privacy": "Thank you for letting us know. We are looking into this as a priority, and our security team "
+               "will contact you directly.",
+    "discrimination": "Thank you for your message. We take this very seriously and a senior team member will "
+                      "contact you directly.",
+    "protest": "Thank you for your message. We have passed it to the relevant team, who will respond to you "
+               "directly.",
+    "self_harm": "We're really sorry you're feeling this way. You are not alone: ERAN's emotional first-aid line "
+                 "is available 24/7 at 1201. A member of our team will reach out to you personally.",
+}
+_HOLD_HE = {
+    "legal": "תודה על פנייתך. אנחנו מתייחסים אליה ברצינות והעברנו אותה לגורם המתאים, שייצור איתך קשר ישירות.",
+    "press": "תודה על הפנייה. פניות תקשורת מטופלות על ידי דוברות החברה, שתחזור אליך בהקדם.",
+    "safety": "תודה שעדכנת אותנו. הבטיחות שלך קודמת לכל: אם מישהו בסכנה, התקשר/י עכשיו ל-101 או ל-100. "
+              "הצוות שלנו יוצר איתך קשר מיד.",
+    "privacy": "תודה שעדכנת אותנו. אנחנו בודקים את הנושא בעדיפות עליונה, וצוות אבטחת המידע ייצור איתך קשר ישירות.",
+    "discrimination": "תודה על פנייתך. אנחנו מתייחסים לכך בחומרה רבה, ונציג בכיר ייצור איתך קשר ישירות.",
+    "protest": "תודה על פנייתך. העברנו אותה לגורם המתאים, שישיב לך ישירות.",
+    "self_harm": "אנחנו מצטערים מאוד שאת/ה מרגיש/ה כך. את/ה לא לבד: קו הסיוע של ער\"ן זמין 24/7 במספר 1201. "
+                 "נציג שלנו ייצור איתך קשר אישית.",
+}
+
+_DEPARTMENT = {
+    "legal": "legal", "press": "spokesperson", "safety": "technical-support", "privacy": "security",
+    "discrimination": "spokesperson", "protest": "spokesperson", "self_harm": "customer-service",
+}
+_SEVERITY = {"self_harm": 5, "safety": 5, "privacy": 4, "legal": 4, "press": 3, "discrimination": 3,
+             "protest": 3}
+
+_KEYWORDS_EN = {
+    "legal": ["lawyer", "attorney", "lawsuit", "sue you", "sue galim", "suing", "legal action", "class action",
+              "small claims", "court", "cease and desist", "consumer protection authority", "file a complaint "
+              "with the ministry", "ombudsman"],
+    "press": ["journalist", "reporter", "newspaper", "going to the press", "tell the press", "contact the press",
+              "press release", "media enquiry", "media inquiry", "news channel",
+              "tv programme", "tv program", "for an article", "for a story", "comment for an article",
+              "investigative"],
+    "safety": ["electric shock", "electrocuted", "caught fire", "on fire", "smoke coming", "sparks", "exploded",
+               "explosion", "burning smell", "fell from", "pole fell", "cable fell", "live wire", "exposed wire",
+               "gas leak", "injured", "emergency call failed", "couldn't call emergency"],
+    "privacy": ["data breach", "data leak", "leaked", "hacked", "hacker", "someone accessed my account",
+                "my personal details were exposed", "see other customers", "other customer's details",
+                "identity theft", "sim swap", "phishing", "privacy breach", "sold my data"],
+    "discrimination": ["racist", "racism", "discriminated", "discrimination", "sexual harassment", "harassed me",
+                       "sexist", "homophobic", "antisemitic", "because i am arab", "because i'm arab",
+                       "because of my disability"],
+    "protest": ["boycott", "boycotting", "protest", "demonstration outside", "petition against", "everyone should "
+                "leave galim", "spread the word", "going viral", "#boycott"],
+    "self_harm": ["kill myself", "end my life", "suicide", "suicidal", "want to die", "hurt myself",
+                  "self harm", "no reason to live"],
+}
+_PATTERNS_EN = {
+    "legal": [r"\b(sue|suing|sued)\b", r"\bmy (lawyer|attorney)\b", r"\btake (you|this) to court\b"],
+    "press": [r"\b(channel \d+|haaretz|ynet|times of israel|calcalist|globes)\b"],
+    "self_harm": [r"\b(kill|hurt|harm) my ?self\b"],
+}
+_KEYWORDS_HE = {
+    "legal": ["עורך דין", "עורכת דין", "עו\"ד", "תביעה", "תביעה ייצוגית", "אתבע", "נתבע אתכם", "לתבוע",
+              "בית משפט", "תביעות קטנות", "מכתב התראה", "הרשות להגנת הצרכן", "המועצה לצרכנות", "משרד התקשורת",
+              "נציב תלונות"],
+    "press": ["עיתונאי", "עיתונאית", "לכתבה", "בכתבה", "עיתון", "לתקשורת", "תגובה לכתבה", "תחקיר",
+              "ערוץ 12", "ערוץ 13", "כאן חדשות", "חדשות 12", "חברת החדשות", "ynet", "הארץ", "ידיעות אחרונות", "מעריב"],
+    "safety": ["התחשמלתי", "התחשמל", "מכת חשמל", "שריפה", "עלה באש", "נשרף", "עשן", "ניצוצות", "פיצוץ",
+               "התפוצץ", "ריח שרוף", "עמוד נפל", "כבל נפל", "חוט חשוף", "חוטים חשופים", "נפצע", "נפצעתי",
+               "פצוע", "לא הצלחתי להתקשר למד\"א", "לא הצלחתי לחייג למשטרה"],
+    "privacy": ["דליפת מידע", "דלף מידע", "הדלפה", "פריצה", "פרצו", "נפרץ", "האקר", "רואה פרטים של לקוח אחר",
+                "פרטים של לקוחות אחרים", "גניבת זהות", "החלפת סים", "פישינג", "מכרתם את המידע",
+                "הפרת פרטיות"],
+    "discrimination": ["גזען", "גזענות", "גזענית", "אפליה", "הפלייה", "הפלו אותי", "הטרדה מינית", "הטריד",
+                       "סקסיסט", "הומופוב", "אנטישמי", "כי אני ערבי", "כי אני ערביה", "בגלל הנכות"],
+    "protest": ["חרם", "להחרים", "מחרימים", "החרימו", "הפגנה", "מחאה", "עצומה נגד", "כולם לעזוב את גלים",
+                "תפיצו", "ויראלי"],
+    "self_harm": ["להתאבד", "אתאבד", "התאבדות", "לשים קץ לחיי", "לשים סוף לחיים", "לפגוע בעצמי",
+                  "אין לי בשביל מה לחיות", "רוצה למות"],
+}
+_PATTERNS_HE: dict[str, list[str]] = {}
+
+_NAMES = {
+    "legal": ("Legal threat", "איום משפטי"), "press": ("Press or media", "עיתונות ותקשורת"),
+    "safety": ("Physical safety", "בטיחות"), "privacy": ("Privacy or data incident", "אירוע פרטיות ומידע"),
+    "discrimination": ("Discrimination or abuse", "אפליה או התעמרות"),
+    "protest": ("Public protest or boycott", "מחאה או חרם"), "self_harm": ("Self-harm", "פגיעה עצמית"),
+}
+
+DEFAULT_RULES: list[dict] = []
+for _kind in _NAMES:
+    DEFAULT_RULES.append({
+        "kind": _kind, "lang": "en", "name": _NAMES[_kind][0], "keywords": _KEYWORDS_EN[_kind],
+        "patterns": _PATTERNS_EN.get(_kind, []), "department": _DEPARTMENT[_kind], "holding": _HOLD_EN[_kind],
+        "severity": _SEVERITY[_kind],
+    })
+    DEFAULT_RULES.append({
+        "kind": _kind, "lang": "he", "name": _NAMES[_kind][1], "keywords": _KEYWORDS_HE[_kind],
+        "patterns": _PATTERNS_HE.get(_kind, []), "department": _DEPARTMENT[_kind], "holding": _HOLD_HE[_kind],
+        "severity": _SEVERITY[_kind],
+    })

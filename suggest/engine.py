@@ -1,0 +1,311 @@
+"""A worker's retrieval state: encoders per language, dense and lexical indexes kept in step with the KB."""
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from flask import Flask, current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kb import service as kb_service
+from kb import storage
+from kb.models import EmbeddingCache, EntryVersion
+from suggest import encoder as encoders
+from suggest.index import DenseIndex
+from suggest.lexical import Bm25Index
+from suggest.matching import Candidate, Thresholds, load_table, thresholds_for
+
+EXTENSION = "vetted.suggest"
+Progress = Callable[[int, int], None]
+
+
+def version_texts(version: EntryVersion, include_answer: bool = True) -> list[str]:
+    """Return the texts a version is matched on: question, alternate phrasings, and the answer."""
+    texts = [version.question, *(version.alternates or [])]
+    if include_answer:
+        texts.append(version.answer)
+    return texts
+
+
+@dataclass
+class Retrieval:
+    lang: str
+    model_id: str
+    cosine_range: tuple[float, float]
+    thresholds: Thresholds
+    candidates: list[Candidate]
+    encode_ms: float
+
+
+def parse_lang_encoders(spec: str, default: str) -> dict[str, str]:
+    """Read "he=e5,en=minilm" into a mapping; "auto" means MiniLM for English and e5 for the rest."""
+    mapping: dict[str, str] = {}
+    if default == "auto":
+        mapping = {"en": encoders.MINILM, "*": encoders.E5}
+    else:
+        mapping = {"*": default}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        lang, _, name = part.partition("=")
+        if not name:
+            raise ValueError(f"LANG_ENCODERS item {part!r} is not lang=encoder")
+        mapping[lang.strip()] = name.strip()
+    return mapping
+
+
+class Engine:
+    """Retrieval for one worker. Thread-safe; call `sync` before answering so the index matches the KB."""
+
+    def __init__(
+        self,
+        *,
+        lang_encoders: dict[str, str],
+        backend: str = "torch",
+        thresholds: dict[str, Thresholds] | None = None,
+        cache_size: int = 512,
+        include_answer: bool = True,
+        encoder_factory: Callable[[str], Any] | None = None,
+    ) -> None:
+        self.lang_encoders = lang_encoders
+        self.backend = backend
+        self.thresholds = thresholds or load_table("")
+        self.include_answer = include_answer
+        self._factory = encoder_factory or (lambda spec: encoders.build(spec, backend=backend))
+        self._encoders: dict[str, Any] = {}
+        self._dense: dict[str, DenseIndex] = {}
+        self._lexical = Bm25Index()
+        self._lang_of: dict[int, str] = {}  # version id -> language
+        self._model_of: dict[int, str] = {}  # version id -> encoder model id holding it
+        self._lang_keys: dict[str, list[int]] | None = None
+        self.generation = -1
+        self._lock = threading.RLock()
+        self._cache: OrderedDict[tuple, Any] = OrderedDict()
+        self._cache_size = cache_size
+        self.last_sync_s = 0.0
+
+    # ----- encoders
+    def encoder_for(self, lang: str) -> Any:
+        """Return the encoder configured for a language, created on first use."""
+        spec = self.lang_encoders.get(lang) or self.lang_encoders["*"]
+        if spec not in self._encoders:
+            with self._lock:
+                if spec not in self._encoders:
+                    self._encoders[spec] = self._factory(spec)
+        return self._encoders[spec]
+
+    def warm_up(self, langs: Sequence[str] = ("en", "he")) -> None:
+        """Load the models of these languages now rather than on the first question."""
+        for lang in langs:
+            enc = self.encoder_for(lang)
+            enc.warm_up()
+            enc.encode_queries(["warm up"])
+
+    @property
+    def warm(self) -> bool:
+        """Say whether every created encoder has loaded its model."""
+        return bool(self._encoders) and all(
+            getattr(e, "_model", True) is not None for e in self._encoders.values()
+        )
+
+    # ----- keeping in step with the database
+    def sync(self, session: Session, progress: Progress | None = None) -> int:
+        """Apply what changed in the KB since this index's generation; return the generation now held."""
+        current = storage.generation(session)
+        if current == self.generation:
+            return current
+        with self._lock:
+            if current == self.generation:
+                return current
+            started = time.perf_counter()
+            if self.generation < 0:
+                versions = kb_service.list_suggestable(session=session)
+                self._add_versions(session, versions, progress)
+                self.generation = current
+            else:
+                current, added, removed = kb_service.changes_since(session=session, generation=self.generation)
+                for version in removed:
+                    self._remove(version.id)
+                self._add_versions(session, added, progress)
+                self.generation = current
+            self._cache.clear()
+            self.last_sync_s = time.perf_counter() - started
+        return self.generation
+
+    def _remove(self, version_id: int) -> None:
+        model_id = self._model_of.pop(version_id, None)
+        if model_id is not None:
+            self._dense[model_id].remove(version_id)
+        self._lang_of.pop(version_id, None)
+        self._lang_keys = None
+        self._lexical.remove(version_id)
+
+    def _add_versions(self, session: Session, versions: Sequence[EntryVersion], progress: Progress | None) -> None:
+        by_encoder: dict[str, list[EntryVersion]] = {}
+        for v in versions:
+            by_encoder.setdefault(self._spec_for(v.entry.lang), []).append(v)
+        done = 0
+        total = len(versions)
+        for spec, group in by_encoder.items():
+            enc = self.encoder_for(group[0].entry.lang)
+            texts = [version_texts(v, self.include_answer) for v in group]
+            flat = [t for ts in texts for t in ts]
+            vectors = self.embed_passages(session, enc, flat, progress=None)
+            dense = self._dense.setdefault(enc.model_id, DenseIndex(vectors.shape[1] if len(vectors) else enc.dim))
+            offset = 0
+            for v, ts in zip(group, texts):
+                self._remove(v.id)
+                dense.add(v.id, vectors[offset : offset + len(ts)])
+                offset += len(ts)
+                self._model_of[v.id] = enc.model_id
+                self._lang_of[v.id] = v.entry.lang
+                self._lang_keys = None
+                self._lexical.add(v.id, " ".join(ts))
+                done += 1
+                if progress:
+                    progress(done, total)
+
+    def _spec_for(self, lang: str) -> str:
+        return self.lang_encoders.get(lang) or self.lang_encoders["*"]
+
+    def embed_passages(self, session: Session, enc: Any, texts: list[str], progress: Progress | None = None,
+                       batch: int = 256) -> np.ndarray:
+        """Encode texts, reading and filling the database cache by (model id, text hash)."""
+        if not texts:
+            return np.zeros((0, getattr(enc, "dim", 0) or 1), dtype=np.float32)
+        hashes = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+        cached: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(hashes))
+        for start in range(0, len(unique), 900):
+            chunk = unique[start : start + 900]
+            rows = session.execute(
+                select(EmbeddingCache.text_hash, EmbeddingCache.vector).where(
+                    EmbeddingCache.model_id == enc.model_id, EmbeddingCache.text_hash.in_(chunk)
+                )
+            )
+            for h, blob in rows:
+                cached[h] = np.frombuffer(blob, dtype=np.float32)
+        missing = [(h, t) for h, t in dict(zip(hashes, texts)).items() if h not in cached]
+        for start in range(0, len(missing), batch):
+            part = missing[start : start + batch]
+            vectors = enc.encode_passages([t for _, t in part])
+            for (h, _), vec in zip(part, vectors):
+                cached[h] = vec
+                session.merge(EmbeddingCache(model_id=enc.model_id, text_hash=h, vector=vec.astype(np.float32)
+                                             .tobytes()))
+            session.commit()
+            if progress:
+                progress(min(start + batch, len(missing)), len(missing))
+        return np.stack([cached[h] for h in hashes]).astype(np.float32)
+
+    # ----- retrieval
+    def retrieve(self, question: str, lang: str, k: int = 20) -> Retrieval:
+        """Return fused candidates for a question, best first is left to the decision."""
+        enc = self.encoder_for(lang)
+        started = time.perf_counter()
+        qvec = enc.encode_queries([question])[0]
+        encode_ms = (time.perf_counter() - started) * 1000
+        with self._lock:
+            dense = self._dense.get(enc.model_id)
+            candidates: dict[int, Candidate] = {}
+            if dense is not None:
+                for hit in dense.search(qvec, k=k):
+                    if self._lang_of.get(hit.version_id) == lang or not self._has_lang(lang):
+                        candidates[hit.version_id] = Candidate(hit.version_id, dense=hit.score)
+            same_lang = self._keys_in(lang)
+            for hit in self._lexical.search(question, k=k, keys=same_lang):
+                cand = candidates.get(hit.key)
+                if cand is None:
+                    model_id = self._model_of.get(hit.key)
+                    score = self._dense[model_id].score(qvec, hit.key) if model_id == enc.model_id else 0.0
+                    cand = candidates[hit.key] = Candidate(hit.key, dense=score)
+                cand.coverage = hit.coverage
+        return Retrieval(
+            lang=lang,
+            model_id=enc.model_id,
+            cosine_range=enc.cosine_range,
+            thresholds=thresholds_for(self.thresholds, enc.model_id, lang),
+            candidates=list(candidates.values()),
+            encode_ms=encode_ms,
+        )
+
+    def _has_lang(self, lang: str) -> bool:
+        return lang in self._by_lang()
+
+    def _by_lang(self) -> dict[str, list[int]]:
+        if self._lang_keys is None:
+            groups: dict[str, list[int]] = {}
+            for version_id, lg in self._lang_of.items():
+                groups.setdefault(lg, []).append(version_id)
+            self._lang_keys = groups
+        return self._lang_keys
+
+    def _keys_in(self, lang: str) -> list[int] | None:
+        """Return the versions in `lang` to filter on, or None when no filter is needed."""
+        groups = self._by_lang()
+        if lang not in groups or len(groups) == 1:
+            return None
+        return groups[lang]
+
+    # ----- answer cache
+    def cached(self, key: tuple) -> Any:
+        """Return a cached result for this key at the current generation, if any."""
+        with self._lock:
+            value = self._cache.get((self.generation, *key))
+            if value is not None:
+                self._cache.move_to_end((self.generation, *key))
+            return value
+
+    def remember(self, key: tuple, value: Any) -> None:
+        """Cache a result for this key at the current generation."""
+        if self._cache_size <= 0:
+            return
+        with self._lock:
+            self._cache[(self.generation, *key)] = value
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+    def stats(self) -> dict[str, Any]:
+        """Return what the index holds, for health checks."""
+        return {"generation": self.generation, "versions": len(self._lang_of), "warm": self.warm,
+                "encoders": sorted(e.model_id for e in self._encoders.values())}
+
+
+def from_config(config: dict[str, Any], instance_path: str | None = None) -> Engine:
+    """Build an engine from app settings (thresholds from THRESHOLDS, else instance/thresholds.json)."""
+    raw = config["THRESHOLDS"]
+    if not raw and instance_path:
+        saved = Path(instance_path) / "thresholds.json"
+        raw = saved.read_text(encoding="utf-8") if saved.is_file() else ""
+    try:
+        thresholds = load_table(raw)
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise ValueError(f"THRESHOLDS is not valid: {exc}") from None
+    return Engine(
+        lang_encoders=parse_lang_encoders(config["LANG_ENCODERS"], config["ENCODER"]),
+        backend=config["ENCODER_BACKEND"],
+        thresholds=thresholds,
+        cache_size=int(config["SUGGEST_CACHE_SIZE"]),
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Attach a lazily built engine to the app; models load on first use or at warm-up."""
+    try:
+        app.extensions[EXTENSION] = from_config(app.config, app.instance_path)
+    except ValueError as exc:
+        raise SystemExit(f"bad suggest settings: {exc}") from None
+    if app.config["WARM_UP"]:
+        app.extensions[EXTENSION].warm_up()
+
+
+def engine(app: Flask | None = None) -> Engine:
+    """Return the app's engine."""
+    return (app or current_app).extensions[EXTENSION]

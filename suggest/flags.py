@@ -1,0 +1,118 @@
+"""Red-flag detection: messages that must go to an in-house person, never to a library answer."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from kb.models import Department, RedFlagRule
+from suggest.default_rules import DEFAULT_RULES
+from suggest.lexical import analyse, normalise
+
+KINDS = ("legal", "press", "safety", "privacy", "discrimination", "protest", "self_harm", "custom")
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    rule_id: int
+    kind: str
+    lang: str
+    severity: int
+    phrases: tuple[tuple[str, ...], ...]  # each keyword as its tokens' first forms
+    patterns: tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True)
+class FlagHit:
+    rule_id: int
+    kind: str
+    matched: str
+
+
+def compile_rule(rule: RedFlagRule) -> CompiledRule:
+    """Normalise a rule's keywords and patterns the same way messages are normalised."""
+    phrases = []
+    for keyword in rule.keywords or []:
+        tokens = tuple(forms[0] for forms in analyse(keyword, keep_stop=True))
+        if tokens:
+            phrases.append(tokens)
+    patterns = []
+    for pattern in rule.patterns or []:
+        try:
+            patterns.append(re.compile(normalise(pattern), re.IGNORECASE))
+        except re.error:
+            continue  # the console refuses invalid patterns; an old bad one must not stop detection
+    return CompiledRule(rule.id, rule.kind, rule.lang, rule.severity, tuple(phrases), tuple(patterns))
+
+
+def check_pattern(pattern: str) -> str | None:
+    """Return why a pattern is invalid, or None."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return str(exc)
+    return None
+
+
+def _phrase_at(message: list[list[str]], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    for start in range(len(message) - n + 1):
+        if all(phrase[i] in message[start + i] for i in range(n)):
+            return True
+    return False
+
+
+def detect(text: str, rules: list[CompiledRule]) -> FlagHit | None:
+    """Return the most severe rule the message trips, or None."""
+    tokens = analyse(text, keep_stop=True)
+    folded = normalise(text)
+    hits: list[tuple[int, FlagHit]] = []
+    for rule in rules:
+        for phrase in rule.phrases:
+            if _phrase_at(tokens, phrase):
+                hits.append((rule.severity, FlagHit(rule.rule_id, rule.kind, " ".join(phrase))))
+                break
+        else:
+            for pattern in rule.patterns:
+                found = pattern.search(folded)
+                if found:
+                    hits.append((rule.severity, FlagHit(rule.rule_id, rule.kind, found.group(0))))
+                    break
+    if not hits:
+        return None
+    return max(hits, key=lambda h: h[0])[1]
+
+
+def active_rules(*, session: Session) -> list[RedFlagRule]:
+    """Return every active rule with its department."""
+    return list(
+        session.scalars(
+            select(RedFlagRule)
+            .where(RedFlagRule.active.is_(True))
+            .options(selectinload(RedFlagRule.department).selectinload(Department.contacts))
+            .order_by(RedFlagRule.id)
+        )
+    )
+
+
+def ensure_default_rules(*, session: Session) -> int:
+    """Add the default red-flag rules that are missing (by kind, language and name); return how many."""
+    existing = {(r.kind, r.lang, r.name) for r in session.scalars(select(RedFlagRule))}
+    departments = {d.slug: d for d in session.scalars(select(Department))}
+    added = 0
+    for spec in DEFAULT_RULES:
+        if (spec["kind"], spec["lang"], spec["name"]) in existing:
+            continue
+        session.add(
+            RedFlagRule(
+                kind=spec["kind"], name=spec["name"], lang=spec["lang"], keywords=list(spec["keywords"]),
+                patterns=list(spec.get("patterns", [])), examples=list(spec.get("examples", [])),
+                department=departments.get(spec["department"]), holding_statement=spec["holding"],
+                severity=spec["severity"],
+            )
+        )
+        added += 1
+    session.commit()
+    return added

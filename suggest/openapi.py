@@ -1,0 +1,117 @@
+"""The API's OpenAPI 3.1 description; tests check every route and status against it."""
+from __future__ import annotations
+
+from typing import Any
+
+from kb.content import CHANNELS
+from suggest.service import FEEDBACK_ACTIONS, MAX_K, MAX_QUESTION
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    text = {400: "Bad JSON or a missing or mistyped field", 401: "No or invalid API key",
+            403: "The key lacks the scope", 404: "Not found", 413: "Body too large",
+            415: "Body is not application/json", 422: "Valid JSON with invalid values",
+            429: "Rate limited; see Retry-After"}
+    return {str(s): {"description": text[s], "content": {"application/json": {"schema": _ERROR}}} for s in statuses}
+
+
+def _contact() -> dict[str, Any]:
+    return {"type": "object", "properties": {"name": {"type": "string"}, "email": {"type": "string"},
+                                             "phone": {"type": "string"}, "on_call": {"type": "boolean"}}}
+
+
+def _sla() -> dict[str, Any]:
+    return {"type": ["object", "null"], "properties": {"first_response_minutes": {"type": "integer"},
+                                                       "resolution_minutes": {"type": "integer"}}}
+
+
+def spec() -> dict[str, Any]:
+    """Return the OpenAPI document."""
+    suggestion = {
+        "type": "object",
+        "required": ["entry_id", "version", "question", "answer", "channel", "score", "confidence"],
+        "properties": {
+            "entry_id": {"type": "integer"}, "version": {"type": "integer"}, "question": {"type": "string"},
+            "answer": {"type": "string"}, "channel": {"type": "string"}, "score": {"type": "number"},
+            "confidence": {"enum": ["high", "medium", "low"]},
+            "approved_by": {"type": ["string", "null"]}, "approved_at": {"type": ["string", "null"]},
+            "review_by": {"type": ["string", "null"]}, "category": {"type": ["string", "null"]},
+            "placeholders": {"type": "array", "items": {"type": "string"}},
+            "route": {"type": ["object", "null"], "properties": {
+                "department": {"type": "string"}, "contacts": {"type": "array", "items": _contact()},
+                "sla": _sla()}},
+        },
+    }
+    escalation = {
+        "type": ["object", "null"],
+        "properties": {"kind": {"type": "string"}, "rule_id": {"type": "integer"},
+                       "department": {"type": ["string", "null"]},
+                       "contacts": {"type": "array", "items": _contact()},
+                       "holding_statement": {"type": "string"}, "sla": _sla()},
+    }
+    bearer = [{"apiKey": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Vetted API", "version": "1.0.0",
+                 "description": "Approved answers for customer messages, with escalation of red flags."},
+        "components": {
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                    "type": "object", "required": ["code", "message"],
+                    "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
+                "Suggestion": suggestion,
+            },
+        },
+        "paths": {
+            "/api/v1/suggest": {"post": {
+                "summary": "Suggest approved answers for a customer's message",
+                "security": bearer,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["question"],
+                    "properties": {
+                        "question": {"type": "string", "minLength": 1, "maxLength": MAX_QUESTION},
+                        "channel": {"type": "string", "enum": list(CHANNELS) + ["twitter"]},
+                        "lang": {"type": "string", "pattern": "^[A-Za-z]{2,3}(-[A-Za-z]{2,4})?$"},
+                        "k": {"type": "integer", "minimum": 1, "maximum": MAX_K},
+                        "include_low": {"type": "boolean"},
+                    }}}}},
+                "responses": {"200": {"description": "Outcome and suggestions", "content": {"application/json": {
+                    "schema": {"type": "object",
+                               "required": ["outcome", "suggestions", "escalation", "inquiry_id", "lang",
+                                            "took_ms"],
+                               "properties": {
+                                   "outcome": {"enum": ["answer", "no_match", "escalate"]},
+                                   "suggestions": {"type": "array",
+                                                   "items": {"$ref": "#/components/schemas/Suggestion"}},
+                                   "escalation": escalation, "inquiry_id": {"type": "integer"},
+                                   "lang": {"type": "string"}, "took_ms": {"type": "number"}}}}}},
+                              **_errors(400, 401, 403, 413, 415, 422, 429)},
+            }},
+            "/api/v1/feedback": {"post": {
+                "summary": "Record what the agent did with a suggestion",
+                "security": bearer,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["inquiry_id", "action"],
+                    "properties": {"inquiry_id": {"type": "integer"}, "entry_id": {"type": "integer"},
+                                   "version": {"type": "integer"}, "action": {"enum": list(FEEDBACK_ACTIONS)},
+                                   "sent_text": {"type": "string", "maxLength": 10000}}}}}},
+                "responses": {"200": {"description": "Recorded", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"inquiry_id": {"type": "integer"},
+                                                     "feedback": {"type": "string"}}}}}},
+                              **_errors(400, 401, 403, 404, 413, 415, 422, 429)},
+            }},
+            "/api/v1/entries/{entry_id}": {"get": {
+                "summary": "An entry's approved version",
+                "security": bearer,
+                "parameters": [{"name": "entry_id", "in": "path", "required": True,
+                                "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "The approved version", "content": {"application/json": {
+                    "schema": {"type": "object"}}}}, **_errors(401, 403, 404, 429)},
+            }},
+            "/api/v1/openapi.json": {"get": {
+                "summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+        },
+    }

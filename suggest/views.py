@@ -1,0 +1,84 @@
+"""The agent's search page and the JSON calls it makes with the agent's session."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, redirect, render_template, url_for
+
+from admin.auth import current_user, role_required
+from kb import content, owners, storage
+from kb.workflow import Role
+from suggest import engine as engine_mod
+from suggest import metrics
+from suggest.api import ApiError, _field, json_body
+from suggest.service import SuggestRequest, record_feedback, send_to_pr, suggest
+
+bp = Blueprint("agent", __name__, template_folder="templates")
+
+
+@bp.route("/")
+@role_required(Role.AGENT)
+def home() -> Any:
+    """Send agents to the search page."""
+    return redirect(url_for("agent.search"))
+
+
+@bp.route("/search")
+@role_required(Role.AGENT)
+def search() -> Any:
+    """Show the search page."""
+    return render_template("suggest/search.html", channels=content.CHANNELS)
+
+
+@bp.route("/agent/suggest", methods=["POST"])
+@role_required(Role.AGENT)
+def agent_suggest() -> Any:
+    """Answer the search page's question (session and CSRF token, not an API key)."""
+    data = json_body()
+    k = _field(data, "k", (int,))
+    req = SuggestRequest(
+        question=_field(data, "question", (str,), required=True),
+        channel=_field(data, "channel", (str,)),
+        lang=_field(data, "lang", (str,)),
+        k=3 if k is None else k,
+        include_low=bool(_field(data, "include_low", (bool,))),
+    )
+    user = current_user()
+    result = suggest(session=storage.session(), engine=engine_mod.engine(), request=req, source="page",
+                     user_id=user.id if user else None)
+    metrics.observe(result.outcome, result.took_ms)
+    body = result.as_json()
+    if result.outcome == "no_match":
+        # The page tells the agent whom to ask; customer service owns a conversation nobody has an answer for.
+        dept = owners.find_department(session=storage.session(), slug="customer-service")
+        body["fallback"] = {"department": dept.name if dept else None, "contacts": owners.contacts_for(dept)}
+    return jsonify(body)
+
+
+@bp.route("/agent/feedback", methods=["POST"])
+@role_required(Role.AGENT)
+def agent_feedback() -> Any:
+    """Record the agent's feedback on a suggestion."""
+    data = json_body()
+    user = current_user()
+    inquiry = record_feedback(
+        session=storage.session(),
+        inquiry_id=_field(data, "inquiry_id", (int,), required=True),
+        entry_id=_field(data, "entry_id", (int,)),
+        version=_field(data, "version", (int,)),
+        action=_field(data, "action", (str,), required=True),
+        sent_text=_field(data, "sent_text", (str,)),
+        user_id=user.id if user else None,
+    )
+    return jsonify({"inquiry_id": inquiry.id, "feedback": inquiry.feedback})
+
+
+@bp.route("/agent/send-to-pr", methods=["POST"])
+@role_required(Role.AGENT)
+def agent_send_to_pr() -> Any:
+    """Put an unanswered question into PR's queue."""
+    data = json_body()
+    user = current_user()
+    inquiry = send_to_pr(session=storage.session(), inquiry_id=_field(data, "inquiry_id", (int,), required=True),
+                         user_id=user.id if user else None)
+    return jsonify({"inquiry_id": inquiry.id, "sent_to_pr": inquiry.sent_to_pr})

@@ -1,0 +1,138 @@
+"""Shared fixtures: an app on a fresh migrated SQLite file per test, users of every role, and sign-in."""
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from kb import accounts, owners, storage
+from kb.models import User
+from kb.service import Draft
+from suggest import flags
+
+PASSWORD = "correct horse battery"
+ROLES = ("agent", "editor", "approver", "admin")
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate one database with defaults once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "vetted.db"
+    url = f"sqlite:///{path}"
+    storage.migrate(url)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "t", "ENCODER": "fake"})
+    with app.app_context():
+        s = storage.session()
+        owners.ensure_defaults(session=s)
+        flags.ensure_default_rules(session=s)
+        for role in ROLES:
+            accounts.create_user(session=s, username=role, password=PASSWORD, role=role, display_name=role.title())
+        accounts.create_user(session=s, username="approver2", password=PASSWORD, role="approver",
+                             display_name="Second Approver")
+        accounts.create_user(session=s, username="editor2", password=PASSWORD, role="editor",
+                             display_name="Second Editor")
+    storage.database(app).engine.dispose()
+    return path
+
+
+@pytest.fixture
+def db_path(template_db: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "vetted.db"
+    shutil.copy(template_db, path)
+    return path
+
+
+@pytest.fixture
+def config(db_path: Path, tmp_path: Path) -> dict:
+    return {
+        "TESTING": True,
+        "DATABASE_URL": f"sqlite:///{db_path}",
+        "SECRET_KEY": "test-secret",
+        "ENCODER": "fake",
+        "LANG_ENCODERS": "",
+        "SUGGEST_CACHE_SIZE": 64,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+    }
+
+
+@pytest.fixture
+def app(config: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    monkeypatch.chdir(tmp_path)
+    app = create_app(config)
+    yield app
+    storage.database(app).engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app: Flask):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        yield storage.session()
+
+
+@pytest.fixture
+def users(session) -> dict[str, User]:  # type: ignore[no-untyped-def]
+    return {u.username: u for u in accounts.list_users(session=session)}
+
+
+def make_draft(**overrides: object) -> Draft:
+    """Return a valid draft, with fields overridden."""
+    values: dict = {
+        "question": "How do I restart my router?",
+        "answer": "Unplug the router, wait 30 seconds and plug it back in.",
+        "lang": "en",
+        "alternates": ["reboot the modem"],
+        "category": "technical",
+    }
+    values.update(overrides)
+    return Draft(**values)
+
+
+class Auth:
+    """Sign in and out through the real login form."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, username: str = "editor", password: str = PASSWORD):  # type: ignore[no-untyped-def]
+        page = self.client.get("/login")
+        token = csrf_from(page.get_data(as_text=True))
+        return self.client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+
+    def csrf(self, path: str = "/search") -> str:
+        return csrf_from(self.client.get(path).get_data(as_text=True))
+
+
+def csrf_from(html: str) -> str:
+    """Pull the CSRF token out of a rendered page."""
+    marker = 'name="csrf-token" content="'
+    start = html.index(marker) + len(marker)
+    return html[start : html.index('"', start)]
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> Auth:
+    return Auth(client)
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    for name in list(os.environ):
+        if name.startswith("VETTED_"):
+            monkeypatch.delenv(name)
