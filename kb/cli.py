@@ -118,11 +118,11 @@ def import_command(path: Path, approve_as: str | None, as_user: str | None) -> N
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise click.ClickException(f"{path} is not UTF-8 text") from None
-    rows = io.read_rows(text, fmt)
+    numbered = io.read_numbered(text, fmt)
     actor = _actor(approve_as or as_user)
-    with progress_bar(len(rows), f"Importing {path.name}") as advance:
-        counts = io.import_rows(session=storage.session(), rows=rows, actor=actor, approve=bool(approve_as),
-                                progress=advance)
+    with progress_bar(len(numbered), f"Importing {path.name}") as advance:
+        counts = io.import_rows(session=storage.session(), rows=[r for _, r in numbered], actor=actor,
+                                approve=bool(approve_as), progress=advance, numbers=[n for n, _ in numbered])
     state = "approved" if approve_as else "drafts"
     click.echo(f"Imported {path.name} as {state}: {counts['created']} created, {counts['updated']} updated, "
                f"{counts['unchanged']} unchanged.")

@@ -37,9 +37,10 @@ def load(*, session: Session, progress: Callable[[int], None] | None = None) -> 
             owners.add_contact(session=session, department=dept, name=name, email=email, phone=phone,
                                on_call=on_call)
     password = None
-    if session.scalar(select(User).where(User.username == "admin")) is None:
-        password = secrets.token_urlsafe(9)
-        for username, role in DEMO_USERS:
+    missing = [(u, r) for u, r in DEMO_USERS if session.scalar(select(User).where(User.username == u)) is None]
+    if missing:
+        password = secrets.token_urlsafe(12)
+        for username, role in missing:
             accounts.create_user(session=session, username=username, password=password, role=role,
                                  display_name=username.capitalize())
     admin = accounts.get_by_username(session=session, username="admin")

@@ -35,6 +35,11 @@ def file_format(path: str | Path) -> str:
 
 def read_rows(text: str, fmt: str) -> list[dict[str, Any]]:
     """Parse an import file into raw rows; a malformed file raises ImportFailed with the row number."""
+    return [row for _, row in read_numbered(text, fmt)]
+
+
+def read_numbered(text: str, fmt: str) -> list[tuple[int, dict[str, Any]]]:
+    """Parse an import file into (row number as the user sees it, raw row): a line, or an entry of a list."""
     if fmt == "jsonl":
         rows = []
         for number, line in enumerate(text.splitlines(), start=1):
@@ -44,7 +49,7 @@ def read_rows(text: str, fmt: str) -> list[dict[str, Any]]:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ImportFailed(number, f"not valid JSON ({exc.msg})") from None
-            rows.append(_require_object(row, number))
+            rows.append((number, _require_object(row, number)))
         return rows
     if fmt == "json":
         try:
@@ -55,13 +60,13 @@ def read_rows(text: str, fmt: str) -> list[dict[str, Any]]:
             data = data["entries"]
         if not isinstance(data, list):
             raise ImportFailed(1, "a JSON file must hold a list of entries")
-        return [_require_object(row, n) for n, row in enumerate(data, start=1)]
+        return [(n, _require_object(row, n)) for n, row in enumerate(data, start=1)]
     reader = csv.DictReader(io.StringIO(text))
     rows = []
-    for number, row in enumerate(reader, start=2):  # row 1 is the header
+    for number, row in enumerate(reader, start=2):  # line 1 is the header
         if None in row:
             raise ImportFailed(number, "more cells than header columns")
-        rows.append(_from_csv(row, number))
+        rows.append((number, _from_csv(row, number)))
     return rows
 
 
@@ -150,6 +155,7 @@ def import_rows(
     actor: User,
     approve: bool,
     progress: Progress | None = None,
+    numbers: list[int] | None = None,
 ) -> dict[str, int]:
     """Import every row or none: new ids become entries, known ids get a new version. Returns counts."""
     if approve and not Role(actor.role).at_least(Role.APPROVER):
@@ -158,7 +164,8 @@ def import_rows(
         raise PermissionDenied(f"{actor.username} is {actor.role}; importing needs an editor")
     parsed: list[tuple[int, str | None, Draft]] = []
     seen: set[str] = set()
-    for number, row in enumerate(rows, start=1):
+    for index, row in enumerate(rows):
+        number = numbers[index] if numbers else index + 1
         external_id, draft = parse_row(row, number)
         if external_id is not None:
             if external_id in seen:

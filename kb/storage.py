@@ -93,6 +93,14 @@ def migrate(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
+def migrate_engine(engine: Engine) -> None:
+    """Upgrade the database behind `engine` on its own connection (in-memory databases need this)."""
+    cfg = alembic_config(str(engine.url))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+
 def schema_state(engine: Engine) -> tuple[str | None, str]:
     """Return (the database's revision, the code's head revision)."""
     head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()

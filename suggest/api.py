@@ -139,7 +139,7 @@ def suggest_endpoint() -> Any:
         question=question,
         channel=_field(data, "channel", (str,)),
         lang=_field(data, "lang", (str,)),
-        k=3 if k is None else k,
+        k=int(current_app.config["SUGGEST_K"]) if k is None else k,
         include_low=bool(_field(data, "include_low", (bool,))),
     )
     key = g.api_key

@@ -18,7 +18,7 @@ from suggest import engine as engine_mod
 from suggest.evaluation import QueryRow
 from suggest.matching import Candidate, Thresholds, dense_scale
 
-WEIGHTS = [round(w, 2) for w in np.linspace(0.0, 1.0, 21)]
+WEIGHTS = [round(float(w), 2) for w in np.linspace(0.0, 1.0, 21)]
 MARGIN = 0.05
 HIGH_PRECISION = 0.9
 # With no unanswerable examples, answer at the score that keeps this share of correct answers.

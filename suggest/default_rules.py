@@ -49,6 +49,7 @@ _KEYWORDS_EN = {
                "gas leak", "injured", "emergency call failed", "couldn't call emergency"],
     "privacy": ["data breach", "data leak", "leaked", "hacked", "hacker", "someone accessed my account",
                 "my personal details were exposed", "see other customers", "other customer's details",
+                "another customer", "someone else's account", "someone else's details",
                 "identity theft", "sim swap", "phishing", "privacy breach", "sold my data"],
     "discrimination": ["racist", "racism", "discriminated", "discrimination", "sexual harassment", "harassed me",
                        "sexist", "homophobic", "antisemitic", "because i am arab", "because i'm arab",
@@ -62,6 +63,7 @@ _PATTERNS_EN = {
     "legal": [r"\b(sue|suing|sued)\b", r"\bmy (lawyer|attorney)\b", r"\btake (you|this) to court\b"],
     "press": [r"\b(channel \d+|haaretz|ynet|times of israel|calcalist|globes)\b"],
     "self_harm": [r"\b(kill|hurt|harm) my ?self\b"],
+    "safety": [r"\b(pole|cable|wire|antenna|mast)s?\b[^.!?]{0,30}\bfell\b"],
 }
 _KEYWORDS_HE = {
     "legal": ["עורך דין", "עורכת דין", "עו\"ד", "תביעה", "תביעה ייצוגית", "אתבע", "נתבע אתכם", "לתבוע",
@@ -82,7 +84,9 @@ _KEYWORDS_HE = {
     "self_harm": ["להתאבד", "אתאבד", "התאבדות", "לשים קץ לחיי", "לשים סוף לחיים", "לפגוע בעצמי",
                   "אין לי בשביל מה לחיות", "רוצה למות"],
 }
-_PATTERNS_HE: dict[str, list[str]] = {}
+_PATTERNS_HE: dict[str, list[str]] = {
+    "safety": [r"(עמוד|כבל|חוט|אנטנה|תורן)[^.!?]{0,30}נפל"],
+}
 
 _NAMES = {
     "legal": ("Legal threat", "איום משפטי"), "press": ("Press or media", "עיתונות ותקשורת"),

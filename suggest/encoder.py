@@ -46,7 +46,7 @@ class FakeEncoder:
     def __init__(self, dim: int = 256) -> None:
         self.dim = dim
         self.model_id = f"fake-ngram-{dim}"
-        self.calls = 0
+        self.query_calls = 0
 
     def warm_up(self) -> None:
         """Nothing to load."""
@@ -63,14 +63,17 @@ class FakeEncoder:
                     vec[int.from_bytes(digest, "little") % self.dim] += 1.0
         return vec
 
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Encode questions."""
-        self.calls += 1
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
         return _normalise_rows(np.stack([self._one(t) for t in texts]) if texts else np.zeros((0, self.dim)))
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Encode questions (counted, so tests can tell a cached answer from a fresh one)."""
+        self.query_calls += 1
+        return self._encode(texts)
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Encode knowledge-base texts."""
-        return self.encode_queries(texts)
+        return self._encode(texts)
 
 
 def shipped_minilm_path() -> Path:

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask
 
-from kb import accounts, io, owners, storage
+from kb import accounts, content, io, owners, storage
 from kb.errors import ImportFailed
 from suggest import engine as engine_mod
 from suggest import flags
@@ -102,6 +102,8 @@ def _faq_row(row: dict[str, Any], number: int) -> dict[str, Any]:
     out = {k: row[k] for k in ("id", "question", "answer", "lang", "alternates", "category") if k in row}
     if out.get("category") and out["category"] not in {c.slug for c in owners.DEFAULT_CATEGORIES}:
         out.pop("category")  # categories of an outside set are not this KB's; keep the entry uncategorised
+    # Evaluation sets have no placeholders; braces in their answers (code, templates) are plain text to them.
+    out["placeholders"] = sorted(content.placeholders_in([str(row.get("answer") or "")]))
     if not out.get("question"):
         # Some sets are answer-only; the first words of the answer stand in for its question.
         out["question"] = (row.get("answer") or "")[:200]

@@ -20,7 +20,7 @@ class CompiledRule:
     kind: str
     lang: str
     severity: int
-    phrases: tuple[tuple[str, ...], ...]  # each keyword as its tokens' first forms
+    phrases: tuple[tuple[frozenset[str], ...], ...]  # each keyword: per token, the forms that match it
     patterns: tuple[re.Pattern[str], ...]
 
 
@@ -35,16 +35,34 @@ def compile_rule(rule: RedFlagRule) -> CompiledRule:
     """Normalise a rule's keywords and patterns the same way messages are normalised."""
     phrases = []
     for keyword in rule.keywords or []:
-        tokens = tuple(forms[0] for forms in analyse(keyword, keep_stop=True))
+        tokens = tuple(_keyword_forms(forms) for forms in analyse(keyword, keep_stop=True))
         if tokens:
             phrases.append(tokens)
     patterns = []
     for pattern in rule.patterns or []:
         try:
-            patterns.append(re.compile(normalise(pattern), re.IGNORECASE))
+            patterns.append(re.compile(fold_pattern(pattern), re.IGNORECASE))
         except re.error:
             continue  # the console refuses invalid patterns; an old bad one must not stop detection
     return CompiledRule(rule.id, rule.kind, rule.lang, rule.severity, tuple(phrases), tuple(patterns))
+
+
+def _keyword_forms(forms: list[str]) -> frozenset[str]:
+    # A message word matches through any of its prefix-stripped forms. A rule word keeps its own prefix,
+    # since "לתקשורת" (to the media) is not "תקשורת" (connectivity); only the article ה is let go, so that
+    # "הרשות" in a rule matches "לרשות" in a message.
+    word = forms[0]
+    if word.startswith("ה") and len(word) >= 4:
+        return frozenset([word, word[1:]])
+    return frozenset([word])
+
+
+def fold_pattern(pattern: str) -> str:
+    """Fold a regular expression like message text (final letters, geresh) without breaking its syntax."""
+    return pattern.translate(_PATTERN_FOLD)
+
+
+_PATTERN_FOLD = str.maketrans({"ך": "כ", "ם": "מ", "ן": "נ", "ף": "פ", "ץ": "צ", "׳": "'", "״": '"'})
 
 
 def check_pattern(pattern: str) -> str | None:
@@ -56,10 +74,10 @@ def check_pattern(pattern: str) -> str | None:
     return None
 
 
-def _phrase_at(message: list[list[str]], phrase: tuple[str, ...]) -> bool:
+def _phrase_at(message: list[list[str]], phrase: tuple[frozenset[str], ...]) -> bool:
     n = len(phrase)
     for start in range(len(message) - n + 1):
-        if all(phrase[i] in message[start + i] for i in range(n)):
+        if all(not phrase[i].isdisjoint(message[start + i]) for i in range(n)):
             return True
     return False
 
@@ -72,7 +90,7 @@ def detect(text: str, rules: list[CompiledRule]) -> FlagHit | None:
     for rule in rules:
         for phrase in rule.phrases:
             if _phrase_at(tokens, phrase):
-                hits.append((rule.severity, FlagHit(rule.rule_id, rule.kind, " ".join(phrase))))
+                hits.append((rule.severity, FlagHit(rule.rule_id, rule.kind, " ".join(min(f) for f in phrase))))
                 break
         else:
             for pattern in rule.patterns:

@@ -70,11 +70,13 @@ def stem_en(word: str) -> str:
                                ("ed", "", 4), ("ly", "", 4), ("es", "", 4), ("s", "", 3)):
         if word.endswith(suffix) and len(word) - len(suffix) >= keep - 1:
             if suffix == "s" and word.endswith(("ss", "us", "is")):
-                return word
+                break
             if suffix == "es" and not word.endswith(("shes", "ches", "xes", "zes", "sses")):
                 continue
-            return word[: len(word) - len(suffix)] + repl
-    return word
+            word = word[: len(word) - len(suffix)] + repl
+            break
+    # charge, charges, charged and charging all meet at "charg".
+    return word[:-1] if len(word) > 4 and word.endswith("e") else word
 
 
 def hebrew_variants(token: str) -> list[str]:

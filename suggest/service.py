@@ -137,7 +137,8 @@ def suggest(
     lang = request.lang or detect_language(request.question)
     rules = flags.active_rules(session=session)
     hit = flags.detect(request.question, [flags.compile_rule(r) for r in rules])
-    key = (request.question, lang, request.channel, request.k, request.include_low)
+    # Review-by dates expire by the calendar, not by a KB change, so the day is part of the cache key.
+    key = (request.question, lang, request.channel, request.k, request.include_low, today or dt.date.today())
     if hit is not None:
         rule = next(r for r in rules if r.id == hit.rule_id)
         result = SuggestResult(outcome="escalate", lang=lang, escalation=_escalation(rule))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
 
 from admin.auth import current_user, role_required
 from kb import content, owners, storage
@@ -40,7 +40,7 @@ def agent_suggest() -> Any:
         question=_field(data, "question", (str,), required=True),
         channel=_field(data, "channel", (str,)),
         lang=_field(data, "lang", (str,)),
-        k=3 if k is None else k,
+        k=int(current_app.config["SUGGEST_K"]) if k is None else k,
         include_low=bool(_field(data, "include_low", (bool,))),
     )
     user = current_user()

@@ -1,0 +1,74 @@
+"""Red flags: default rules escalate legal, press, safety, privacy, abuse, protest and self-harm in both
+languages, while angry routine complaints get ordinary answers."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kb.models import RedFlagRule
+from suggest import engine as engine_mod
+from suggest import flags
+from suggest.default_rules import DEFAULT_RULES
+from suggest.service import SuggestRequest, suggest
+
+LABELLED = Path(__file__).resolve().parents[2] / "bench" / "data" / "redflags.jsonl"
+
+
+def _rule(**kw) -> flags.CompiledRule:  # type: ignore[no-untyped-def]
+    values = {"id": 1, "kind": "custom", "name": "t", "lang": "he", "keywords": [], "patterns": [], "severity": 2}
+    values.update(kw)
+    return flags.compile_rule(RedFlagRule(**values))
+
+
+def test_hebrew_keywords_match_through_prefixes_and_final_letters() -> None:
+    rule = _rule(keywords=["עורך דין"])
+    assert flags.detect("אני הולך לעורך הדין שלי", [rule])
+    assert flags.detect("ולעורכי דין", [rule]) is None  # a different word, not a prefix form
+    article = _rule(keywords=["הרשות להגנת הצרכן"])
+    assert flags.detect("פניתי לרשות להגנת הצרכן", [article])
+
+
+def test_a_rule_prefix_is_kept() -> None:
+    rule = _rule(keywords=["לתקשורת"])
+    assert flags.detect("אפנה לתקשורת", [rule])
+    assert flags.detect("יש בעיות תקשורת בראוטר", [rule]) is None
+
+
+def test_english_keywords_are_stemmed_and_patterns_folded() -> None:
+    rule = _rule(lang="en", keywords=["lawyer"], patterns=[r"\bsu(e|ing)\b"])
+    assert flags.detect("Talk to my LAWYERS", [rule])
+    assert flags.detect("I am suing you", [rule])
+    assert flags.detect("I'm pursuing a refund", [rule]) is None
+
+
+def test_the_most_severe_rule_wins() -> None:
+    low = _rule(id=1, kind="press", lang="en", keywords=["journalist"], severity=3)
+    high = _rule(id=2, kind="self_harm", lang="en", keywords=["end my life"], severity=5)
+    assert flags.detect("journalist here, I want to end my life", [low, high]).kind == "self_harm"
+
+
+def test_an_invalid_stored_pattern_does_not_stop_detection() -> None:
+    rule = _rule(lang="en", keywords=["boycott"], patterns=["(unclosed"])
+    assert flags.detect("boycott them", [rule]).kind == "custom"
+    assert flags.check_pattern("(unclosed") and flags.check_pattern(r"\bok\b") is None
+
+
+def test_default_rules_cover_every_kind_in_both_languages() -> None:
+    covered = {(r["kind"], r["lang"]) for r in DEFAULT_RULES}
+    kinds = [k for k in flags.KINDS if k != "custom"]
+    assert covered == {(k, lang) for k in kinds for lang in ("en", "he")}
+
+
+@pytest.mark.parametrize("row", [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines()],
+                         ids=lambda r: r["query"][:40])
+def test_default_rules_on_the_labelled_messages(app, session, row) -> None:  # type: ignore[no-untyped-def]
+    result = suggest(session=session, engine=engine_mod.engine(app),
+                     request=SuggestRequest(row["query"], lang=row["lang"]), record=False)
+    if row["kind"]:
+        assert result.outcome == "escalate" and result.escalation["kind"] == row["kind"]
+        assert result.suggestions == [] and result.escalation["holding_statement"]
+        assert result.escalation["department"]
+    else:
+        assert result.outcome != "escalate"
