@@ -41,7 +41,7 @@ class Conflict(KbError):
 
 
 class ValidationFailed(KbError):
-    code = "invalid"
+    code = "invalid_value"
     status = 422
 
 

@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from kb import accounts, storage
 from kb import service as kb_service
-from kb.errors import KbError, NotFound, ValidationFailed
+from kb.errors import KbError, NotFound
 from kb.workflow import Status
 from suggest import engine as engine_mod
 from suggest import metrics
@@ -62,7 +62,8 @@ class RateLimiter:
         return None
 
 
-_limiter = RateLimiter()
+def _limiter() -> RateLimiter:
+    return current_app.extensions.setdefault("vetted.rate_limiter", RateLimiter())
 
 
 def require_key(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -80,7 +81,7 @@ def require_key(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]
                 raise ApiError(401, "unauthorized", "the API key is unknown or has been revoked")
             if scope not in key.scopes:
                 raise ApiError(403, "forbidden", f"this API key lacks the '{scope}' scope")
-            wait = _limiter.check(key.id, int(current_app.config["API_RATE_LIMIT"]))
+            wait = _limiter().check(key.id, int(current_app.config["API_RATE_LIMIT"]))
             if wait is not None:
                 seconds = max(1, int(wait + 0.999))
                 raise ApiError(429, "rate_limited", f"too many requests; retry in {seconds} s",
@@ -221,6 +222,23 @@ def metrics_endpoint() -> Any:
     return Response(metrics.render(), mimetype="text/plain; version=0.0.4")
 
 
+@bp.after_app_request
+def _cors(response: Response) -> Response:
+    """Let only the configured origins (the extension's) call the API from a browser."""
+    if not request.path.startswith("/api/"):
+        return response
+    origin = request.headers.get("Origin")
+    allowed = {o.strip() for o in current_app.config["CORS_ORIGINS"].split(",") if o.strip()}
+    response.vary.add("Origin")
+    if origin and origin in allowed:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Max-Age"] = "600"
+        response.headers["Access-Control-Expose-Headers"] = "Retry-After"
+    return response
+
+
 @bp.errorhandler(ApiError)
 def _api_error(exc: ApiError) -> Response:
     return error_response(exc.status, exc.code, exc.message, exc.headers)
@@ -229,11 +247,6 @@ def _api_error(exc: ApiError) -> Response:
 @bp.errorhandler(KbError)
 def _kb_error(exc: KbError) -> Response:
     return error_response(exc.status, exc.code, exc.message)
-
-
-@bp.errorhandler(ValidationFailed)
-def _invalid(exc: ValidationFailed) -> Response:
-    return error_response(422, "invalid_value", exc.message)
 
 
 def is_api_path(path: str) -> bool:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -15,11 +16,14 @@ class Thresholds:
     margin: float = 0.05  # ... when it also leads the next entry by this much
 
 
-# Fitted by `flask suggest calibrate` on the shared evaluation sets (BENCHMARKS.md); overridden per deployment
-# by VETTED_THRESHOLDS. Keys: "<encoder model id>|<lang>", "<lang>" or "*".
-DEFAULT_THRESHOLDS: dict[str, Thresholds] = {
-    "*": Thresholds(),
-}
+# Keys: "<encoder model id>|<lang>", "<lang>" or "*". The shipped table is fitted by `bench/calibrate.py` on
+# public FAQ sets (BENCHMARKS.md); a deployment refits with `flask suggest calibrate` on its own questions.
+_SHIPPED = Path(__file__).with_name("thresholds.json")
+DEFAULT_THRESHOLDS: dict[str, Thresholds] = {"*": Thresholds()}
+if _SHIPPED.is_file():
+    DEFAULT_THRESHOLDS.update(
+        {key: Thresholds(**values) for key, values in json.loads(_SHIPPED.read_text(encoding="utf-8")).items()}
+    )
 
 
 @dataclass

@@ -81,8 +81,10 @@ def runner(app: Flask):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def session(app: Flask):  # type: ignore[no-untyped-def]
-    with app.app_context():
-        yield storage.session()
+    """A session of the test's own, apart from the ones requests open (as another worker would be)."""
+    s = storage.database(app).sessions()
+    yield s
+    s.close()
 
 
 @pytest.fixture

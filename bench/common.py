@@ -1,0 +1,37 @@
+"""Shared helpers of the benchmark drivers: where the data is, how to read it, the app settings."""
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+from suggest.evaluation import QueryRow, parse_queries
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "eval"
+RESULTS = ROOT / "bench" / "results"
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Read a JSONL file of objects."""
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def read_queries(path: Path) -> list[QueryRow]:
+    """Read labelled queries the way the eval command does."""
+    return parse_queries(path)
+
+
+def cap(rows: list[QueryRow], limit: int, seed: int = 7) -> list[QueryRow]:
+    """Return at most `limit` rows, a seeded sample (0: all)."""
+    if not limit or len(rows) <= limit:
+        return rows
+    return random.Random(seed).sample(rows, limit)
+
+
+def app_config(encoder: str) -> dict[str, Any]:
+    """Return the settings of a throwaway evaluation app using `encoder` for every language (or auto)."""
+    return {"ENCODER": encoder, "ENCODER_BACKEND": "torch", "LANG_ENCODERS": "", "THRESHOLDS": "",
+            "SUGGEST_CACHE_SIZE": 0, "INSTANCE_PATH": str(RESULTS / "instance")}
