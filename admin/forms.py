@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from kb import content
 from kb.accounts import SCOPES
 
-LANG_CHOICES = [("he", "עברית"), ("en", "English"), ("ar", "العربية"), ("ru", "Русский")]
+LANG_CHOICES = [SelectChoice("he", "עברית"), SelectChoice("en", "English"), SelectChoice("ar", "العربية"),
+                SelectChoice("ru", "Русский")]
 CHANNEL_LABELS = {"web": "Web", "x": "X / Twitter", "facebook": "Facebook", "instagram": "Instagram",
                   "email": "Email"}
 
@@ -75,7 +77,7 @@ class ActionForm(FlaskForm):
 class ApiKeyForm(FlaskForm):
     username = SelectField("For user", choices=[], validators=[DataRequired()])
     name = StringField("What it is for", validators=[Optional(), Length(max=200)])
-    scopes = SelectMultipleField("Scopes", choices=[(s, s) for s in SCOPES], default=["suggest", "feedback"],
+    scopes = SelectMultipleField("Scopes", choices=[SelectChoice(s) for s in SCOPES], default=["suggest", "feedback"],
                                  validators=[DataRequired()])
 
 

@@ -7,6 +7,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 
 from admin.auth import current_user, role_required
 from admin.forms import CHANNEL_LABELS, ActionForm, ApiKeyForm, EntryForm, RevokeForm
+from wtforms.fields.choices import SelectChoice
+
 from kb import accounts, owners, storage
 from kb import service as kb_service
 from kb.errors import KbError, StaleWrite
@@ -21,8 +23,10 @@ PAGE_SIZE = 25
 
 def _choices(form: EntryForm) -> None:
     s = storage.session()
-    form.category.choices = [("", "-")] + [(c.slug, c.name) for c in owners.list_categories(session=s)]
-    form.department.choices = [("", "from category")] + [(d.slug, d.name) for d in owners.list_departments(session=s)]
+    form.category.choices = [SelectChoice("", "-")] + [
+        SelectChoice(c.slug, c.name) for c in owners.list_categories(session=s)]
+    form.department.choices = [SelectChoice("", "from category")] + [
+        SelectChoice(d.slug, d.name) for d in owners.list_departments(session=s)]
 
 
 def _draft_from(form: EntryForm) -> Draft:
@@ -247,7 +251,8 @@ def keys() -> Any:
     """Create and revoke API keys; a new key is shown once."""
     s = storage.session()
     form = ApiKeyForm(prefix="new")
-    form.username.choices = [(u.username, f"{u.username} ({u.role})") for u in accounts.list_users(session=s)]
+    form.username.choices = [SelectChoice(u.username, f"{u.username} ({u.role})")
+                             for u in accounts.list_users(session=s)]
     revoke_form = RevokeForm(prefix="revoke")
     created = None
     if request.method == "POST" and "new-username" in request.form and form.validate_on_submit():

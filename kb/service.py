@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from kb import content, storage
@@ -402,8 +402,9 @@ def suggestable_by_ids(
         select(EntryVersion)
         .where(EntryVersion.id.in_(list(version_ids)), *_suggestable_filter(today))
         .options(
-            selectinload(EntryVersion.entry).selectinload(Entry.category).selectinload(Category.department),
-            selectinload(EntryVersion.approver),
+            joinedload(EntryVersion.entry).joinedload(Entry.category).joinedload(Category.department)
+            .selectinload(Department.contacts),
+            joinedload(EntryVersion.approver),
         )
     )
     return {v.id: v for v in rows}

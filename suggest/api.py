@@ -12,10 +12,11 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from admin.auth import current_user, public
 from kb import accounts, storage
 from kb import service as kb_service
 from kb.errors import KbError, NotFound
-from kb.workflow import Status
+from kb.workflow import Role, Status
 from suggest import engine as engine_mod
 from suggest import metrics
 from suggest.openapi import spec
@@ -187,12 +188,14 @@ def entry_endpoint(entry_id: int) -> Any:
 
 
 @bp.route("/api/v1/openapi.json", methods=["GET"])
+@public
 def openapi_endpoint() -> Any:
     """Serve the API's OpenAPI 3.1 description."""
     return jsonify(spec())
 
 
 @bp.route("/healthz", methods=["GET"])
+@public
 def healthz() -> Any:
     """Say whether the database answers, the model is warm, and which KB generation the index holds."""
     eng = engine_mod.engine()
@@ -207,14 +210,12 @@ def healthz() -> Any:
 
 
 @bp.route("/metrics", methods=["GET"])
+@public  # checks an admin session or the metrics token itself
 def metrics_endpoint() -> Any:
     """Prometheus metrics, for admins or the configured token."""
     token = current_app.config["METRICS_TOKEN"]
     header = request.headers.get("Authorization", "")
     if not (token and header == f"Bearer {token}"):
-        from admin.auth import current_user
-        from kb.workflow import Role
-
         user = current_user()
         if user is None or not Role(user.role).at_least(Role.ADMIN):
             return error_response(401 if user is None else 403, "unauthorized" if user is None else "forbidden",

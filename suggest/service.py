@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from kb import content, owners
 from kb import service as kb_service
 from kb.errors import NotFound, ValidationFailed
-from kb.models import Category, EntryVersion, Inquiry, RedFlagRule, utcnow
+from kb.models import Category, EntryVersion, Inquiry, utcnow
 from suggest import flags
 from suggest.engine import Engine
 from suggest.lexical import detect_language
@@ -106,18 +106,6 @@ def _suggestion(version: EntryVersion, cand: Candidate, channel: str) -> dict[st
     }
 
 
-def _escalation(rule: RedFlagRule) -> dict[str, Any]:
-    dept = rule.department
-    return {
-        "kind": rule.kind,
-        "rule_id": rule.id,
-        "department": dept.name if dept else None,
-        "contacts": owners.contacts_for(dept),
-        "holding_statement": rule.holding_statement,
-        "sla": {"first_response_minutes": 15, "resolution_minutes": 60 * max(1, 6 - rule.severity)},
-    }
-
-
 def suggest(
     *,
     session: Session,
@@ -135,13 +123,12 @@ def suggest(
     request = validate(request)
     engine.sync(session)
     lang = request.lang or detect_language(request.question)
-    rules = flags.active_rules(session=session)
-    hit = flags.detect(request.question, [flags.compile_rule(r) for r in rules])
+    compiled, escalations = engine.red_flags(session)
+    hit = flags.detect(request.question, compiled)
     # Review-by dates expire by the calendar, not by a KB change, so the day is part of the cache key.
     key = (request.question, lang, request.channel, request.k, request.include_low, today or dt.date.today())
     if hit is not None:
-        rule = next(r for r in rules if r.id == hit.rule_id)
-        result = SuggestResult(outcome="escalate", lang=lang, escalation=_escalation(rule))
+        result = SuggestResult(outcome="escalate", lang=lang, escalation=dict(escalations[hit.rule_id]))
         ranking_source: list[Candidate] = []
         if rank_always:  # evaluation scores the ranking whatever the outcome; agents never see it
             result.ranking = _match(session, engine, request, lang, today)[0].ranking
