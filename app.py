@@ -14,7 +14,8 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": "",  # SQLAlchemy URL; empty means sqlite:///<instance>/vetted.db
     "ALLOW_SELF_APPROVAL": False,  # small offices: an approver may approve their own draft
     "ENCODER": "auto",  # fake | minilm | e5 | auto (minilm for English, e5 for Hebrew and others) | any ST name/path
-    "ENCODER_BACKEND": "torch",  # torch | onnx (sentence-transformers backend for ST models)
+    "ENCODER_BACKEND": "onnx",  # onnx (exported once, no torch at run time) | torch, for the shipped MiniLM
+    "MODEL_CACHE": "",  # where exported ONNX models are kept; empty means <instance>/models
     "LANG_ENCODERS": "",  # per-language override, e.g. "he=e5,en=minilm"
     "WARM_UP": False,  # load the models when a worker starts instead of on the first question
     "SUGGEST_K": 3,  # suggestions returned by default

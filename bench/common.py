@@ -11,6 +11,7 @@ from suggest.evaluation import QueryRow, parse_queries
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "eval"
 RESULTS = ROOT / "bench" / "results"
+MODELS = ROOT / "instance" / "models"
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -33,5 +34,5 @@ def cap(rows: list[QueryRow], limit: int, seed: int = 7) -> list[QueryRow]:
 
 def app_config(encoder: str) -> dict[str, Any]:
     """Return the settings of a throwaway evaluation app using `encoder` for every language (or auto)."""
-    return {"ENCODER": encoder, "ENCODER_BACKEND": "torch", "LANG_ENCODERS": "", "THRESHOLDS": "",
-            "SUGGEST_CACHE_SIZE": 0, "INSTANCE_PATH": str(RESULTS / "instance")}
+    return {"ENCODER": encoder, "ENCODER_BACKEND": "onnx", "LANG_ENCODERS": "", "THRESHOLDS": "",
+            "SUGGEST_CACHE_SIZE": 0, "INSTANCE_PATH": str(RESULTS / "instance"), "MODEL_CACHE": str(MODELS)}

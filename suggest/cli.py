@@ -26,6 +26,8 @@ class BadInput(click.ClickException):
 def _eval_config(model: str | None) -> dict:
     config = {k: current_app.config[k] for k in ("ENCODER", "ENCODER_BACKEND", "LANG_ENCODERS", "THRESHOLDS",
                                                   "SUGGEST_CACHE_SIZE")}
+    config["INSTANCE_PATH"] = current_app.instance_path
+    config["MODEL_CACHE"] = current_app.config["MODEL_CACHE"] or str(Path(current_app.instance_path) / "models")
     if model:
         config.update(ENCODER=model, LANG_ENCODERS="")
     return config

@@ -68,7 +68,8 @@ class Engine:
         self,
         *,
         lang_encoders: dict[str, str],
-        backend: str = "torch",
+        backend: str = "onnx",
+        cache_dir: str = "",
         thresholds: dict[str, Thresholds] | None = None,
         cache_size: int = 512,
         include_answer: bool = True,
@@ -78,7 +79,7 @@ class Engine:
         self.backend = backend
         self.thresholds = thresholds or load_table("")
         self.include_answer = include_answer
-        self._factory = encoder_factory or (lambda spec: encoders.build(spec, backend=backend))
+        self._factory = encoder_factory or (lambda spec: encoders.build(spec, backend=backend, cache_dir=cache_dir))
         self._encoders: dict[str, Any] = {}
         self._dense: dict[str, DenseIndex] = {}
         self._lexical = Bm25Index()
@@ -306,6 +307,7 @@ def from_config(config: dict[str, Any], instance_path: str | None = None) -> Eng
     return Engine(
         lang_encoders=parse_lang_encoders(config["LANG_ENCODERS"], config["ENCODER"]),
         backend=config["ENCODER_BACKEND"],
+        cache_dir=config["MODEL_CACHE"] or (str(Path(instance_path) / "models") if instance_path else ""),
         thresholds=thresholds,
         cache_size=int(config["SUGGEST_CACHE_SIZE"]),
     )
