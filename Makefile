@@ -6,13 +6,13 @@ FLASK := FLASK_APP=app $(BIN)/flask
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup setup-dev db
+.PHONY: run test setup setup-dev db browser-deps
 
 run: setup db
 	@echo "Vetted is starting on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: setup-dev
+test: setup-dev browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # torch is installed on its own first so that pip takes the CPU build and never a CUDA one.
@@ -32,6 +32,15 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 setup: $(VENV)/.runtime
 
 setup-dev: $(VENV)/.dev
+
+# Browser tests drive Debian's Chromium; DejaVu gives it Hebrew glyphs.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! dpkg -s fonts-dejavu-core >/dev/null 2>&1; then \
+		echo "Installing Chromium and DejaVu fonts for the browser tests"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+			chromium fonts-dejavu-core >/dev/null; \
+	fi
 
 db: setup
 	$(FLASK) kb init
