@@ -391,23 +391,43 @@ def list_suggestable(*, session: Session, today: dt.date | None = None) -> list[
     )
 
 
-def suggestable_by_ids(
+def live_versions(
     *, session: Session, version_ids: Sequence[int], today: dt.date | None = None
-) -> dict[int, EntryVersion]:
-    """Re-read versions the index returned, keeping only those still approved and unexpired."""
+) -> dict[int, int]:
+    """Return {version id: entry id} for those of `version_ids` still approved and unexpired."""
     if not version_ids:
         return {}
     today = today or dt.date.today()
+    rows = session.execute(
+        select(EntryVersion.id, EntryVersion.entry_id).where(
+            EntryVersion.id.in_(list(version_ids)), *_suggestable_filter(today)
+        )
+    )
+    return {version_id: entry_id for version_id, entry_id in rows}
+
+
+def versions_for_display(*, session: Session, version_ids: Sequence[int]) -> dict[int, EntryVersion]:
+    """Load versions with what a suggestion shows: entry, category, routing department and contacts, approver."""
+    if not version_ids:
+        return {}
     rows = session.scalars(
         select(EntryVersion)
-        .where(EntryVersion.id.in_(list(version_ids)), *_suggestable_filter(today))
+        .where(EntryVersion.id.in_(list(version_ids)))
         .options(
             joinedload(EntryVersion.entry).joinedload(Entry.category).joinedload(Category.department)
             .selectinload(Department.contacts),
             joinedload(EntryVersion.approver),
         )
     )
-    return {v.id: v for v in rows}
+    return {v.id: v for v in rows.unique()}
+
+
+def suggestable_by_ids(
+    *, session: Session, version_ids: Sequence[int], today: dt.date | None = None
+) -> dict[int, EntryVersion]:
+    """Re-read versions the index returned, keeping only those still approved and unexpired."""
+    live = live_versions(session=session, version_ids=version_ids, today=today)
+    return versions_for_display(session=session, version_ids=list(live))
 
 
 def changes_since(*, session: Session, generation: int) -> tuple[int, list[EntryVersion], list[EntryVersion]]:

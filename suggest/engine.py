@@ -74,6 +74,7 @@ class Engine:
         cache_size: int = 512,
         include_answer: bool = True,
         encoder_factory: Callable[[str], Any] | None = None,
+        sync_interval: float = 0.0,
     ) -> None:
         self.lang_encoders = lang_encoders
         self.backend = backend
@@ -92,6 +93,8 @@ class Engine:
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._cache_size = cache_size
         self.last_sync_s = 0.0
+        self.sync_interval = sync_interval
+        self._checked_at = 0.0
 
     # ----- encoders
     def encoder_for(self, lang: str) -> Any:
@@ -118,8 +121,16 @@ class Engine:
         )
 
     # ----- keeping in step with the database
-    def sync(self, session: Session, progress: Progress | None = None) -> int:
-        """Apply what changed in the KB since this index's generation; return the generation now held."""
+    def sync(self, session: Session, progress: Progress | None = None, force: bool = False) -> int:
+        """Apply what changed in the KB since this index's generation; return the generation now held.
+
+        The database is asked at most once per `sync_interval` seconds: a new approval may wait that long,
+        but nothing withdrawn is ever served, because every hit is re-read from the database anyway.
+        """
+        now = time.monotonic()
+        if not force and self.generation >= 0 and now - self._checked_at < self.sync_interval:
+            return self.generation
+        self._checked_at = now
         current = storage.generation(session)
         if current == self.generation:
             return current
@@ -310,6 +321,7 @@ def from_config(config: dict[str, Any], instance_path: str | None = None) -> Eng
         cache_dir=config["MODEL_CACHE"] or (str(Path(instance_path) / "models") if instance_path else ""),
         thresholds=thresholds,
         cache_size=int(config["SUGGEST_CACHE_SIZE"]),
+        sync_interval=int(config["INDEX_SYNC_MS"]) / 1000,
     )
 
 

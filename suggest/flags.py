@@ -91,10 +91,14 @@ def _phrase_at(message: list[list[str]], phrase: tuple[frozenset[str], ...]) -> 
 def detect(text: str, rules: list[CompiledRule]) -> FlagHit | None:
     """Return the most severe rule the message trips, or None."""
     tokens = analyse(text, keep_stop=True)
+    present = {form for forms in tokens for form in forms}
     folded = normalise(text)
     hits: list[tuple[int, FlagHit]] = []
     for rule in rules:
         for phrase in rule.phrases:
+            # Most phrases share no word with a message at all; skip those before scanning positions.
+            if phrase[0].isdisjoint(present):
+                continue
             if _phrase_at(tokens, phrase):
                 hits.append((rule.severity, FlagHit(rule.rule_id, rule.kind, " ".join(min(f) for f in phrase))))
                 break

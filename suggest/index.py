@@ -7,6 +7,9 @@ from dataclasses import dataclass
 import faiss
 import numpy as np
 
+# One question at a time is searched; OpenMP threads cost more to wake than the search itself.
+faiss.omp_set_num_threads(1)
+
 
 @dataclass
 class DenseHit:

@@ -19,6 +19,7 @@ from suggest.matching import Candidate, decide
 
 MAX_QUESTION = 4000
 MAX_K = 10
+RERANK_DEPTH = 10  # candidates re-read from the database per question (at least 2k)
 FEEDBACK_ACTIONS = ("used", "edited", "not_helpful")
 
 
@@ -153,26 +154,27 @@ def _match(
 ) -> tuple[SuggestResult, list[Candidate]]:
     retrieval = engine.retrieve(request.question, lang)
     decision = decide(retrieval.candidates, retrieval.cosine_range, retrieval.thresholds)
-    versions = kb_service.suggestable_by_ids(
-        session=session, version_ids=[c.version_id for c in decision.ranked], today=today
-    )
-    ranked = [c for c in decision.ranked if c.version_id in versions]
+    # The index is never trusted: the best candidates are re-read and kept only if still approved and unexpired.
+    head = decision.ranked[: max(RERANK_DEPTH, 2 * request.k)]
+    live = kb_service.live_versions(session=session, version_ids=[c.version_id for c in head], today=today)
+    ranked = [c for c in head if c.version_id in live]
     outcome = "answer" if ranked and ranked[0].fused >= retrieval.thresholds.answer else "no_match"
-    suggestions = []
+    chosen: list[Candidate] = []
     seen_entries: set[int] = set()
     for cand in ranked:
-        version = versions[cand.version_id]
-        if version.entry_id in seen_entries:
+        if live[cand.version_id] in seen_entries:
             continue
-        seen_entries.add(version.entry_id)
+        seen_entries.add(live[cand.version_id])
         if cand.confidence == "low" and not request.include_low:
             continue
-        suggestions.append(_suggestion(version, cand, request.channel or "web"))
-        if len(suggestions) == request.k:
+        chosen.append(cand)
+        if len(chosen) == request.k:
             break
+    versions = kb_service.versions_for_display(session=session, version_ids=[c.version_id for c in chosen])
+    suggestions = [_suggestion(versions[c.version_id], c, request.channel or "web") for c in chosen]
     result = SuggestResult(
         outcome=outcome, lang=lang, suggestions=suggestions,
-        ranking=[versions[c.version_id].entry_id for c in ranked], encode_ms=retrieval.encode_ms,
+        ranking=list(dict.fromkeys(live[c.version_id] for c in ranked)), encode_ms=retrieval.encode_ms,
     )
     return result, ranked
 

@@ -57,6 +57,7 @@ def config(db_path: Path, tmp_path: Path) -> dict:
         "ENCODER": "fake",
         "LANG_ENCODERS": "",
         "SUGGEST_CACHE_SIZE": 64,
+        "INDEX_SYNC_MS": 0,
         "INSTANCE_PATH": str(tmp_path / "instance"),
     }
 

@@ -1,0 +1,136 @@
+"""Speed of one suggestion at 1k and 10k entries, beside the raw encode of the same question (the floor) and
+Haystack's retriever in the same run; time for an approval to reach suggestions; cold start with a warm cache.
+
+    .venv/bin/python -m bench.latency [--sizes 1000,10000] [--queries 300]
+
+Entries are CLINC150 training utterances (English, all-MiniLM-L6-v2 through ONNX); queries are CLINC150 test
+queries. Prints one JSON line per size and writes bench/results/latency.json.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import common
+from kb import service, storage
+from kb.service import Draft
+from suggest import engine as engine_mod
+from suggest.engine import Engine
+from suggest.evaluation import throwaway_app
+from suggest.service import SuggestRequest, suggest
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))], 3)
+
+
+def entries(size: int) -> list[dict[str, Any]]:
+    """Return `size` FAQ rows made of CLINC150 training utterances (question) and their intent (answer)."""
+    path = common.DATA / "clinc150" / "faq_all_train_utterances.jsonl.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh]
+    rows = random.Random(5).sample(rows, min(size, len(rows)))
+    return [{"id": f"u{i}", "question": r["question"], "answer": r.get("answer") or r["question"], "lang": "en"}
+            for i, r in enumerate(rows)]
+
+
+def measure(size: int, n_queries: int) -> dict[str, Any]:
+    """Measure one KB size."""
+    faq = entries(size)
+    queries = [q.query for q in common.read_queries(common.DATA / "clinc150" / "queries.jsonl")]
+    queries = random.Random(3).sample(queries, n_queries)
+    config = {**common.app_config("minilm"), "SUGGEST_CACHE_SIZE": 0}
+    with throwaway_app(faq, config=config) as app:
+        eng = engine_mod.engine(app)
+        with storage.database(app).session() as s:
+            eng.sync(s)
+            eng.warm_up(["en"])
+            for q in queries[:20]:  # warm caches and allocators before timing
+                suggest(session=s, engine=eng, request=SuggestRequest(q, lang="en"))
+            encoder = eng.encoder_for("en")
+            whole, encode = [], []
+            for q in queries:
+                started = time.perf_counter()
+                encoder.encode_queries([q])
+                encode.append((time.perf_counter() - started) * 1000)
+                started = time.perf_counter()
+                suggest(session=s, engine=eng, request=SuggestRequest(q, lang="en"), source="bench")
+                whole.append((time.perf_counter() - started) * 1000)
+            approval_ms = _approval_visible_ms(s, eng)
+        cold = _cold_start(app, config)
+    haystack = _haystack(faq, queries)
+    p50, enc50 = statistics.median(whole), statistics.median(encode)
+    return {
+        "entries": size, "queries": n_queries,
+        "suggest_ms_p50": round(p50, 3), "suggest_ms_p99": _pct(whole, 99),
+        "encode_ms_p50": round(enc50, 3), "suggest_over_encode": round(p50 / enc50, 3),
+        "p99_over_p50": round(_pct(whole, 99) / p50, 3),
+        "approval_visible_ms": approval_ms, **cold, **haystack,
+    }
+
+
+def _approval_visible_ms(s, eng: Engine) -> float:  # type: ignore[no-untyped-def]
+    """Approve a new entry and time until a suggestion returns it (the commit to the answer)."""
+    from kb import accounts
+
+    approver = accounts.get_by_username(session=s, username="evaluator")
+    editor = accounts.create_user(session=s, username="bench-editor", password="bench-editor-pw", role="editor")
+    question = "Where can I collect my lost umbrella from the Galim shop in Eilat?"
+    draft = service.create_draft(session=s, actor=editor, draft=Draft(question=question, answer="At the front desk.",
+                                                                      lang="en"))
+    service.submit(session=s, actor=editor, version_id=draft.id)
+    started = time.perf_counter()
+    service.approve(session=s, actor=approver, version_id=draft.id)
+    result = suggest(session=s, engine=eng, request=SuggestRequest(question, lang="en"), record=False)
+    elapsed = (time.perf_counter() - started) * 1000
+    assert result.suggestions and result.suggestions[0]["entry_id"] == draft.entry_id, "approval not visible"
+    return round(elapsed, 3)
+
+
+def _cold_start(app, config: dict[str, Any]) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Time a new worker's engine: load the model, read cached embeddings, build the indexes."""
+    started = time.perf_counter()
+    fresh = engine_mod.from_config({**app.config, **config}, app.instance_path)
+    fresh.warm_up(["en"])
+    loaded = time.perf_counter()
+    with storage.database(app).session() as s:
+        fresh.sync(s)
+    done = time.perf_counter()
+    return {"cold_start_s": round(done - started, 3), "cold_model_s": round(loaded - started, 3),
+            "cold_index_s": round(done - loaded, 3)}
+
+
+def _haystack(faq: list[dict], queries: list[str]) -> dict[str, float]:
+    from bench.haystack_baseline import evaluate_haystack
+    from suggest.evaluation import QueryRow
+
+    metrics = evaluate_haystack(faq, [QueryRow(q, [], "en", "no_match") for q in queries])
+    return {"haystack_ms_p50": metrics["latency_ms_p50"], "haystack_ms_p99": metrics["latency_ms_p99"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--queries", type=int, default=300)
+    args = parser.parse_args(argv)
+    results = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        result = measure(size, args.queries)
+        results.append(result)
+        print(json.dumps(result), flush=True)
+    common.RESULTS.mkdir(parents=True, exist_ok=True)
+    Path(common.RESULTS / "latency.json").write_text(json.dumps({"date": time.strftime("%Y-%m-%d"),
+                                                                 "results": results}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
