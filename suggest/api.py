@@ -18,9 +18,9 @@ from kb import service as kb_service
 from kb.errors import KbError, NotFound
 from kb.workflow import Role, Status
 from suggest import engine as engine_mod
-from suggest import metrics
+from suggest import extension, metrics
 from suggest.openapi import spec
-from suggest.service import SuggestRequest, record_feedback, suggest
+from suggest.service import SuggestRequest, record_feedback, send_to_pr, suggest
 
 bp = Blueprint("api", __name__)
 MAX_BODY = 64 * 1024
@@ -67,8 +67,8 @@ def _limiter() -> RateLimiter:
     return current_app.extensions.setdefault("vetted.rate_limiter", RateLimiter())
 
 
-def require_key(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Accept only a live API key with `scope`, within its rate limit."""
+def require_key(scope: str | None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Accept only a live API key with `scope` (any live key for None), within its rate limit."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
@@ -80,7 +80,7 @@ def require_key(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]
             key = accounts.verify_api_key(session=storage.session(), raw=raw.strip())
             if key is None:
                 raise ApiError(401, "unauthorized", "the API key is unknown or has been revoked")
-            if scope not in key.scopes:
+            if scope is not None and scope not in key.scopes:
                 raise ApiError(403, "forbidden", f"this API key lacks the '{scope}' scope")
             wait = _limiter().check(key.id, int(current_app.config["API_RATE_LIMIT"]))
             if wait is not None:
@@ -90,7 +90,7 @@ def require_key(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]
             g.api_key = key
             return view(*args, **kwargs)
 
-        wrapped.required_scope = scope  # type: ignore[attr-defined]
+        wrapped.required_scope = scope or "any"  # type: ignore[attr-defined]
         return wrapped
 
     return decorate
@@ -168,6 +168,24 @@ def feedback_endpoint() -> Any:
     return jsonify({"inquiry_id": inquiry.id, "feedback": inquiry.feedback})
 
 
+@bp.route("/api/v1/send-to-pr", methods=["POST"])
+@require_key("feedback")
+def send_to_pr_endpoint() -> Any:
+    """Put a question with no approved answer into PR's queue of missing answers."""
+    data = json_body()
+    inquiry = send_to_pr(session=storage.session(), inquiry_id=_field(data, "inquiry_id", (int,), required=True),
+                         user_id=None, api_key_id=g.api_key.id)
+    return jsonify({"inquiry_id": inquiry.id, "sent_to_pr": inquiry.sent_to_pr})
+
+
+@bp.route("/api/v1/keys/current", methods=["GET"])
+@require_key(None)
+def current_key_endpoint() -> Any:
+    """Say which user and scopes the presented key has (the extension's connection test)."""
+    key = g.api_key
+    return jsonify({"key_id": key.id, "user": key.user.username, "scopes": key.scopes, "name": key.name})
+
+
 @bp.route("/api/v1/entries/<int:entry_id>", methods=["GET"])
 @require_key("read")
 def entry_endpoint(entry_id: int) -> Any:
@@ -230,6 +248,8 @@ def _cors(response: Response) -> Response:
         return response
     origin = request.headers.get("Origin")
     allowed = {o.strip() for o in current_app.config["CORS_ORIGINS"].split(",") if o.strip()}
+    if origin and origin.startswith("chrome-extension://"):
+        allowed.add(extension.origin(current_app.instance_path))  # the extension this server hands out
     response.vary.add("Origin")
     if origin and origin in allowed:
         response.headers["Access-Control-Allow-Origin"] = origin

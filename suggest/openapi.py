@@ -103,6 +103,25 @@ def spec() -> dict[str, Any]:
                                                      "feedback": {"type": "string"}}}}}},
                               **_errors(400, 401, 403, 404, 413, 415, 422, 429)},
             }},
+            "/api/v1/send-to-pr": {"post": {
+                "summary": "Put a question with no approved answer into PR's queue of missing answers",
+                "security": bearer,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["inquiry_id"], "properties": {"inquiry_id": {"type": "integer"}}}}}},
+                "responses": {"200": {"description": "Queued", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"inquiry_id": {"type": "integer"},
+                                                     "sent_to_pr": {"type": "boolean"}}}}}},
+                              **_errors(400, 401, 403, 404, 413, 415, 429)},
+            }},
+            "/api/v1/keys/current": {"get": {
+                "summary": "The user and scopes of the presented key (a connection test)",
+                "security": bearer,
+                "responses": {"200": {"description": "The key", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"key_id": {"type": "integer"}, "user": {"type": "string"},
+                                                     "scopes": {"type": "array", "items": {"type": "string"}},
+                                                     "name": {"type": "string"}}}}}},
+                              **_errors(401, 429)},
+            }},
             "/api/v1/entries/{entry_id}": {"get": {
                 "summary": "An entry's approved version",
                 "security": bearer,

@@ -218,9 +218,7 @@ def record_feedback(
     if action not in FEEDBACK_ACTIONS:
         raise ValidationFailed(f"action must be one of {', '.join(FEEDBACK_ACTIONS)}")
     inquiry = session.get(Inquiry, inquiry_id)
-    if inquiry is None or (api_key_id is not None and inquiry.api_key_id not in (None, api_key_id)) or (
-        user_id is not None and inquiry.user_id not in (None, user_id) and api_key_id is None
-    ):
+    if inquiry is None or not _owns(inquiry, user_id=user_id, api_key_id=api_key_id):
         raise NotFound(f"no inquiry {inquiry_id}")
     if sent_text is not None and len(sent_text) > 10_000:
         raise ValidationFailed("sent_text is longer than 10000 characters")
@@ -232,11 +230,20 @@ def record_feedback(
     return inquiry
 
 
-def send_to_pr(*, session: Session, inquiry_id: int, user_id: int | None) -> Inquiry:
+def send_to_pr(
+    *, session: Session, inquiry_id: int, user_id: int | None, api_key_id: int | None = None
+) -> Inquiry:
     """Put an unanswered question in PR's queue of missing answers."""
     inquiry = session.get(Inquiry, inquiry_id)
-    if inquiry is None or (user_id is not None and inquiry.user_id not in (None, user_id)):
+    if inquiry is None or not _owns(inquiry, user_id=user_id, api_key_id=api_key_id):
         raise NotFound(f"no inquiry {inquiry_id}")
     inquiry.sent_to_pr = True
     session.commit()
     return inquiry
+
+
+def _owns(inquiry: Inquiry, *, user_id: int | None, api_key_id: int | None) -> bool:
+    """Say whether the caller asked this question: the same API key, or the same signed-in agent."""
+    if api_key_id is not None:
+        return inquiry.api_key_id == api_key_id
+    return user_id is not None and inquiry.user_id == user_id

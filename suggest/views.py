@@ -3,17 +3,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
 
 from admin.auth import current_user, role_required
-from kb import content, owners, storage
+from kb import accounts, content, owners, storage
 from kb.workflow import Role
 from suggest import engine as engine_mod
-from suggest import metrics
+from suggest import extension, metrics
 from suggest.api import ApiError, _field, json_body
 from suggest.service import SuggestRequest, record_feedback, send_to_pr, suggest
 
 bp = Blueprint("agent", __name__, template_folder="templates")
+
+
+class ExtensionKeyForm(FlaskForm):
+    """A button that creates the agent's own extension key."""
 
 
 @bp.route("/")
@@ -82,3 +87,27 @@ def agent_send_to_pr() -> Any:
     inquiry = send_to_pr(session=storage.session(), inquiry_id=_field(data, "inquiry_id", (int,), required=True),
                          user_id=user.id if user else None)
     return jsonify({"inquiry_id": inquiry.id, "sent_to_pr": inquiry.sent_to_pr})
+
+
+@bp.route("/extension", methods=["GET", "POST"])
+@role_required(Role.AGENT)
+def extension_page() -> Any:
+    """How to install the browser extension, its download, and a key of the agent's own (shown once)."""
+    form = ExtensionKeyForm()
+    created = None
+    user = current_user()
+    if form.validate_on_submit():
+        _, created = accounts.create_api_key(session=storage.session(), user=user, scopes=["suggest", "feedback"],
+                                             name=f"browser extension ({user.username})", actor=user)
+    keys = [k for k in accounts.list_api_keys(session=storage.session()) if k.user_id == user.id]
+    return render_template("suggest/extension.html", form=form, created=created, keys=keys,
+                           extension_id=extension.extension_id(current_app.instance_path))
+
+
+@bp.route("/extension.zip")
+@role_required(Role.AGENT)
+def extension_zip() -> Any:
+    """Download the extension with this server's address prefilled."""
+    files = extension.build(current_app.instance_path, request.host_url)
+    return Response(extension.zip_bytes(files), mimetype="application/zip",
+                    headers={"Content-Disposition": "attachment; filename=vetted-extension.zip"})
