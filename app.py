@@ -28,6 +28,17 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_LOCK_MINUTES": 15,
     "METRICS_TOKEN": "",  # bearer token that may read /metrics besides admins
     "SESSION_COOKIE_SECURE": False,  # set true behind TLS
+    "NOTIFY_WORKER": True,  # deliver notifications and watch for spikes in a background thread of each worker
+    "NOTIFY_INTERVAL_S": 10,  # how often that thread looks for due deliveries
+    "SMTP_HOST": "",  # e-mail notifiers send through this server; empty leaves e-mail deliveries pending
+    "SMTP_PORT": 25,
+    "SMTP_FROM": "vetted@localhost",
+    "SMTP_USER": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_STARTTLS": False,
+    "SPIKE_WINDOW_MINUTES": 60,  # spike detection compares this window ...
+    "SPIKE_MIN_COUNT": 10,  # ... needs at least this many questions on one topic ...
+    "SPIKE_FACTOR": 3,  # ... and this many times the usual rate (plus noise) to raise an alert
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
@@ -81,9 +92,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     engine.init_app(app)
 
-    from admin import auth
+    from admin import auth, i18n
 
     auth.init_app(app)
+    i18n.init_app(app)
 
     from admin.views import bp as admin_bp
     from suggest.api import bp as api_bp
@@ -103,7 +115,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_error_handlers(app)
     app.before_request(_require_schema)
     app.after_request(_security_headers)
+    if app.config["NOTIFY_WORKER"] and not app.config.get("TESTING") and _serving():
+        from suggest import notify
+
+        notify.start_worker(app)
     return app
+
+
+def _serving() -> bool:
+    """Say whether this process serves requests (not a CLI command such as `flask kb init`)."""
+    import sys
+
+    argv = " ".join(sys.argv)
+    return "gunicorn" in argv or " run" in argv or argv.endswith("flask run") or "wsgi" in argv
 
 
 def _wants_json() -> bool:

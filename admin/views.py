@@ -1,21 +1,29 @@
 """The PR console: entries, editor, review queue, unanswered questions, audit log, API keys."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from wtforms.fields.choices import SelectChoice
 
 from admin.auth import current_user, role_required
 from admin.forms import CHANNEL_LABELS, ActionForm, ApiKeyForm, EntryForm, RevokeForm
-from wtforms.fields.choices import SelectChoice
-
-from kb import accounts, owners, storage
+from kb import accounts, listing, owners, storage
 from kb import service as kb_service
 from kb.errors import KbError, StaleWrite
 from kb.models import EntryVersion
 from kb.service import Draft
 from kb.workflow import Action, Role, Status, can
-from suggest import unanswered
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 PAGE_SIZE = 25
@@ -65,17 +73,25 @@ def index() -> Any:
 @bp.route("/entries")
 @role_required(Role.EDITOR)
 def entries() -> Any:
-    """List entries with search, filters and counts per status."""
+    """List entries with search, filters, sort, pages and counts per status."""
     s = storage.session()
-    status = request.args.get("status") or None
-    lang = request.args.get("lang") or None
-    q = (request.args.get("q") or "").strip() or None
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    rows = kb_service.list_entries(session=s, status=status, lang=lang, search=q, limit=PAGE_SIZE + 1,
-                                   offset=(page - 1) * PAGE_SIZE)
-    counts = kb_service.status_counts(session=s)
-    return render_template("admin/entries.html", rows=rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE, page=page,
-                           counts=counts, status=status, lang=lang, q=q or "", statuses=[x.value for x in Status])
+    args = request.args
+    filters = listing.EntryFilter(
+        status=args.get("status") or None, lang=args.get("lang") or None, category=args.get("category") or None,
+        department=args.get("department") or None, overdue=args.get("overdue") == "1",
+        missing_variant=args.get("missing") or None, search=(args.get("q") or "").strip() or None,
+        sort=args.get("sort") or "id",
+    )
+    page = max(1, args.get("page", 1, type=int) or 1)
+    rows, total = listing.list_entries(session=s, filters=filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    query = {k: v for k, v in args.items() if k != "page" and v}
+    return render_template(
+        "admin/entries.html", rows=rows, total=total, page=page, has_next=page * PAGE_SIZE < total, f=filters,
+        query=query, counts=listing.status_counts(session=s), statuses=[x.value for x in Status],
+        categories=owners.list_categories(session=s), departments=owners.list_departments(session=s),
+        channels=[c for c in CHANNEL_LABELS if c != "web"], labels=CHANNEL_LABELS, sorts=listing.SORTS,
+        today=date.today(),
+    )
 
 
 @bp.route("/entries/new", methods=["GET", "POST"])
@@ -220,7 +236,7 @@ def review() -> Any:
     """Show versions waiting for review, each with its diff against the approved version."""
     s = storage.session()
     items = []
-    for version in kb_service.in_review(session=s):
+    for version in listing.in_review(session=s):
         approved = version.entry.approved_version
         diff = kb_service.diff(session=s, version_a=approved.id, version_b=version.id) if approved else {}
         items.append({"version": version, "approved": approved, "diff": diff})
@@ -228,20 +244,12 @@ def review() -> Any:
                            allow_self=current_app.config["ALLOW_SELF_APPROVAL"])
 
 
-@bp.route("/unanswered", endpoint="unanswered")
-@role_required(Role.EDITOR)
-def unanswered_queue() -> Any:
-    """Questions that got no approved answer, clustered so near-duplicates show once."""
-    clusters = unanswered.clusters(session=storage.session())
-    return render_template("admin/unanswered.html", clusters=clusters)
-
-
 @bp.route("/audit")
 @role_required(Role.ADMIN)
 def audit() -> Any:
     """Search the audit log."""
     q = (request.args.get("q") or "").strip()
-    events = kb_service.audit_log(session=storage.session(), search=q or None, limit=200)
+    events = listing.audit_log(session=storage.session(), search=q or None, limit=200)
     return render_template("admin/audit.html", events=events, q=q)
 
 
@@ -268,3 +276,6 @@ def keys() -> Any:
         return redirect(url_for("admin.keys"))
     return render_template("admin/keys.html", form=form, revoke_form=revoke_form, created=created,
                            keys=accounts.list_api_keys(session=s))
+
+
+from admin import crisis_views, insights, manage, transfer  # noqa: E402,F401 - they add their pages to bp

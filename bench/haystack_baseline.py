@@ -23,7 +23,7 @@ def evaluate_haystack(faq: list[dict], queries: list[QueryRow], top_k: int = 5) 
     texts = [f"{r.get('question') or ''}\n{r.get('answer') or ''}" for r in faq]
     vectors = model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
     store.write_documents([Document(content=t, embedding=v.tolist(), meta={"faq_id": str(r["id"])})
-                           for t, v, r in zip(texts, vectors, faq)])
+                           for t, v, r in zip(texts, vectors, faq, strict=True)])
     retriever = InMemoryEmbeddingRetriever(document_store=store, top_k=top_k)
 
     def ask(text: str) -> list[Any]:

@@ -56,6 +56,25 @@ def get_user(*, session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
 
 
+def set_role(*, session: Session, user_id: int, role: str, active: bool, actor: User) -> User:
+    """Change a user's role or deactivate them; an admin cannot lock themselves out."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    try:
+        Role(role)
+    except ValueError:
+        raise ValidationFailed(f"role must be one of {', '.join(r.value for r in Role)}") from None
+    if user.id == actor.id and (role != Role.ADMIN.value or not active):
+        raise ValidationFailed("you cannot remove your own admin rights; ask another admin")
+    before = {"role": user.role, "active": user.active}
+    user.role, user.active = role, active
+    session.add(AuditEvent(actor_id=actor.id, action="user_update", before=before,
+                           after={"username": user.username, "role": role, "active": active}))
+    session.commit()
+    return user
+
+
 def list_users(*, session: Session) -> list[User]:
     """Return every user by name."""
     return list(session.scalars(select(User).order_by(User.username)))

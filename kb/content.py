@@ -21,6 +21,14 @@ _LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 _URL_WEIGHT = 23
 
 
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>")
+
+
+def strip_markup(text: str) -> str:
+    """Remove HTML tags: answers are plain text with links, whatever an editor pastes."""
+    return _TAG.sub("", text)
+
+
 def normalise_channel(channel: str | None) -> str:
     """Return the canonical channel name, or raise for an unknown one."""
     if channel is None or channel == "":

@@ -242,6 +242,30 @@ def _same(version: EntryVersion, entry: Entry, draft: Draft) -> bool:
     return all(current[k] == v for k, v in wanted.items())
 
 
+def preview(*, session: Session, rows: list[dict[str, Any]], numbers: list[int] | None = None
+            ) -> list[dict[str, Any]]:
+    """Say what importing the rows would do, row by row, without writing; a bad row raises ImportFailed."""
+    seen: set[str] = set()
+    plan = []
+    for index, row in enumerate(rows):
+        number = numbers[index] if numbers else index + 1
+        external_id, draft = parse_row(row, number)
+        if external_id is not None:
+            if external_id in seen:
+                raise ImportFailed(number, f"id {external_id!r} appears twice")
+            seen.add(external_id)
+        entry = session.scalar(select(Entry).where(Entry.external_id == external_id)
+                               .options(selectinload(Entry.versions))) if external_id is not None else None
+        if entry is None:
+            action = "create"
+        else:
+            current = entry.approved_version or (entry.versions[-1] if entry.versions else None)
+            action = "unchanged" if current is not None and _same(current, entry, draft) else "update"
+        plan.append({"row": number, "id": external_id, "action": action, "question": draft.question,
+                     "lang": draft.lang})
+    return plan
+
+
 def export_rows(*, session: Session) -> Iterator[dict[str, Any]]:
     """Yield each entry's approved version, or its latest where none is approved, in import format."""
     entries = session.scalars(

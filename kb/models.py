@@ -22,7 +22,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 def utcnow() -> dt.datetime:
     """Return the current UTC time without tzinfo (stored naive, always UTC)."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):
@@ -232,6 +232,13 @@ class Inquiry(Base):
     feedback: Mapped[str | None] = mapped_column(String(16))
     sent_text: Mapped[str | None] = mapped_column(Text)
     sent_to_pr: Mapped[bool] = mapped_column(Boolean, default=False)
+    dismissed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    crisis_id: Mapped[int | None] = mapped_column(Integer)
+    # Who owes the customer an in-house answer (escalations and routed categories), and when it was given.
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id", name="fk_inquiries_department_id"), index=True)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", name="fk_inquiries_resolved_by_id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     first_response_due: Mapped[dt.datetime | None] = mapped_column(DateTime)
     resolution_due: Mapped[dt.datetime | None] = mapped_column(DateTime)
@@ -246,3 +253,75 @@ class EmbeddingCache(Base):
     model_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     text_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Crisis(Base):
+    """A topic under crisis: while active, every matching question gets the holding statement and escalates."""
+
+    __tablename__ = "crises"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    holding_statement: Mapped[str] = mapped_column(Text)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    entry_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    pattern: Mapped[str] = mapped_column(String(500), default="")
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    category: Mapped[Category | None] = relationship()
+    department: Mapped[Department | None] = relationship()
+
+
+class Alert(Base):
+    """Something PR should look at now, such as a spike of questions on one topic."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(300), index=True)
+    message: Mapped[str] = mapped_column(Text)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    baseline: Mapped[float] = mapped_column(Float, default=0.0)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Notifier(Base):
+    """Where a department is told about escalations and alerts: a webhook or an e-mail address."""
+
+    __tablename__ = "notifiers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # webhook | email
+    target: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(200), default="")  # HMAC key of a webhook
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    department: Mapped[Department] = relationship()
+
+
+class Delivery(Base):
+    """One message to one notifier: retried until sent, never dropped silently."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notifier_id: Mapped[int | None] = mapped_column(ForeignKey("notifiers.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # inapp | webhook | email
+    subject: Mapped[str] = mapped_column(String(300))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    notifier: Mapped[Notifier | None] = relationship()

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from kb.errors import Conflict, NotFound, ValidationFailed
-from kb.models import Category, Contact, Department
+from kb import storage
+from kb.errors import Conflict, NotFound, StaleWrite, ValidationFailed
+from kb.models import AuditEvent, Category, Contact, Department, User
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,8 @@ def list_categories(*, session: Session) -> list[Category]:
 
 
 def add_contact(
-    *, session: Session, department: str, name: str, email: str = "", phone: str = "", on_call: bool = False
+    *, session: Session, department: str, name: str, email: str = "", phone: str = "", on_call: bool = False,
+    actor: User | None = None,
 ) -> Contact:
     """Add an in-house contact to a department."""
     if not name.strip():
@@ -101,8 +103,59 @@ def add_contact(
         raise Conflict(f"{name!r} is already a contact of {department}")
     contact = Contact(department=dept, name=name.strip(), email=email.strip(), phone=phone.strip(), on_call=on_call)
     session.add(contact)
-    session.commit()
+    _changed(session, actor, "contact_add", {"department": department, "name": contact.name, "on_call": on_call})
     return contact
+
+
+def set_on_call(*, session: Session, contact_id: int, on_call: bool, actor: User | None = None) -> Contact:
+    """Mark a contact as on call (or not); escalations name on-call contacts first."""
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound(f"no contact {contact_id}")
+    contact.on_call = on_call
+    _changed(session, actor, "contact_on_call", {"contact": contact.name, "on_call": on_call})
+    return contact
+
+
+def remove_contact(*, session: Session, contact_id: int, actor: User | None = None) -> None:
+    """Remove a contact from its department."""
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound(f"no contact {contact_id}")
+    name = contact.name
+    session.delete(contact)
+    _changed(session, actor, "contact_remove", {"contact": name})
+
+
+def update_category(
+    *, session: Session, slug: str, first_response_minutes: int, resolution_minutes: int, department: str | None,
+    routed: bool, row_version: int, actor: User | None = None,
+) -> Category:
+    """Change a category's owner and response-time agreement; a stale form is refused."""
+    category = session.scalar(select(Category).where(Category.slug == slug))
+    if category is None:
+        raise NotFound(f"no category {slug!r}")
+    if category.row_version != row_version:
+        raise StaleWrite("someone else changed this category first; reload to see their change")
+    if not (1 <= first_response_minutes <= 7 * 24 * 60 and 1 <= resolution_minutes <= 60 * 24 * 60):
+        raise ValidationFailed("response times must be between one minute and a few weeks")
+    before = {"first": category.first_response_minutes, "resolution": category.resolution_minutes,
+              "department": category.department.slug if category.department else None, "routed": category.routed}
+    category.first_response_minutes = first_response_minutes
+    category.resolution_minutes = resolution_minutes
+    category.department = get_department(session=session, slug=department) if department else None
+    category.routed = routed
+    _changed(session, actor, "category_update", {"category": slug, "before": before,
+                                                  "first": first_response_minutes, "resolution": resolution_minutes,
+                                                  "department": department, "routed": routed})
+    return category
+
+
+def _changed(session: Session, actor: User | None, action: str, after: dict) -> None:
+    # Owners and response times are shown with suggestions and escalations, so workers must pick them up.
+    session.add(AuditEvent(actor_id=actor.id if actor else None, action=action, after=after))
+    storage.bump_generation(session)
+    session.commit()
 
 
 def contacts_for(department: Department | None) -> list[dict[str, str | bool]]:

@@ -3,17 +3,25 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from kb import content, storage
 from kb.errors import NotFound, StaleWrite, TransitionNotAllowed, ValidationFailed
-from kb.models import AuditEvent, Category, Department, Entry, EntryVersion, User, utcnow
+from kb.models import (
+    AuditEvent,
+    Category,
+    Department,
+    Entry,
+    EntryVersion,
+    User,
+    utcnow,
+)
 from kb.workflow import Action, Role, Status, transition
 
 OPEN_STATUSES = (Status.DRAFT.value, Status.REJECTED.value, Status.IN_REVIEW.value)
@@ -36,13 +44,14 @@ class Draft:
 
     def cleaned(self) -> Draft:
         """Return a copy with whitespace trimmed and empty items dropped, after checking the content."""
-        alternates = [a.strip() for a in self.alternates if a and a.strip()]
+        alternates = [content.strip_markup(a).strip() for a in self.alternates if a and a.strip()]
         variants = {content.normalise_channel(k): v.strip() for k, v in self.variants.items() if v and v.strip()}
         placeholders = sorted({p.strip() for p in self.placeholders if p and p.strip()})
         tags = sorted({t.strip() for t in self.tags if t and t.strip()})
+        variants = {k: content.strip_markup(v) for k, v in variants.items()}
         draft = Draft(
-            question=self.question.strip(),
-            answer=self.answer.strip(),
+            question=content.strip_markup(self.question).strip(),
+            answer=content.strip_markup(self.answer).strip(),
             lang=self.lang.strip().lower(),
             alternates=alternates,
             variants=variants,
@@ -371,147 +380,23 @@ def retire(*, session: Session, actor: User, entry_id: int, reason: str) -> Entr
     )
 
 
-def _suggestable_filter(today: dt.date):  # type: ignore[no-untyped-def]
-    return (
-        EntryVersion.status == Status.APPROVED.value,
-        or_(EntryVersion.review_by.is_(None), EntryVersion.review_by >= today),
-    )
-
-
-def list_suggestable(*, session: Session, today: dt.date | None = None) -> list[EntryVersion]:
-    """Return every approved, unexpired version, with its entry loaded."""
-    today = today or dt.date.today()
-    return list(
-        session.scalars(
-            select(EntryVersion)
-            .where(*_suggestable_filter(today))
-            .options(selectinload(EntryVersion.entry))
-            .order_by(EntryVersion.id)
-        )
-    )
-
-
-def live_versions(
-    *, session: Session, version_ids: Sequence[int], today: dt.date | None = None
-) -> dict[int, int]:
-    """Return {version id: entry id} for those of `version_ids` still approved and unexpired."""
-    if not version_ids:
-        return {}
-    today = today or dt.date.today()
-    rows = session.execute(
-        select(EntryVersion.id, EntryVersion.entry_id).where(
-            EntryVersion.id.in_(list(version_ids)), *_suggestable_filter(today)
-        )
-    )
-    return {version_id: entry_id for version_id, entry_id in rows}
-
-
-def versions_for_display(*, session: Session, version_ids: Sequence[int]) -> dict[int, EntryVersion]:
-    """Load versions with what a suggestion shows: entry, category, routing department and contacts, approver."""
-    if not version_ids:
-        return {}
-    rows = session.scalars(
-        select(EntryVersion)
-        .where(EntryVersion.id.in_(list(version_ids)))
-        .options(
-            joinedload(EntryVersion.entry).joinedload(Entry.category).joinedload(Category.department)
-            .selectinload(Department.contacts),
-            joinedload(EntryVersion.approver),
-        )
-    )
-    return {v.id: v for v in rows.unique()}
-
-
-def suggestable_by_ids(
-    *, session: Session, version_ids: Sequence[int], today: dt.date | None = None
-) -> dict[int, EntryVersion]:
-    """Re-read versions the index returned, keeping only those still approved and unexpired."""
-    live = live_versions(session=session, version_ids=version_ids, today=today)
-    return versions_for_display(session=session, version_ids=list(live))
-
-
-def changes_since(*, session: Session, generation: int) -> tuple[int, list[EntryVersion], list[EntryVersion]]:
-    """Return (current generation, versions now approved, versions no longer approved) since `generation`."""
-    current = storage.generation(session)
-    if current <= generation:
-        return current, [], []
-    changed = list(
-        session.scalars(
-            select(EntryVersion)
-            .where(EntryVersion.changed_generation > generation)
-            .order_by(EntryVersion.changed_generation)
-        )
-    )
-    added = [v for v in changed if v.status == Status.APPROVED.value]
-    removed = [v for v in changed if v.status != Status.APPROVED.value]
-    return current, added, removed
-
-
-def list_entries(
-    *,
-    session: Session,
-    status: str | None = None,
-    lang: str | None = None,
-    search: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> list[Entry]:
-    """Return entries filtered by their latest version's status, language and text."""
-    query = select(Entry).options(selectinload(Entry.versions), selectinload(Entry.category)).order_by(Entry.id)
-    if lang:
-        query = query.where(Entry.lang == lang)
-    entries = list(session.scalars(query))
-    if status:
-        entries = [e for e in entries if e.versions and e.versions[-1].status == status]
-    if search:
-        needle = search.casefold()
-        entries = [e for e in entries if e.versions and needle in (e.versions[-1].question + " " +
-                                                                     e.versions[-1].answer).casefold()]
-    return entries[offset : offset + limit]
-
-
-def status_counts(*, session: Session) -> dict[str, int]:
-    """Return how many entries have their latest version in each status."""
-    latest = (
-        select(EntryVersion.entry_id, func.max(EntryVersion.number).label("number"))
-        .group_by(EntryVersion.entry_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(EntryVersion.status, func.count())
-        .join(latest, (latest.c.entry_id == EntryVersion.entry_id) & (latest.c.number == EntryVersion.number))
-        .group_by(EntryVersion.status)
-    )
-    return {status: count for status, count in rows}
-
-
-def in_review(*, session: Session) -> list[EntryVersion]:
-    """Return versions waiting for an approver, oldest submission first."""
-    return list(
-        session.scalars(
-            select(EntryVersion)
-            .where(EntryVersion.status == Status.IN_REVIEW.value)
-            .options(selectinload(EntryVersion.entry), selectinload(EntryVersion.author))
-            .order_by(EntryVersion.submitted_at, EntryVersion.id)
-        )
-    )
-
-
-def audit_log(*, session: Session, search: str | None = None, limit: int = 200) -> list[AuditEvent]:
-    """Return the newest audit events, optionally those whose action, actor or content mention `search`."""
-    query = select(AuditEvent).options(selectinload(AuditEvent.actor)).order_by(AuditEvent.id.desc())
-    if not search:
-        return list(session.scalars(query.limit(limit)))
-    needle = search.casefold()
-    found = []
-    for event in session.scalars(query.limit(5000)):
-        haystack = " ".join([event.action, event.comment or "", event.actor.username if event.actor else "",
-                             str(event.entry_id or ""), str(event.before or ""), str(event.after or "")])
-        if needle in haystack.casefold():
-            found.append(event)
-            if len(found) == limit:
-                break
-    return found
+def propose_alternate(*, session: Session, actor: User, entry_id: int, phrasing: str) -> EntryVersion:
+    """Propose a customer's wording as another phrasing of an entry: a draft change, reviewed like any edit."""
+    entry = get_entry(session=session, entry_id=entry_id)
+    base = open_version(session=session, entry_id=entry_id) or entry.approved_version
+    if base is None:
+        raise TransitionNotAllowed(f"entry {entry_id} has no version to add a phrasing to")
+    if base.status == Status.IN_REVIEW.value:
+        raise TransitionNotAllowed(f"entry {entry_id} is in review; add the phrasing after the decision")
+    snap = snapshot(base)
+    if phrasing.strip() in snap["alternates"] or phrasing.strip() == snap["question"]:
+        raise ValidationFailed("the entry already has this phrasing")
+    draft = Draft(question=snap["question"], answer=snap["answer"], lang=snap["lang"],
+                  alternates=[*snap["alternates"], phrasing], variants=snap["variants"],
+                  placeholders=snap["placeholders"], review_by=base.review_by, category=snap["category"],
+                  department=snap["department"], tags=snap["tags"])
+    return edit(session=session, actor=actor, entry_id=entry_id, base_version_id=base.id,
+                base_row_version=base.row_version, draft=draft)
 
 
 def history(*, session: Session, entry_id: int) -> list[AuditEvent]:

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from kb.errors import PermissionDenied, TransitionNotAllowed, ValidationFailed
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     AGENT = "agent"
     EDITOR = "editor"
     APPROVER = "approver"
@@ -25,7 +25,7 @@ class Role(str, Enum):
 _ROLE_RANK = {Role.AGENT: 0, Role.EDITOR: 1, Role.APPROVER: 2, Role.ADMIN: 3}
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     DRAFT = "draft"
     IN_REVIEW = "in_review"
     APPROVED = "approved"
@@ -34,7 +34,7 @@ class Status(str, Enum):
     RETIRED = "retired"
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     EDIT = "edit"
     SUBMIT = "submit"
     WITHDRAW = "withdraw"

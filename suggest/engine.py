@@ -16,8 +16,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kb import service as kb_service
-from kb import storage
+from kb import storage, suggestable
 from kb.models import EmbeddingCache, EntryVersion
 from suggest import encoder as encoders
 from suggest.index import DenseIndex
@@ -88,6 +87,7 @@ class Engine:
         self._model_of: dict[int, str] = {}  # version id -> encoder model id holding it
         self._lang_keys: dict[str, list[int]] | None = None
         self._rules: tuple[int, list[Any], dict[int, dict[str, Any]]] | None = None
+        self._crises: tuple[int, list[Any]] | None = None
         self.generation = -1
         self._lock = threading.RLock()
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
@@ -139,11 +139,11 @@ class Engine:
                 return current
             started = time.perf_counter()
             if self.generation < 0:
-                versions = kb_service.list_suggestable(session=session)
+                versions = suggestable.list_suggestable(session=session)
                 self._add_versions(session, versions, progress)
                 self.generation = current
             else:
-                current, added, removed = kb_service.changes_since(session=session, generation=self.generation)
+                current, added, removed = suggestable.changes_since(session=session, generation=self.generation)
                 for version in removed:
                     self._remove(version.id)
                 self._add_versions(session, added, progress)
@@ -166,14 +166,14 @@ class Engine:
             by_encoder.setdefault(self._spec_for(v.entry.lang), []).append(v)
         done = 0
         total = len(versions)
-        for spec, group in by_encoder.items():
+        for _spec, group in by_encoder.items():
             enc = self.encoder_for(group[0].entry.lang)
             texts = [version_texts(v, self.include_answer) for v in group]
             flat = [t for ts in texts for t in ts]
             vectors = self.embed_passages(session, enc, flat, progress=None)
             dense = self._dense.setdefault(enc.model_id, DenseIndex(vectors.shape[1] if len(vectors) else enc.dim))
             offset = 0
-            for v, ts in zip(group, texts):
+            for v, ts in zip(group, texts, strict=True):
                 self._remove(v.id)
                 dense.add(v.id, vectors[offset : offset + len(ts)])
                 offset += len(ts)
@@ -205,11 +205,11 @@ class Engine:
             )
             for h, blob in rows:
                 cached[h] = np.frombuffer(blob, dtype=np.float32)
-        missing = [(h, t) for h, t in dict(zip(hashes, texts)).items() if h not in cached]
+        missing = [(h, t) for h, t in dict(zip(hashes, texts, strict=True)).items() if h not in cached]
         for start in range(0, len(missing), batch):
             part = missing[start : start + batch]
             vectors = enc.encode_passages([t for _, t in part])
-            for (h, _), vec in zip(part, vectors):
+            for (h, _), vec in zip(part, vectors, strict=True):
                 cached[h] = vec
                 session.merge(EmbeddingCache(model_id=enc.model_id, text_hash=h, vector=vec.astype(np.float32)
                                              .tobytes()))
@@ -280,6 +280,17 @@ class Engine:
         escalations = {r.id: flags.escalation_for(r) for r in rules}
         self._rules = (self.generation, compiled, escalations)
         return compiled, escalations
+
+    def crises(self, session: Session) -> list[Any]:
+        """Return the crises in force, loaded once per KB generation (starting or ending one moves it)."""
+        from suggest import crisis
+
+        cached = self._crises
+        if cached is not None and cached[0] == self.generation:
+            return cached[1]
+        active = crisis.compile_active(session=session)
+        self._crises = (self.generation, active)
+        return active
 
     # ----- answer cache
     def cached(self, key: tuple) -> Any:

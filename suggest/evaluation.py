@@ -124,8 +124,9 @@ def _rate(numerator: int, denominator: int) -> float | None:
 
 def evaluate(app: Flask, queries: list[QueryRow], progress: Progress | None = None) -> dict[str, Any]:
     """Run every query through the suggest service and return the contract's metrics."""
-    from kb.models import Entry
     from sqlalchemy import select
+
+    from kb.models import Entry
 
     eng = engine_mod.engine(app)
     with app.app_context():

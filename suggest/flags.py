@@ -9,7 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from kb import owners, storage
-from kb.models import Department, RedFlagRule
+from kb.errors import NotFound, PermissionDenied, StaleWrite, ValidationFailed
+from kb.models import AuditEvent, Department, RedFlagRule, User
+from kb.workflow import Role
 from suggest.default_rules import DEFAULT_RULES
 from suggest.lexical import analyse, normalise
 
@@ -158,4 +160,47 @@ def escalation_for(rule: RedFlagRule) -> dict[str, Any]:
         "contacts": owners.contacts_for(dept),
         "holding_statement": rule.holding_statement,
         "sla": {"first_response_minutes": SLA_FIRST_RESPONSE, "resolution_minutes": SLA_RESOLUTION[rule.severity]},
+        "_department_id": rule.department_id,  # for notifications; never sent to clients
     }
+
+
+def save_rule(
+    *, session: Session, actor: User, rule_id: int | None, row_version: int | None, kind: str, name: str, lang: str,
+    keywords: list[str], patterns: list[str], department: str | None, holding_statement: str, severity: int,
+    active: bool,
+) -> RedFlagRule:
+    """Create or change a red-flag rule (approvers); audited, and every worker applies it at once."""
+    if not Role(actor.role).at_least(Role.APPROVER):
+        raise PermissionDenied("red-flag rules are changed by approvers")
+    if kind not in KINDS:
+        raise ValidationFailed(f"kind must be one of {', '.join(KINDS)}")
+    if not keywords and not patterns:
+        raise ValidationFailed("a rule needs at least one keyword or pattern")
+    for pattern in patterns:
+        problem = check_pattern(fold_pattern(pattern))
+        if problem:
+            raise ValidationFailed(f"pattern {pattern!r} is not a valid regular expression: {problem}")
+    if not 1 <= severity <= 5:
+        raise ValidationFailed("severity is 1 to 5")
+    if rule_id:
+        rule = session.get(RedFlagRule, rule_id)
+        if rule is None:
+            raise NotFound(f"no rule {rule_id}")
+        if row_version is not None and rule.row_version != row_version:
+            raise StaleWrite("someone else changed this rule first; reload to see their change")
+        before = {"keywords": rule.keywords, "patterns": rule.patterns, "active": rule.active}
+    else:
+        rule = RedFlagRule()
+        session.add(rule)
+        before = None
+    rule.kind, rule.name, rule.lang = kind, name.strip(), lang
+    rule.keywords, rule.patterns = keywords, patterns
+    rule.department = owners.get_department(session=session, slug=department) if department else None
+    rule.holding_statement, rule.severity, rule.active = holding_statement.strip(), severity, active
+    session.flush()
+    session.add(AuditEvent(actor_id=actor.id, action="red_flag_rule_save", before=before,
+                           after={"rule": rule.id, "kind": kind, "keywords": keywords, "patterns": patterns,
+                                  "active": active}))
+    storage.bump_generation(session)
+    session.commit()
+    return rule

@@ -63,7 +63,7 @@ class DenseIndex:
         rows = min(total, k * 4)
         scores, ids = self._index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), rows)
         best: dict[int, float] = {}
-        for score, fid in zip(scores[0].tolist(), ids[0].tolist()):
+        for score, fid in zip(scores[0].tolist(), ids[0].tolist(), strict=True):
             if fid < 0:
                 continue
             version_id = self._owner[fid]

@@ -35,7 +35,7 @@ def render() -> str:
             "# TYPE vetted_suggest_latency_ms histogram",
         ]
         for outcome in sorted(_counts):
-            for bound, hits in zip(BUCKETS_MS, _buckets[outcome]):
+            for bound, hits in zip(BUCKETS_MS, _buckets[outcome], strict=True):
                 lines.append(f'vetted_suggest_latency_ms_bucket{{outcome="{outcome}",le="{bound}"}} {hits}')
             lines.append(f'vetted_suggest_latency_ms_bucket{{outcome="{outcome}",le="+Inf"}} {_counts[outcome]}')
             lines.append(f'vetted_suggest_latency_ms_sum{{outcome="{outcome}"}} {_sums[outcome]:.3f}')

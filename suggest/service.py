@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kb import content, owners
-from kb import service as kb_service
+from kb import content, owners, suggestable
 from kb.errors import NotFound, ValidationFailed
 from kb.models import Category, EntryVersion, Inquiry, utcnow
-from suggest import flags
+from suggest import flags, notify
+from suggest.crisis import ActiveCrisis
 from suggest.engine import Engine
 from suggest.lexical import detect_language
 from suggest.matching import Candidate, decide
@@ -42,13 +42,15 @@ class SuggestResult:
     took_ms: float = 0.0
     ranking: list[int] = field(default_factory=list)  # entry ids best first, whatever the outcome
     encode_ms: float = 0.0
+    crisis_id: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         """Return the API's response body."""
         return {
             "outcome": self.outcome,
-            "suggestions": self.suggestions,
-            "escalation": self.escalation,
+            "suggestions": [{k: v for k, v in s.items() if not k.startswith("_")} for s in self.suggestions],
+            "escalation": {k: v for k, v in self.escalation.items() if not k.startswith("_")}
+            if self.escalation else None,
             "inquiry_id": self.inquiry_id,
             "lang": self.lang,
             "took_ms": round(self.took_ms, 2),
@@ -104,6 +106,7 @@ def _suggestion(version: EntryVersion, cand: Candidate, channel: str) -> dict[st
         "category": entry.category.slug if entry.category else None,
         "route": _route(entry.category),
         "placeholders": list(version.placeholders or []),
+        "_department_id": entry.category.department_id if entry.category and entry.category.routed else None,
     }
 
 
@@ -142,11 +145,26 @@ def suggest(
         else:
             result, ranking_source = _match(session, engine, request, lang, today)
             engine.remember(key, result)
+        crisis = _crisis_for(engine, session, request.question, result)
+        if crisis is not None:
+            result = SuggestResult(outcome="escalate", lang=lang, escalation=dict(crisis.escalation),
+                                   ranking=result.ranking, crisis_id=crisis.crisis_id)
     result.took_ms = (time.perf_counter() - started) * 1000
     if record:
         result.inquiry_id = _record(session, request, result, source, user_id, api_key_id,
                                     hit.rule_id if hit else None, ranking_source)
     return result
+
+
+def _crisis_for(engine: Engine, session: Session, question: str, result: SuggestResult) -> ActiveCrisis | None:
+    """Return the crisis in force that this question falls under, if any."""
+    crises = engine.crises(session)
+    if not crises:
+        return None
+    top = result.suggestions[0] if result.suggestions else None
+    category = top["category"] if top and result.outcome == "answer" else None
+    entries = [top["entry_id"]] if top and result.outcome == "answer" else []
+    return next((c for c in crises if c.matches(question, category, entries)), None)
 
 
 def _match(
@@ -156,7 +174,7 @@ def _match(
     decision = decide(retrieval.candidates, retrieval.cosine_range, retrieval.thresholds)
     # The index is never trusted: the best candidates are re-read and kept only if still approved and unexpired.
     head = decision.ranked[: max(RERANK_DEPTH, 2 * request.k)]
-    live = kb_service.live_versions(session=session, version_ids=[c.version_id for c in head], today=today)
+    live = suggestable.live_versions(session=session, version_ids=[c.version_id for c in head], today=today)
     ranked = [c for c in head if c.version_id in live]
     outcome = "answer" if ranked and ranked[0].fused >= retrieval.thresholds.answer else "no_match"
     chosen: list[Candidate] = []
@@ -170,7 +188,7 @@ def _match(
         chosen.append(cand)
         if len(chosen) == request.k:
             break
-    versions = kb_service.versions_for_display(session=session, version_ids=[c.version_id for c in chosen])
+    versions = suggestable.versions_for_display(session=session, version_ids=[c.version_id for c in chosen])
     suggestions = [_suggestion(versions[c.version_id], c, request.channel or "web") for c in chosen]
     result = SuggestResult(
         outcome=outcome, lang=lang, suggestions=suggestions,
@@ -195,17 +213,28 @@ def _record(
         text=request.question, lang=result.lang, channel=request.channel or "web", source=source,
         outcome=result.outcome, top_entry_id=top["entry_id"] if top else None,
         top_score=top["score"] if top else (ranked[0].fused if ranked else None), rule_id=rule_id,
-        user_id=user_id, api_key_id=api_key_id, created_at=now, took_ms=result.took_ms,
+        user_id=user_id, api_key_id=api_key_id, created_at=now, took_ms=result.took_ms, crisis_id=result.crisis_id,
     )
     sla = None
     if result.escalation is not None:
         sla = result.escalation["sla"]
-    elif top is not None and top["route"] is not None:
+        inquiry.department_id = result.escalation.get("_department_id")
+    elif top is not None and top["route"] is not None and result.outcome == "answer":
         sla = top["route"]["sla"]
+        inquiry.department_id = top.get("_department_id")
     if sla:
         inquiry.first_response_due = now + dt.timedelta(minutes=sla["first_response_minutes"])
         inquiry.resolution_due = now + dt.timedelta(minutes=sla["resolution_minutes"])
     session.add(inquiry)
+    if result.escalation is not None:
+        session.flush()
+        esc = result.escalation
+        notify.queue(session, subject=f"Escalation ({esc['kind']}): {request.question[:120]}",
+                     department_id=esc.get("_department_id"),
+                     payload={"kind": esc["kind"], "inquiry_id": inquiry.id, "question": request.question,
+                              "channel": inquiry.channel, "department": esc["department"],
+                              "first_response_due": inquiry.first_response_due.isoformat() + "Z"
+                              if inquiry.first_response_due else None})
     session.commit()
     return inquiry.id
 

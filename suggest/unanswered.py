@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from kb.models import Inquiry, utcnow
+from kb.models import AuditEvent, Inquiry, utcnow
 from suggest.lexical import analyse
 
 SIMILARITY = 0.5  # Jaccard overlap of token forms at which two questions count as one
@@ -71,9 +71,22 @@ def clusters(*, session: Session, days: int = 30, limit: int = 2000) -> list[Clu
     since = utcnow() - dt.timedelta(days=days)
     rows = session.execute(
         select(Inquiry.id, Inquiry.text, Inquiry.lang, Inquiry.sent_to_pr, Inquiry.created_at)
-        .where(Inquiry.created_at >= since, Inquiry.source != "eval",
+        .where(Inquiry.created_at >= since, Inquiry.source != "eval", Inquiry.dismissed_at.is_(None),
                or_(Inquiry.outcome == "no_match", Inquiry.sent_to_pr.is_(True)))
         .order_by(Inquiry.id.desc())
         .limit(limit)
     ).all()
     return cluster_texts([tuple(r) for r in rows])
+
+
+def dismiss(*, session: Session, inquiry_ids: list[int], user_id: int) -> int:
+    """Take questions out of the queue (they stay in the record); return how many."""
+    now = utcnow()
+    count = 0
+    for inquiry in session.scalars(select(Inquiry).where(Inquiry.id.in_(inquiry_ids))):
+        if inquiry.dismissed_at is None:
+            inquiry.dismissed_at = now
+            count += 1
+    session.add(AuditEvent(actor_id=user_id, action="unanswered_dismiss", after={"inquiries": inquiry_ids}))
+    session.commit()
+    return count

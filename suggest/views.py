@@ -3,7 +3,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf import FlaskForm
 
 from admin.auth import current_user, role_required
@@ -11,7 +20,7 @@ from kb import accounts, content, owners, storage
 from kb.workflow import Role
 from suggest import engine as engine_mod
 from suggest import extension, metrics
-from suggest.api import ApiError, _field, json_body
+from suggest.api import _field, json_body
 from suggest.service import SuggestRequest, record_feedback, send_to_pr, suggest
 
 bp = Blueprint("agent", __name__, template_folder="templates")

@@ -181,11 +181,16 @@ def test_user_text_is_escaped_everywhere(client, auth, session, users) -> None: 
     service.create_draft(session=session, actor=users["editor"], draft=make_draft(question=payload, answer=payload))
     session.add(Inquiry(text=payload, lang="en", outcome="no_match"))
     session.commit()
+    v = session.scalar(select(EntryVersion))
+    assert "<script>" not in v.question and v.question.startswith('alert("x")')  # markup is stripped on save
+    service.submit(session=session, actor=users["editor"], version_id=v.id)
+    service.reject(session=session, actor=users["approver"], version_id=v.id, comment=payload)
     auth.login("admin")
-    for path in ("/admin/entries", "/admin/entries/1", "/admin/unanswered", "/admin/audit"):
+    for path in ("/admin/entries", "/admin/entries/1", "/admin/unanswered", "/admin/review", "/admin/audit"):
         html = client.get(path).get_data(as_text=True)
         assert "<script>alert" not in html and "<img src=x" not in html, path
-        assert "&lt;script&gt;" in html, path
+    for path in ("/admin/entries/1", "/admin/unanswered"):
+        assert "&lt;script&gt;" in client.get(path).get_data(as_text=True), path
 
 
 def test_unanswered_questions_are_clustered(client, auth, session) -> None:  # type: ignore[no-untyped-def]

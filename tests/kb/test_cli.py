@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from kb import accounts, service, storage
+from kb import accounts, listing, storage, suggestable
 from kb.models import ApiKey, Entry, User
 
 
@@ -59,10 +59,10 @@ def test_demo_loads_both_languages_with_the_whole_lifecycle(tmp_path: Path) -> N
     session = storage.session()
     assert result.exit_code == 0, result.output
     assert "share the password: " in result.output
-    approved = service.list_suggestable(session=session)
+    approved = suggestable.list_suggestable(session=session)
     langs = [v.entry.lang for v in approved]
     assert langs.count("en") >= 30 and langs.count("he") >= 30
-    counts = service.status_counts(session=session)
+    counts = listing.status_counts(session=session)
     assert counts.get("in_review") == 1 and counts.get("retired") == 1
     assert any(v.variants.get("x") for v in approved)
     password = result.output.split("share the password: ")[1].split()[0]
@@ -84,7 +84,7 @@ def test_import_eval_format_as_approved_then_export(app, runner, session, tmp_pa
     result = runner.invoke(args=["kb", "import", str(src), "--approve-as", "approver"])
     assert result.exit_code == 0, result.output
     assert "2 created" in result.output
-    assert len(service.list_suggestable(session=session)) == 2
+    assert len(suggestable.list_suggestable(session=session)) == 2
     out = tmp_path / "out.jsonl"
     assert runner.invoke(args=["kb", "export", str(out)]).exit_code == 0
     exported = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]

@@ -6,7 +6,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from kb import io, service
+from kb import io, suggestable
 from kb.errors import ImportFailed, PermissionDenied, ValidationFailed
 from kb.models import Entry, EntryVersion
 
@@ -53,12 +53,12 @@ def test_import_keeps_alternates_categories_languages(session, users) -> None:  
     assert exported["faq-1"]["alternates"] == ["reboot modem", "router reset"]
     assert exported["faq-2"]["category"] == "billing" and exported["faq-2"]["lang"] == "he"
     assert exported["faq-2"]["variants"] == {"x": "באפליקציה. עמלה: {fee}"}
-    assert {v.question for v in service.list_suggestable(session=session)} == {r["question"] for r in ROWS}
+    assert {v.question for v in suggestable.list_suggestable(session=session)} == {r["question"] for r in ROWS}
 
 
 def test_import_without_approval_makes_drafts(session, users) -> None:  # type: ignore[no-untyped-def]
     io.import_rows(session=session, rows=[dict(r) for r in ROWS], actor=users["editor"], approve=False)
-    assert service.list_suggestable(session=session) == []
+    assert suggestable.list_suggestable(session=session) == []
     assert set(session.scalars(select(EntryVersion.status))) == {"draft"}
 
 
@@ -68,7 +68,7 @@ def test_reimport_adds_versions_only_where_changed(session, users) -> None:  # t
     changed[0]["answer"] = "Unplug it for a full minute."
     counts = io.import_rows(session=session, rows=changed, actor=users["approver"], approve=True)
     assert counts == {"created": 0, "updated": 1, "unchanged": 2}
-    answers = {v.answer for v in service.list_suggestable(session=session)}
+    answers = {v.answer for v in suggestable.list_suggestable(session=session)}
     assert "Unplug it for a full minute." in answers and "Unplug it for 30 seconds." not in answers
 
 

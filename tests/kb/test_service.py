@@ -6,8 +6,13 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from kb import service, storage
-from kb.errors import PermissionDenied, StaleWrite, TransitionNotAllowed, ValidationFailed
+from kb import listing, service, storage, suggestable
+from kb.errors import (
+    PermissionDenied,
+    StaleWrite,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
 from kb.models import AuditEvent, Entry
 from tests.conftest import make_draft
 
@@ -21,7 +26,7 @@ def _approved(session, users, **overrides):  # type: ignore[no-untyped-def]
 def test_draft_submit_approve_makes_it_suggestable(session, users) -> None:  # type: ignore[no-untyped-def]
     version = _approved(session, users)
     assert version.status == "approved" and version.approver_id == users["approver"].id
-    assert [v.id for v in service.list_suggestable(session=session)] == [version.id]
+    assert [v.id for v in suggestable.list_suggestable(session=session)] == [version.id]
     assert version.entry.approved_version_id == version.id
     assert version.entry.department.slug == "technical-support"  # taken from the category
 
@@ -31,14 +36,14 @@ def test_drafts_and_reviews_are_never_suggestable(session, users) -> None:  # ty
     other = service.create_draft(session=session, actor=users["editor"], draft=make_draft(question="Other?"))
     service.submit(session=session, actor=users["editor"], version_id=other.id)
     assert draft.status == "draft"
-    assert service.list_suggestable(session=session) == []
+    assert suggestable.list_suggestable(session=session) == []
 
 
 def test_expired_review_date_stops_suggesting(session, users) -> None:  # type: ignore[no-untyped-def]
     version = _approved(session, users, review_by=dt.date(2030, 1, 1))
-    assert service.list_suggestable(session=session, today=dt.date(2029, 12, 31))
-    assert service.list_suggestable(session=session, today=dt.date(2030, 1, 2)) == []
-    assert service.suggestable_by_ids(session=session, version_ids=[version.id], today=dt.date(2030, 1, 2)) == {}
+    assert suggestable.list_suggestable(session=session, today=dt.date(2029, 12, 31))
+    assert suggestable.list_suggestable(session=session, today=dt.date(2030, 1, 2)) == []
+    assert suggestable.suggestable_by_ids(session=session, version_ids=[version.id], today=dt.date(2030, 1, 2)) == {}
 
 
 def test_editing_approved_starts_a_draft_and_the_approved_keeps_serving(session, users) -> None:  # type: ignore[no-untyped-def]
@@ -46,11 +51,11 @@ def test_editing_approved_starts_a_draft_and_the_approved_keeps_serving(session,
     v2 = service.edit(session=session, actor=users["editor"], entry_id=v1.entry_id, base_version_id=v1.id,
                       base_row_version=v1.row_version, draft=make_draft(answer="A better answer."))
     assert (v2.number, v2.status) == (2, "draft")
-    assert [v.id for v in service.list_suggestable(session=session)] == [v1.id]
+    assert [v.id for v in suggestable.list_suggestable(session=session)] == [v1.id]
     service.submit(session=session, actor=users["editor"], version_id=v2.id)
-    assert [v.id for v in service.list_suggestable(session=session)] == [v1.id]
+    assert [v.id for v in suggestable.list_suggestable(session=session)] == [v1.id]
     service.approve(session=session, actor=users["approver"], version_id=v2.id)
-    assert [v.answer for v in service.list_suggestable(session=session)] == ["A better answer."]
+    assert [v.answer for v in suggestable.list_suggestable(session=session)] == ["A better answer."]
     assert session.get(type(v1), v1.id).status == "superseded"
 
 
@@ -114,7 +119,7 @@ def test_retire_needs_a_reason_and_stops_suggesting(session, users) -> None:  # 
         service.retire(session=session, actor=users["approver"], entry_id=v.entry_id, reason="")
     session.rollback()
     service.retire(session=session, actor=users["approver"], entry_id=v.entry_id, reason="Offer ended.")
-    assert service.list_suggestable(session=session) == []
+    assert suggestable.list_suggestable(session=session) == []
     with pytest.raises(TransitionNotAllowed):
         service.retire(session=session, actor=users["approver"], entry_id=v.entry_id, reason="again")
 
@@ -126,10 +131,10 @@ def test_generation_moves_only_when_suggestable_set_changes(session, users) -> N
     assert storage.generation(session) == start
     service.approve(session=session, actor=users["approver"], version_id=v.id)
     assert storage.generation(session) == start + 1
-    gen, added, removed = service.changes_since(session=session, generation=start)
+    gen, added, removed = suggestable.changes_since(session=session, generation=start)
     assert (gen, [x.id for x in added], removed) == (start + 1, [v.id], [])
     service.retire(session=session, actor=users["approver"], entry_id=v.entry_id, reason="gone")
-    gen, added, removed = service.changes_since(session=session, generation=start + 1)
+    gen, added, removed = suggestable.changes_since(session=session, generation=start + 1)
     assert (gen, added, [x.id for x in removed]) == (start + 2, [], [v.id])
 
 
@@ -181,7 +186,7 @@ def test_word_diff_of_two_versions(session, users) -> None:  # type: ignore[no-u
 def test_audit_log_is_append_only_through_the_services(session, users) -> None:  # type: ignore[no-untyped-def]
     _approved(session, users)
     before = session.scalars(select(AuditEvent.id)).all()
-    service.status_counts(session=session)
-    service.audit_log(session=session, search="approve")
+    listing.status_counts(session=session)
+    listing.audit_log(session=session, search="approve")
     assert session.scalars(select(AuditEvent.id)).all() == before
-    assert [e.action for e in service.audit_log(session=session, search="submit")] == ["submit"]
+    assert [e.action for e in listing.audit_log(session=session, search="submit")] == ["submit"]

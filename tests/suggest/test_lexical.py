@@ -4,7 +4,15 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from suggest.lexical import Bm25Index, analyse, detect_language, hebrew_variants, normalise, stem_en, terms
+from suggest.lexical import (
+    Bm25Index,
+    analyse,
+    detect_language,
+    hebrew_variants,
+    normalise,
+    stem_en,
+    terms,
+)
 
 
 def test_niqqud_and_cantillation_are_stripped() -> None:

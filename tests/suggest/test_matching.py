@@ -4,7 +4,15 @@ from __future__ import annotations
 import pytest
 
 from suggest.calibration import Sample, fit_group
-from suggest.matching import Candidate, Thresholds, decide, dense_scale, dump_table, load_table, thresholds_for
+from suggest.matching import (
+    Candidate,
+    Thresholds,
+    decide,
+    dense_scale,
+    dump_table,
+    load_table,
+    thresholds_for,
+)
 
 RANGE = (0.2, 0.8)
 

@@ -1,0 +1,84 @@
+"""Interface language (Hebrew or English) for the console and the agent page; Hebrew mirrors the layout."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, redirect, request, session, url_for
+
+from admin.auth import public
+
+LANGUAGES = ("he", "en")
+RTL = frozenset({"he"})
+
+bp = Blueprint("i18n", __name__)
+
+HE: dict[str, str] = {
+    "Search": "חיפוש", "Extension": "תוסף", "Entries": "רשומות", "Review": "אישורים", "Unanswered": "ללא מענה",
+    "Dashboard": "לוח מחוונים", "Audit": "יומן ביקורת", "API keys": "מפתחות API", "Owners": "בעלי תחום",
+    "Users": "משתמשים", "Crisis": "מצב חירום", "Red flags": "דגלים אדומים", "Response times": "זמני תגובה",
+    "Sign out": "יציאה", "Sign in": "כניסה", "Username": "שם משתמש", "Password": "סיסמה",
+    "Customer's message": "הודעת הלקוח", "Channel": "ערוץ", "Signature": "חתימה", "optional": "לא חובה",
+    "Find answer": "חיפוש תשובה", "Knowledge base": "מאגר התשובות", "New entry": "רשומה חדשה",
+    "Import / export": "ייבוא / ייצוא", "Status": "סטטוס", "Language": "שפה", "Category": "קטגוריה",
+    "Owner": "אחראי", "Missing variant": "חסרה גרסת ערוץ", "Sort": "מיון", "Review overdue": "עבר מועד הבדיקה",
+    "Filter": "סינון", "entries": "רשומות", "Question": "שאלה", "Review by": "לבדיקה עד", "any": "הכול",
+    "No entries match.": "אין רשומות מתאימות.", "Previous": "הקודם", "Next": "הבא", "draft": "טיוטה",
+    "in review": "בבדיקה", "approved": "מאושר", "rejected": "נדחה", "superseded": "הוחלף", "retired": "הוצא משימוש",
+    "serving": "בשימוש", "id": "מספר", "question": "שאלה", "review by": "מועד בדיקה", "updated": "עדכון אחרון",
+    "Edit": "עריכה", "Approved": "מאושר", "Version": "גרסה", "History": "היסטוריה", "Submit": "שליחה לאישור",
+    "Withdraw": "משיכה מאישור", "Approve": "אישור", "Reject": "דחייה", "Retire": "הוצאה משימוש",
+    "Reason for retiring": "סיבת ההוצאה משימוש", "Why it goes back to the author": "למה זה חוזר לכותב",
+    "Changes against the approved version": "שינויים מול הגרסה המאושרת", "When (UTC)": "מתי (UTC)",
+    "Who": "מי", "What": "מה", "Comment": "הערה", "Also asked as": "נשאל גם כך", "Answer": "תשובה",
+    "Placeholders": "שדות למילוי", "Author": "כותב", "Approved by": "אושר על ידי", "Save draft": "שמירת טיוטה",
+    "Channel variants": "גרסאות לפי ערוץ", "Review queue": "תור אישורים", "Nothing waits for review.":
+    "אין פריטים הממתינים לאישור.", "Approve selected": "אישור הנבחרים", "Unanswered questions": "שאלות ללא מענה",
+    "Draft an entry from this": "טיוטת רשומה מזה", "Add as phrasing of entry": "הוספה כניסוח לרשומה",
+    "Dismiss": "התעלמות", "Asked": "נשאל", "Sent by agents": "נשלח על ידי נציגים",
+    "No unanswered questions.": "אין שאלות ללא מענה.", "Departments and contacts": "מחלקות ואנשי קשר",
+    "Categories and response times": "קטגוריות וזמני תגובה", "Add contact": "הוספת איש קשר", "On call": "תורן",
+    "Remove": "הסרה", "Save": "שמירה", "Create user": "יצירת משתמש", "Role": "תפקיד", "Active": "פעיל",
+    "Questions per day": "שאלות ביום", "No approved answer": "אין תשובה מאושרת", "Most-used answers":
+    "התשובות השימושיות ביותר", "Past their review-by date": "עבר מועד הבדיקה", "Median time to approval":
+    "זמן חציוני עד אישור", "Preview": "תצוגה מקדימה", "Apply import": "ביצוע הייבוא", "Export": "ייצוא",
+    "Import": "ייבוא", "File": "קובץ", "Import as approved": "ייבוא כמאושר", "Start crisis mode": "הפעלת מצב חירום",
+    "End crisis mode": "סיום מצב חירום", "Holding statement": "הודעת ביניים", "Name": "שם", "Alerts": "התראות",
+    "Acknowledge": "אישור קריאה", "Overdue": "באיחור", "Due": "יעד", "Met": "עמד ביעד", "Missed": "לא עמד ביעד",
+    "Keywords": "מילות מפתח", "Patterns": "תבניות", "Examples": "דוגמאות", "Holding": "הודעת ביניים",
+    "Severity": "חומרה", "Kind": "סוג", "Department": "מחלקה", "Rule": "כלל", "Add rule": "הוספת כלל",
+}
+
+
+def translate(text: str, lang: str) -> str:
+    """Return the interface text in `lang` (English is the source)."""
+    return HE.get(text, text) if lang == "he" else text
+
+
+def current_language() -> str:
+    """Return the interface language: the user's choice, else the browser's preference."""
+    chosen = session.get("ui_lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES, default="en") if request else "en"
+
+
+@bp.route("/language/<lang>", methods=["POST"])
+@public
+def choose(lang: str) -> Any:
+    """Switch the interface language (a form post, so it carries CSRF)."""
+    if lang in LANGUAGES:
+        session["ui_lang"] = lang
+    target = request.form.get("next") or ""
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("agent.search")
+    return redirect(target)
+
+
+def init_app(app: Flask) -> None:
+    """Give templates `_` and the page language and direction."""
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def inject_language() -> dict[str, Any]:
+        lang = current_language()
+        return {"ui_lang": lang, "ui_dir": "rtl" if lang in RTL else "ltr", "_": lambda text: translate(text, lang)}

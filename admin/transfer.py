@@ -1,0 +1,122 @@
+"""Import and export from the console, with a preview of what an import will change before it is applied."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, HiddenField, SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired
+
+from admin.auth import current_user, role_required
+from admin.views import bp
+from kb import io, storage
+from kb.errors import KbError
+from kb.workflow import Role
+
+MAX_UPLOAD = 5 * 1024 * 1024
+
+
+class UploadForm(FlaskForm):
+    file = FileField("File", validators=[FileRequired()])
+    approve = BooleanField("Import as approved")
+
+
+class ApplyForm(FlaskForm):
+    token = HiddenField(validators=[DataRequired()])
+
+
+class ExportForm(FlaskForm):
+    class Meta:
+        csrf = False  # a download, no change
+
+    format = SelectField("Format", choices=[SelectChoice(f) for f in io.FORMATS])
+
+
+def _staging(token: str) -> Path:
+    if not token.isalnum():
+        raise KbError("that import is no longer available; upload the file again")
+    folder = Path(current_app.instance_path) / "imports"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder / f"{token}.json"
+
+
+@bp.route("/transfer", methods=["GET", "POST"])
+@role_required(Role.EDITOR)
+def transfer() -> Any:
+    """Upload a file and see what it would change; export the knowledge base."""
+    form, apply_form = UploadForm(), ApplyForm(prefix="apply")
+    plan, error, token = None, None, None
+    if request.method == "POST" and form.validate_on_submit():
+        upload = form.file.data
+        raw = upload.read(MAX_UPLOAD + 1)
+        try:
+            if len(raw) > MAX_UPLOAD:
+                raise KbError("the file is larger than 5 MB")
+            fmt = io.file_format(upload.filename or "")
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise KbError("the file is not UTF-8 text") from None
+            numbered = io.read_numbered(text, fmt)
+            plan = io.preview(session=storage.session(), rows=[r for _, r in numbered],
+                              numbers=[n for n, _ in numbered])
+            if form.approve.data and not Role(current_user().role).at_least(Role.APPROVER):
+                raise KbError("importing as approved needs an approver")
+            token = secrets.token_hex(16)
+            path = _staging(token)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump({"rows": numbered, "approve": bool(form.approve.data), "user": current_user().id}, fh)
+        except KbError as exc:
+            error, plan = exc.message, None
+    status = 422 if error or (request.method == "POST" and form.errors) else 200
+    return render_template("admin/transfer.html", form=form, apply_form=apply_form, plan=plan, token=token,
+                           error=error, export_form=ExportForm(), formats=io.FORMATS), status
+
+
+@bp.route("/transfer/apply", methods=["POST"])
+@role_required(Role.EDITOR)
+def transfer_apply() -> Any:
+    """Apply a previewed import, all or nothing."""
+    form = ApplyForm(prefix="apply")
+    if not form.validate_on_submit():
+        flash("The import form expired; upload the file again.", "error")
+        return redirect(url_for("admin.transfer"))
+    try:
+        path = _staging(form.token.data)
+        staged = json.loads(path.read_text(encoding="utf-8"))
+        if staged["user"] != current_user().id:
+            raise KbError("that import was prepared by someone else")
+        counts = io.import_rows(session=storage.session(), rows=[r for _, r in staged["rows"]],
+                                actor=current_user(), approve=staged["approve"],
+                                numbers=[n for n, _ in staged["rows"]])
+        path.unlink(missing_ok=True)
+    except FileNotFoundError:
+        flash("That import is no longer available; upload the file again.", "error")
+    except KbError as exc:
+        storage.session().rollback()
+        flash(exc.message, "error")
+    else:
+        flash(f"Imported: {counts['created']} created, {counts['updated']} updated, {counts['unchanged']} "
+              "unchanged.", "ok")
+    return redirect(url_for("admin.transfer"))
+
+
+@bp.route("/export")
+@role_required(Role.EDITOR)
+def export() -> Any:
+    """Download the knowledge base in the chosen format."""
+    fmt = request.args.get("format", "jsonl")
+    if fmt not in io.FORMATS:
+        fmt = "jsonl"
+    body = io.write_rows(io.export_rows(session=storage.session()), fmt)
+    mimetype = {"csv": "text/csv", "json": "application/json", "jsonl": "application/x-ndjson"}[fmt]
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f"attachment; filename=vetted-knowledge-base.{fmt}"})

@@ -1,0 +1,124 @@
+"""Crisis mode: while a topic is in crisis, every matching question gets the holding statement and escalates."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from kb import owners, storage
+from kb.errors import NotFound, PermissionDenied, ValidationFailed
+from kb.models import AuditEvent, Category, Crisis, Department, User, utcnow
+from kb.workflow import Role
+from suggest.flags import fold_pattern
+from suggest.lexical import normalise
+
+
+@dataclass(frozen=True)
+class ActiveCrisis:
+    crisis_id: int
+    name: str
+    category: str | None
+    entry_ids: frozenset[int]
+    pattern: re.Pattern[str] | None
+    escalation: dict[str, Any]
+
+    def matches(self, text: str, category: str | None, entry_ids: list[int]) -> bool:
+        """Say whether a question (its text, and where matching put it) falls under this crisis."""
+        if self.pattern is not None and self.pattern.search(normalise(text)):
+            return True
+        if self.category is not None and category == self.category:
+            return True
+        return bool(self.entry_ids.intersection(entry_ids))
+
+
+def start(
+    *, session: Session, actor: User, name: str, holding_statement: str, category: str | None = None,
+    entry_ids: list[int] | None = None, pattern: str = "", department: str | None = None,
+) -> Crisis:
+    """Put a topic into crisis mode (approvers only); audited, and every worker picks it up at once."""
+    if not Role(actor.role).at_least(Role.APPROVER):
+        raise PermissionDenied("crisis mode needs an approver")
+    if not name.strip() or not holding_statement.strip():
+        raise ValidationFailed("a crisis needs a name and a holding statement")
+    if not (category or entry_ids or pattern.strip()):
+        raise ValidationFailed("say what the crisis covers: a category, entries, or a pattern")
+    if pattern.strip():
+        try:
+            re.compile(fold_pattern(pattern))
+        except re.error as exc:
+            raise ValidationFailed(f"the pattern is not a valid regular expression: {exc}") from None
+    cat = session.scalar(select(Category).where(Category.slug == category)) if category else None
+    if category and cat is None:
+        raise ValidationFailed(f"unknown category {category!r}")
+    dept = owners.get_department(session=session, slug=department) if department else None
+    crisis = Crisis(name=name.strip(), holding_statement=holding_statement.strip(), category=cat,
+                    entry_ids=[str(i) for i in entry_ids or []], pattern=pattern.strip(),
+                    department=dept or (cat.department if cat else None) or
+                    owners.find_department(session=session, slug="spokesperson"),
+                    started_by_id=actor.id)
+    session.add(crisis)
+    session.flush()
+    session.add(AuditEvent(actor_id=actor.id, action="crisis_start",
+                           after={"crisis": crisis.id, "name": crisis.name, "category": category,
+                                  "entries": entry_ids or [], "pattern": crisis.pattern}))
+    storage.bump_generation(session)
+    session.commit()
+    return crisis
+
+
+def end(*, session: Session, actor: User, crisis_id: int) -> Crisis:
+    """Turn crisis mode off; audited."""
+    if not Role(actor.role).at_least(Role.APPROVER):
+        raise PermissionDenied("crisis mode needs an approver")
+    crisis = session.get(Crisis, crisis_id)
+    if crisis is None:
+        raise NotFound(f"no crisis {crisis_id}")
+    if crisis.active:
+        crisis.active = False
+        crisis.ended_at = utcnow()
+        crisis.ended_by_id = actor.id
+        session.add(AuditEvent(actor_id=actor.id, action="crisis_end", after={"crisis": crisis.id,
+                                                                                "name": crisis.name}))
+        storage.bump_generation(session)
+        session.commit()
+    return crisis
+
+
+def list_active(*, session: Session) -> list[Crisis]:
+    """Return the crises in force, newest first."""
+    return list(session.scalars(
+        select(Crisis).where(Crisis.active.is_(True))
+        .options(selectinload(Crisis.category), selectinload(Crisis.department).selectinload(Department.contacts))
+        .order_by(Crisis.id.desc())
+    ))
+
+
+def list_all(*, session: Session, limit: int = 50) -> list[Crisis]:
+    """Return recent crises, active or not."""
+    return list(session.scalars(select(Crisis).options(selectinload(Crisis.category))
+                                .order_by(Crisis.id.desc()).limit(limit)))
+
+
+def compile_active(*, session: Session) -> list[ActiveCrisis]:
+    """Return the active crises ready to match questions."""
+    out = []
+    for c in list_active(session=session):
+        pattern = None
+        if c.pattern:
+            try:
+                pattern = re.compile(fold_pattern(c.pattern), re.IGNORECASE)
+            except re.error:
+                pattern = None
+        out.append(ActiveCrisis(
+            crisis_id=c.id, name=c.name, category=c.category.slug if c.category else None,
+            entry_ids=frozenset(int(i) for i in c.entry_ids or []), pattern=pattern,
+            escalation={"kind": "crisis", "rule_id": None, "crisis_id": c.id, "crisis": c.name,
+                        "department": c.department.name if c.department else None,
+                        "contacts": owners.contacts_for(c.department), "holding_statement": c.holding_statement,
+                        "sla": {"first_response_minutes": 15, "resolution_minutes": 60},
+                        "_department_id": c.department_id},
+        ))
+    return out

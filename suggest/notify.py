@@ -1,0 +1,204 @@
+"""Notifications to in-house departments: in the console, by webhook (HMAC-signed JSON) and by e-mail.
+
+Every message is a Delivery row first, committed with the event that caused it; senders then work through the
+pending rows, retrying with growing pauses. A delivery that keeps failing ends as "failed" with its last error,
+visible in the console: nothing is dropped silently.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import smtplib
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from kb.errors import NotFound, ValidationFailed
+from kb.models import Delivery, Department, Notifier, utcnow
+
+log = logging.getLogger(__name__)
+KINDS = ("webhook", "email")
+MAX_ATTEMPTS = 8
+FIRST_RETRY_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = ""
+    port: int = 25
+    sender: str = "vetted@localhost"
+    username: str = ""
+    password: str = ""
+    starttls: bool = False
+
+
+def signature(secret: str, body: bytes) -> str:
+    """Return the value of the X-Vetted-Signature header for a webhook body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def add_notifier(*, session: Session, department: str, kind: str, target: str, secret: str = "") -> Notifier:
+    """Tell a department by webhook or e-mail from now on."""
+    if kind not in KINDS:
+        raise ValidationFailed(f"a notifier is one of {', '.join(KINDS)}")
+    if kind == "webhook" and not target.startswith(("http://", "https://")):
+        raise ValidationFailed("a webhook needs an http(s) address")
+    if kind == "email" and "@" not in target:
+        raise ValidationFailed("an e-mail notifier needs an address")
+    dept = session.scalar(select(Department).where(Department.slug == department))
+    if dept is None:
+        raise NotFound(f"no department {department!r}")
+    notifier = Notifier(department=dept, kind=kind, target=target.strip(), secret=secret)
+    session.add(notifier)
+    session.commit()
+    return notifier
+
+
+def list_notifiers(*, session: Session) -> list[Notifier]:
+    """Return every notifier with its department."""
+    return list(session.scalars(select(Notifier).options(selectinload(Notifier.department)).order_by(Notifier.id)))
+
+
+def queue(session: Session, *, subject: str, payload: dict[str, Any], department_id: int | None) -> list[Delivery]:
+    """Stage a message for the console and for each of the department's notifiers (the caller commits)."""
+    deliveries = [Delivery(kind="inapp", subject=subject, payload=payload, status="sent", sent_at=utcnow())]
+    if department_id is not None:
+        for notifier in session.scalars(
+            select(Notifier).where(Notifier.department_id == department_id, Notifier.active.is_(True))
+        ):
+            deliveries.append(Delivery(notifier=notifier, kind=notifier.kind, subject=subject, payload=payload))
+    session.add_all(deliveries)
+    return deliveries
+
+
+def send_webhook(delivery: Delivery, timeout: float = 5.0) -> None:
+    """POST the payload as JSON, signed with the notifier's secret; raise on anything but 2xx."""
+    notifier = delivery.notifier
+    body = json.dumps({"id": delivery.id, "subject": delivery.subject, "payload": delivery.payload},
+                      ensure_ascii=False, sort_keys=True).encode()
+    request = urllib.request.Request(notifier.target, data=body, method="POST", headers={
+        "Content-Type": "application/json", "User-Agent": "Vetted-Notifier/1",
+        "X-Vetted-Delivery": str(delivery.id), "X-Vetted-Signature": signature(notifier.secret, body)})
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - admin-configured address
+        if not 200 <= response.status < 300:
+            raise RuntimeError(f"webhook answered {response.status}")
+
+
+def email_sender(settings: SmtpSettings) -> Callable[[Delivery], None]:
+    """Return a sender that mails a delivery through the configured SMTP server."""
+
+    def send(delivery: Delivery) -> None:
+        if not settings.host:
+            raise RuntimeError("no SMTP server is configured (VETTED_SMTP_HOST)")
+        message = EmailMessage()
+        message["Subject"] = f"[Vetted] {delivery.subject}"
+        message["From"] = settings.sender
+        message["To"] = delivery.notifier.target
+        message.set_content(json.dumps(delivery.payload, ensure_ascii=False, indent=2))
+        with smtplib.SMTP(settings.host, settings.port, timeout=10) as smtp:
+            if settings.starttls:
+                smtp.starttls()
+            if settings.username:
+                smtp.login(settings.username, settings.password)
+            smtp.send_message(message)
+
+    return send
+
+
+def deliver_pending(
+    *, session: Session, senders: dict[str, Callable[[Delivery], None]], now: dt.datetime | None = None,
+    limit: int = 100,
+) -> dict[str, int]:
+    """Try every delivery that is due; return how many were sent, retried later, or given up."""
+    now = now or utcnow()
+    due = list(session.scalars(
+        select(Delivery).where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
+        .options(selectinload(Delivery.notifier)).order_by(Delivery.id).limit(limit)
+    ))
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    for delivery in due:
+        # Claim the row first, so that two workers never send the same message.
+        claimed = session.execute(
+            update(Delivery).where(Delivery.id == delivery.id, Delivery.status == "pending",
+                                   Delivery.attempts == delivery.attempts)
+            .values(status="sending", attempts=Delivery.attempts + 1)
+        ).rowcount
+        session.commit()
+        if not claimed:
+            continue
+        session.refresh(delivery)
+        try:
+            senders[delivery.kind](delivery)
+        except (OSError, RuntimeError, urllib.error.URLError, smtplib.SMTPException, KeyError) as exc:
+            delivery.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            delivery.status = "pending"
+            if delivery.attempts >= MAX_ATTEMPTS:
+                delivery.status = "failed"
+                counts["failed"] += 1
+                log.error("delivery %s to %s failed for good: %s", delivery.id, delivery.kind, delivery.last_error)
+            else:
+                pause = FIRST_RETRY_SECONDS * 2 ** (delivery.attempts - 1)
+                delivery.next_attempt_at = now + dt.timedelta(seconds=pause)
+                counts["retry"] += 1
+                log.warning("delivery %s to %s failed (attempt %s), retrying in %ss: %s", delivery.id,
+                            delivery.kind, delivery.attempts, pause, delivery.last_error)
+        else:
+            delivery.status = "sent"
+            delivery.sent_at = now
+            counts["sent"] += 1
+        session.commit()
+    return counts
+
+
+def recent(*, session: Session, limit: int = 100) -> list[Delivery]:
+    """Return the newest deliveries of every kind, for the console."""
+    return list(session.scalars(select(Delivery).options(selectinload(Delivery.notifier))
+                                .order_by(Delivery.id.desc()).limit(limit)))
+
+
+def senders_for(config: dict[str, Any]) -> dict[str, Callable[[Delivery], None]]:
+    """Return the senders the app's settings allow."""
+    smtp = SmtpSettings(host=config["SMTP_HOST"], port=int(config["SMTP_PORT"]), sender=config["SMTP_FROM"],
+                        username=config["SMTP_USER"], password=config["SMTP_PASSWORD"],
+                        starttls=bool(config["SMTP_STARTTLS"]))
+    return {"webhook": send_webhook, "email": email_sender(smtp)}
+
+
+def start_worker(app: Any) -> threading.Thread:
+    """Deliver pending notifications and look for spikes in the background of this worker process."""
+    from kb import storage
+    from suggest import spikes
+
+    interval = float(app.config["NOTIFY_INTERVAL_S"])
+    settings = spikes.SpikeSettings(window_minutes=int(app.config["SPIKE_WINDOW_MINUTES"]),
+                                    min_count=int(app.config["SPIKE_MIN_COUNT"]),
+                                    factor=float(app.config["SPIKE_FACTOR"]))
+    senders = senders_for(app.config)
+
+    def loop() -> None:
+        last_spike_check = 0.0
+        while True:
+            try:
+                with storage.database(app).session() as s:
+                    deliver_pending(session=s, senders=senders)
+                    if time.monotonic() - last_spike_check >= 60:
+                        spikes.detect(session=s, settings=settings)
+                        last_spike_check = time.monotonic()
+            except Exception:  # noqa: BLE001 - the loop must outlive a database hiccup; it logs and retries
+                log.exception("notification worker failed; retrying")
+            time.sleep(interval)
+
+    thread = threading.Thread(target=loop, name="vetted-notify", daemon=True)
+    thread.start()
+    return thread
