@@ -19,8 +19,8 @@ from kb.workflow import Role
 class ContactForm(FlaskForm):
     department = SelectField("Department", choices=[], validators=[DataRequired()])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    email = StringField("Email", validators=[Optional(), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="not an e-mail address"),
-                                            Length(max=200)])
+    email = StringField("Email", validators=[
+        Optional(), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="not an e-mail address"), Length(max=200)])
     phone = StringField("Phone", validators=[Optional(), Length(max=64)])
     on_call = BooleanField("On call")
 

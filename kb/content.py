@@ -6,7 +6,8 @@ from collections.abc import Iterable, Mapping
 
 from kb.errors import ValidationFailed
 
-LANGUAGES = ("he", "en", "ar", "ru")
+LANGUAGES = ("he", "en", "ar", "ru")  # offered in the console; any ISO 639 code is accepted
+_LANG = re.compile(r"^[a-z]{2,3}$")
 RTL_LANGUAGES = frozenset({"he", "ar"})
 CHANNELS = ("web", "x", "facebook", "instagram", "email")
 CHANNEL_ALIASES = {"twitter": "x", "x/twitter": "x", "fb": "facebook", "ig": "instagram"}
@@ -72,8 +73,9 @@ def check_version(
     placeholders: list[str],
 ) -> None:
     """Raise ValidationFailed with the first thing wrong with a version's content."""
-    if lang not in LANGUAGES:
-        raise ValidationFailed(f"language must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+    if not _LANG.match(lang):
+        raise ValidationFailed(f"language must be a two- or three-letter code such as {', '.join(LANGUAGES)}, "
+                               f"got {lang!r}")
     if not question.strip():
         raise ValidationFailed("the question is empty")
     if len(question) > MAX_QUESTION:

@@ -90,9 +90,14 @@ def send_webhook(delivery: Delivery, timeout: float = 5.0) -> None:
     request = urllib.request.Request(notifier.target, data=body, method="POST", headers={
         "Content-Type": "application/json", "User-Agent": "Vetted-Notifier/1",
         "X-Vetted-Delivery": str(delivery.id), "X-Vetted-Signature": signature(notifier.secret, body)})
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - admin-configured address
-        if not 200 <= response.status < 300:
-            raise RuntimeError(f"webhook answered {response.status}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - admin-configured address
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        raise RuntimeError(f"webhook answered {exc.code}") from None
+    if not 200 <= status < 300:
+        raise RuntimeError(f"webhook answered {status}")
 
 
 def email_sender(settings: SmtpSettings) -> Callable[[Delivery], None]:

@@ -74,7 +74,7 @@ def test_reimport_adds_versions_only_where_changed(session, users) -> None:  # t
 
 BAD_ROWS = [
     ({"question": "Q?", "lang": "en"}, "row 2: missing answer"),
-    ({"question": "Q?", "answer": "A.", "lang": "xx"}, "row 2: language"),
+    ({"question": "Q?", "answer": "A.", "lang": "english"}, "row 2: language"),
     ({"question": "Q?", "answer": "A.", "lang": "en", "alternates": "not a list"}, "row 2: alternates must be"),
     ({"question": "Q?", "answer": "A.", "lang": "en", "category": "nope"}, "row 2: unknown category"),
     ({"question": "Q?", "answer": "A.", "lang": "en", "review_by": "tomorrow"}, "row 2: review_by"),

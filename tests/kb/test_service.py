@@ -160,7 +160,7 @@ def test_content_rules_are_enforced(session, users) -> None:  # type: ignore[no-
     cases = [
         (make_draft(question=" "), "question is empty"),
         (make_draft(answer=""), "answer is empty"),
-        (make_draft(lang="xx"), "language"),
+        (make_draft(lang="klingon"), "language"),
         (make_draft(variants={"x": "x" * 281}), "limit is 280"),
         (make_draft(variants={"fax": "hi"}), "unknown channel"),
         (make_draft(answer="Fee is {fee}."), "undeclared placeholders: fee"),

@@ -1,0 +1,199 @@
+"""The console's management pages through the test client: owners, users, import preview, crisis, red flags,
+response times, dashboard, unanswered actions and the interface language."""
+from __future__ import annotations
+
+import io as std_io
+import json
+
+from sqlalchemy import func, select
+
+from kb import service
+from kb.models import Contact, Crisis, Entry, EntryVersion, Inquiry, RedFlagRule, User
+from tests.conftest import csrf_from, make_draft
+
+
+def _token(client, path: str) -> str:  # type: ignore[no-untyped-def]
+    return csrf_from(client.get(path).get_data(as_text=True))
+
+
+def test_owners_page_adds_contacts_and_toggles_on_call(client, auth, session) -> None:  # type: ignore[no-untyped-def]
+    auth.login("admin")
+    token = _token(client, "/admin/owners")
+    bad = client.post("/admin/owners", data={"csrf_token": token, "action": "add-contact",
+                                             "contact-department": "legal", "contact-name": "Ruth",
+                                             "contact-email": "not-an-email"})
+    assert bad.status_code == 422 and "not an e-mail address" in bad.get_data(as_text=True)
+    client.post("/admin/owners", data={"csrf_token": token, "action": "add-contact", "contact-department": "legal",
+                                       "contact-name": "Ruth Friedman", "contact-email": "ruth@galim.example",
+                                       "contact-phone": "+972-3-555-0501"})
+    contact = session.scalar(select(Contact).where(Contact.name == "Ruth Friedman"))
+    assert contact.department.slug == "legal" and not contact.on_call
+    client.post("/admin/owners", data={"csrf_token": token, "action": "on-call", "act-contact_id": contact.id})
+    session.refresh(contact)
+    assert contact.on_call
+
+
+def test_category_response_times_refuse_a_stale_form(client, auth, session) -> None:  # type: ignore[no-untyped-def]
+    from kb.models import Category
+
+    auth.login("admin")
+    token = _token(client, "/admin/owners")
+    cat = session.scalar(select(Category).where(Category.slug == "billing"))
+    form = {"csrf_token": token, "action": "category", "cat-slug": "billing", "cat-row_version": cat.row_version,
+            "cat-department": "customer-service", "cat-first_response_minutes": 20, "cat-resolution_minutes": 600,
+            "cat-routed": "y"}
+    assert client.post("/admin/owners", data=form).status_code == 302
+    session.refresh(cat)
+    assert (cat.first_response_minutes, cat.resolution_minutes) == (20, 600)
+    stale = client.post("/admin/owners", data={**form, "cat-first_response_minutes": 5})
+    assert stale.status_code == 409 and "someone else changed this category" in stale.get_data(as_text=True)
+
+
+def test_users_page_creates_users_and_protects_the_last_admin_rights(client, auth, session, users) -> None:  # type: ignore[no-untyped-def]
+    auth.login("admin")
+    token = _token(client, "/admin/users")
+    client.post("/admin/users", data={"csrf_token": token, "action": "create", "new-username": "noa",
+                                      "new-display_name": "נועה", "new-role": "editor",
+                                      "new-password": "long enough password"})
+    noa = session.scalar(select(User).where(User.username == "noa"))
+    assert noa.role == "editor" and noa.display_name == "נועה"
+    client.post("/admin/users", data={"csrf_token": token, "action": "role", "role-user_id": noa.id,
+                                      "role-role": "approver", "role-active": "y"})
+    session.refresh(noa)
+    assert noa.role == "approver"
+    me = users["admin"]
+    response = client.post("/admin/users", data={"csrf_token": token, "action": "role", "role-user_id": me.id,
+                                                 "role-role": "agent", "role-active": "y"})
+    assert response.status_code == 422 and "cannot remove your own admin rights" in response.get_data(as_text=True)
+
+
+def test_import_shows_a_preview_then_applies(client, auth, session) -> None:  # type: ignore[no-untyped-def]
+    auth.login("approver")
+    token = _token(client, "/admin/transfer")
+    rows = [{"id": "a", "question": "Q one?", "answer": "A one.", "lang": "en"},
+            {"id": "b", "question": "שאלה?", "answer": "תשובה.", "lang": "he"}]
+    body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
+    page = client.post("/admin/transfer", data={"csrf_token": token, "approve": "y",
+                                                "file": (std_io.BytesIO(body), "faq.jsonl")},
+                       content_type="multipart/form-data")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "2 new, 0 changed, 0 unchanged" in html
+    assert session.scalar(select(func.count()).select_from(Entry)) == 0  # a preview writes nothing
+    apply_token = html.split('name="apply-token" value="')[1].split('"')[0]
+    client.post("/admin/transfer/apply", data={"apply-csrf_token": token, "apply-token": apply_token})
+    statuses = session.scalars(select(EntryVersion.status)).all()
+    assert sorted(statuses) == ["approved", "approved"]
+    again = client.post("/admin/transfer", data={"csrf_token": token, "file": (std_io.BytesIO(body), "faq.jsonl")},
+                        content_type="multipart/form-data")
+    assert "0 new, 0 changed, 2 unchanged" in again.get_data(as_text=True)
+
+
+def test_a_bad_import_file_is_explained(client, auth) -> None:  # type: ignore[no-untyped-def]
+    auth.login("editor")
+    token = _token(client, "/admin/transfer")
+    bad = client.post("/admin/transfer", data={"csrf_token": token,
+                                               "file": (std_io.BytesIO(b'{"question": "Q"}\n'), "x.jsonl")},
+                      content_type="multipart/form-data")
+    assert bad.status_code == 422 and "row 1: missing answer" in bad.get_data(as_text=True)
+    wrong = client.post("/admin/transfer", data={"csrf_token": token, "file": (std_io.BytesIO(b"x"), "x.pdf")},
+                        content_type="multipart/form-data")
+    assert "unknown file type .pdf" in wrong.get_data(as_text=True)
+
+
+def test_export_downloads_every_format(client, auth, session, users) -> None:  # type: ignore[no-untyped-def]
+    service.create_draft(session=session, actor=users["editor"], draft=make_draft())
+    auth.login("editor")
+    for fmt in ("csv", "json", "jsonl"):
+        response = client.get(f"/admin/export?format={fmt}")
+        assert response.status_code == 200 and "restart my router" in response.get_data(as_text=True)
+        assert f"vetted-knowledge-base.{fmt}" in response.headers["Content-Disposition"]
+
+
+def test_crisis_page_starts_and_ends_crisis_mode_for_approvers_only(client, auth, session) -> None:  # type: ignore[no-untyped-def]
+    auth.login("editor")
+    token = _token(client, "/admin/crisis")
+    form = {"csrf_token": token, "action": "start", "crisis-name": "Outage", "crisis-holding_statement": "On it.",
+            "crisis-pattern": "outage"}
+    assert client.post("/admin/crisis", data=form).status_code == 403
+    assert session.scalar(select(Crisis.id)) is None
+    client.post("/logout", data={"csrf_token": token})
+    auth.login("approver")
+    token = _token(client, "/admin/crisis")
+    client.post("/admin/crisis", data={**form, "csrf_token": token})
+    crisis = session.scalar(select(Crisis))
+    assert crisis.active and crisis.pattern == "outage"
+    assert "Outage" in client.get("/search").get_data(as_text=True)  # the banner every page shows
+    client.post("/admin/crisis", data={"csrf_token": token, "action": "end", "end-crisis_id": crisis.id})
+    session.refresh(crisis)
+    assert not crisis.active
+
+
+def test_red_flag_rules_are_edited_by_approvers(client, auth, session) -> None:  # type: ignore[no-untyped-def]
+    form = {"action": "rule", "rule-kind": "custom", "rule-name": "Competitor poaching", "rule-lang": "en",
+            "rule-keywords": "switching to Bezeq\nBezeq offered", "rule-patterns": "", "rule-department": "sales",
+            "rule-holding_statement": "Thanks, our sales team will reach out.", "rule-severity": 2, "rule-active": "y"}
+    auth.login("editor")
+    token = _token(client, "/admin/red-flags")
+    assert client.post("/admin/red-flags", data={**form, "csrf_token": token}).status_code == 403
+    client.post("/logout", data={"csrf_token": token})
+    auth.login("approver")
+    token = _token(client, "/admin/red-flags")
+    bad = client.post("/admin/red-flags", data={**form, "csrf_token": token, "rule-patterns": "(broken"})
+    assert bad.status_code == 422 and "not a valid regular expression" in bad.get_data(as_text=True)
+    assert client.post("/admin/red-flags", data={**form, "csrf_token": token}).status_code == 302
+    rule = session.scalar(select(RedFlagRule).where(RedFlagRule.name == "Competitor poaching"))
+    assert rule.keywords == ["switching to Bezeq", "Bezeq offered"] and rule.department.slug == "sales"
+    answer = client.post("/agent/suggest", json={"question": "I'm switching to Bezeq next week"},
+                         headers={"X-CSRFToken": token}).get_json()
+    assert answer["outcome"] == "escalate" and answer["escalation"]["department"] == "Sales"
+
+
+def test_response_times_page_lists_what_is_owed_and_resolves(client, auth, session) -> None:  # type: ignore[no-untyped-def]
+    auth.login("agent")
+    token = _token(client, "/search")
+    asked = client.post("/agent/suggest", json={"question": "my lawyer will call you"},
+                        headers={"X-CSRFToken": token}).get_json()
+    client.post("/logout", data={"csrf_token": token})
+    auth.login("editor")
+    page = client.get("/admin/response-times").get_data(as_text=True)
+    assert "my lawyer will call you" in page and "<svg" in page
+    client.post("/admin/response-times", data={"csrf_token": _token(client, "/admin/response-times"),
+                                               "inquiry_id": asked["inquiry_id"]})
+    assert session.get(Inquiry, asked["inquiry_id"]).resolved_at is not None
+
+
+def test_dashboard_draws_its_chart(client, auth, session) -> None:  # type: ignore[no-untyped-def]
+    session.add_all([Inquiry(text="a", lang="en", outcome="answer"), Inquiry(text="b", lang="en", outcome="no_match")])
+    session.commit()
+    auth.login("editor")
+    html = client.get("/admin/dashboard").get_data(as_text=True)
+    assert '<svg class="chart"' in html and "50%" in html
+
+
+def test_unanswered_question_becomes_a_proposed_phrasing(client, auth, session, users) -> None:  # type: ignore[no-untyped-def]
+    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
+    service.submit(session=session, actor=users["editor"], version_id=v.id)
+    service.approve(session=session, actor=users["approver"], version_id=v.id)
+    session.add(Inquiry(text="modem frozen, what now", lang="en", outcome="no_match"))
+    session.add(Inquiry(text="unrelated thing", lang="en", outcome="no_match"))
+    session.commit()
+    auth.login("editor")
+    token = _token(client, "/admin/unanswered")
+    client.post("/admin/unanswered", data={"csrf_token": token, "action": "phrasing", "alt-entry_id": v.entry_id,
+                                           "alt-phrasing": "modem frozen, what now"})
+    draft = session.scalar(select(EntryVersion).where(EntryVersion.entry_id == v.entry_id,
+                                                      EntryVersion.status == "draft"))
+    assert draft.alternates[-1] == "modem frozen, what now" and draft.number == 2
+    other = session.scalar(select(Inquiry).where(Inquiry.text == "unrelated thing"))
+    client.post("/admin/unanswered", data={"csrf_token": token, "action": "dismiss", "dismiss-ids": str(other.id)})
+    assert "unrelated thing" not in client.get("/admin/unanswered").get_data(as_text=True)
+
+
+def test_interface_switches_to_hebrew_and_mirrors(client, auth) -> None:  # type: ignore[no-untyped-def]
+    auth.login("editor")
+    token = _token(client, "/admin/entries")
+    client.post("/language/he", data={"csrf_token": token, "next": "/admin/entries"})
+    html = client.get("/admin/entries").get_data(as_text=True)
+    assert '<html lang="he" dir="rtl">' in html and "רשומה חדשה" in html and "מאגר התשובות" in html
+    client.post("/language/en", data={"csrf_token": token, "next": "https://evil.example/"})
+    assert '<html lang="en" dir="ltr">' in client.get("/admin/entries").get_data(as_text=True)
