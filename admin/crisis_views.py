@@ -155,3 +155,11 @@ def response_times() -> Any:
     return render_template("admin/response_times.html", owed=sla.owed(session=s, now=now), now=now,
                            report=report, chart=chart, form=form,
                            departments={d.id: d.name for d in owners.list_departments(session=s)})
+
+
+@bp.app_context_processor
+def inject_crises() -> dict[str, Any]:
+    """Show every signed-in page the crises in force, so nobody answers a crisis topic from the library."""
+    if current_user() is None:
+        return {"active_crises": []}
+    return {"active_crises": crises.list_active(session=storage.session())}
