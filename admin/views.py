@@ -241,7 +241,7 @@ def review() -> Any:
         diff = kb_service.diff(session=s, version_a=approved.id, version_b=version.id) if approved else {}
         items.append({"version": version, "approved": approved, "diff": diff})
     return render_template("admin/review.html", items=items, form=ActionForm(), me=current_user(),
-                           allow_self=current_app.config["ALLOW_SELF_APPROVAL"])
+                           allow_self=current_app.config["ALLOW_SELF_APPROVAL"], labels=CHANNEL_LABELS)
 
 
 @bp.route("/audit")

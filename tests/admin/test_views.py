@@ -246,3 +246,11 @@ def test_login_never_redirects_off_site(client, auth) -> None:  # type: ignore[n
     assert response.headers["Location"] == "/search"
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_review_queue_shows_new_entries_in_full(client, auth, session, users) -> None:  # type: ignore[no-untyped-def]
+    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft(variants={"x": "Short."}))
+    service.submit(session=session, actor=users["editor"], version_id=v.id)
+    auth.login("approver")
+    html = client.get("/admin/review").get_data(as_text=True)
+    assert "How do I restart my router?" in html and "X / Twitter" in html and "Short." in html

@@ -84,7 +84,7 @@ def sign_in(page, base: str, username: str, password: str) -> None:  # type: ign
     page.goto(f"{base}/login")
     page.fill("#username", username)
     page.fill("#password", password)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_load_state("networkidle")
 
 
