@@ -107,6 +107,8 @@ def _faq_row(row: dict[str, Any], number: int) -> dict[str, Any]:
     if not out.get("question"):
         # Some sets are answer-only; the first words of the answer stand in for its question.
         out["question"] = (row.get("answer") or "")[:200]
+    if not out.get("answer"):
+        out["answer"] = out.get("question") or ""  # and some rows lack an answer: the question stands in
     return out
 
 

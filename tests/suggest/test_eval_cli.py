@@ -68,7 +68,9 @@ def test_metrics_that_do_not_apply_are_null(runner, tmp_path: Path) -> None:  # 
     ('{"id": "a", "question": "Q", "answer": "A", "lang": "en"}\n', '{"query": ""}\n', "query must be non-empty"),
     ('{"id": "a", "question": "Q", "answer": "A", "lang": "en"}\n',
      '{"query": "q", "relevant_ids": [], "expected_outcome": "maybe"}\n', "expected_outcome must be"),
-    ('{"id": "a", "question": "Q", "lang": "en"}\n', '{"query": "q", "relevant_ids": ["a"]}\n', "missing answer"),
+    ('{"id": "a", "lang": "en"}\n', '{"query": "q", "relevant_ids": ["a"]}\n', "missing question"),
+    ('{"id": "a", "question": "Q", "answer": "A", "lang": "english"}\n', '{"query": "q", "relevant_ids": ["a"]}\n',
+     "language must be"),
 ])
 def test_bad_input_exits_2_with_one_readable_line(runner, tmp_path: Path, faq_text, queries_text, message) -> None:  # type: ignore[no-untyped-def]
     faq = tmp_path / "faq.jsonl"
