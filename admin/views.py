@@ -244,6 +244,36 @@ def review() -> Any:
                            allow_self=current_app.config["ALLOW_SELF_APPROVAL"], labels=CHANNEL_LABELS)
 
 
+@bp.route("/review/bulk-approve", methods=["POST"])
+@role_required(Role.APPROVER)
+def bulk_approve() -> Any:
+    """Approve several versions at once, after an explicit confirmation; each is its own audited approval."""
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    ids = [int(i) for i in request.form.getlist("version_id") if i.isdigit()]
+    if not ids:
+        flash("Select the versions to approve.", "error")
+        return redirect(url_for("admin.review"))
+    if request.form.get("confirm") != "yes":
+        flash(f"Tick the confirmation to approve {len(ids)} version(s) at once.", "error")
+        return redirect(url_for("admin.review"))
+    s = storage.session()
+    done, refused = 0, []
+    for version_id in ids:
+        try:
+            kb_service.approve(session=s, actor=current_user(), version_id=version_id,
+                               allow_self_approval=current_app.config["ALLOW_SELF_APPROVAL"])
+            done += 1
+        except KbError as exc:
+            s.rollback()
+            refused.append(f"#{version_id}: {exc.message}")
+    flash(f"Approved {done} version(s).", "ok")
+    for message in refused:
+        flash(message, "error")
+    return redirect(url_for("admin.review"))
+
+
 @bp.route("/audit")
 @role_required(Role.ADMIN)
 def audit() -> Any:

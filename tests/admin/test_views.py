@@ -254,3 +254,21 @@ def test_review_queue_shows_new_entries_in_full(client, auth, session, users) ->
     auth.login("approver")
     html = client.get("/admin/review").get_data(as_text=True)
     assert "How do I restart my router?" in html and "X / Twitter" in html and "Short." in html
+
+
+def test_bulk_approve_needs_confirmation_and_skips_own_drafts(client, auth, session, users) -> None:  # type: ignore[no-untyped-def]
+    mine = service.create_draft(session=session, actor=users["approver"], draft=make_draft(question="Mine?"))
+    theirs = service.create_draft(session=session, actor=users["editor"], draft=make_draft(question="Theirs?"))
+    other = service.create_draft(session=session, actor=users["editor2"], draft=make_draft(question="Other?"))
+    for v, who in ((mine, "approver"), (theirs, "editor"), (other, "editor2")):
+        service.submit(session=session, actor=users[who], version_id=v.id)
+    auth.login("approver")
+    token = csrf_from(client.get("/admin/review").get_data(as_text=True))
+    ids = [str(mine.id), str(theirs.id), str(other.id)]
+    client.post("/admin/review/bulk-approve", data={"csrf_token": token, "version_id": ids})
+    assert {session.get(EntryVersion, int(i)).status for i in ids} == {"in_review"}  # no confirmation, no change
+    page = client.post("/admin/review/bulk-approve", data={"csrf_token": token, "version_id": ids, "confirm": "yes"},
+                       follow_redirects=True).get_data(as_text=True)
+    session.expire_all()
+    assert [session.get(EntryVersion, int(i)).status for i in ids] == ["in_review", "approved", "approved"]
+    assert "Approved 2 version(s)." in page and "own draft" in page
