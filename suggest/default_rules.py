@@ -88,6 +88,26 @@ _PATTERNS_HE: dict[str, list[str]] = {
     "safety": [r"(עמוד|כבל|חוט|אנטנה|תורן)[^.!?]{0,30}נפל"],
 }
 
+# Example messages are matched by meaning, for wordings no keyword foresaw.
+_EXAMPLES_EN = {
+    "legal": ["You will be hearing from my attorney about this", "I'm taking legal steps against your company"],
+    "press": ["I write for a newspaper and would like your response", "This story is going on the evening news"],
+    "safety": ["Your equipment nearly burned my house down", "Someone could get electrocuted by that cable"],
+    "privacy": ["Strangers know my account details, who leaked them?", "I received someone else's invoice"],
+    "discrimination": ["Your employee insulted me because of where I come from"],
+    "protest": ["We are calling on everyone to cancel their Galim subscriptions"],
+    "self_harm": ["I don't see a point in going on living"],
+}
+_EXAMPLES_HE = {
+    "legal": ["תשמעו מהעורך דין שלי בקרוב", "אני נוקט צעדים משפטיים נגד החברה"],
+    "press": ["אני כותב לעיתון ומבקש את תגובתכם", "הסיפור הזה יעלה בחדשות הערב"],
+    "safety": ["הציוד שלכם כמעט שרף לי את הבית", "מישהו עלול להתחשמל מהכבל הזה"],
+    "privacy": ["זרים יודעים את פרטי החשבון שלי, מי הדליף?", "קיבלתי חשבונית של מישהו אחר"],
+    "discrimination": ["העובד שלכם העליב אותי בגלל המוצא שלי"],
+    "protest": ["אנחנו קוראים לכולם לבטל את המנוי בגלים"],
+    "self_harm": ["אני לא רואה טעם להמשיך לחיות"],
+}
+
 _NAMES = {
     "legal": ("Legal threat", "איום משפטי"), "press": ("Press or media", "עיתונות ותקשורת"),
     "safety": ("Physical safety", "בטיחות"), "privacy": ("Privacy or data incident", "אירוע פרטיות ומידע"),
@@ -99,11 +119,13 @@ DEFAULT_RULES: list[dict] = []
 for _kind in _NAMES:
     DEFAULT_RULES.append({
         "kind": _kind, "lang": "en", "name": _NAMES[_kind][0], "keywords": _KEYWORDS_EN[_kind],
-        "patterns": _PATTERNS_EN.get(_kind, []), "department": _DEPARTMENT[_kind], "holding": _HOLD_EN[_kind],
+        "patterns": _PATTERNS_EN.get(_kind, []), "examples": _EXAMPLES_EN[_kind], "department": _DEPARTMENT[_kind],
+        "holding": _HOLD_EN[_kind],
         "severity": _SEVERITY[_kind],
     })
     DEFAULT_RULES.append({
         "kind": _kind, "lang": "he", "name": _NAMES[_kind][1], "keywords": _KEYWORDS_HE[_kind],
-        "patterns": _PATTERNS_HE.get(_kind, []), "department": _DEPARTMENT[_kind], "holding": _HOLD_HE[_kind],
+        "patterns": _PATTERNS_HE.get(_kind, []), "examples": _EXAMPLES_HE[_kind], "department": _DEPARTMENT[_kind],
+        "holding": _HOLD_HE[_kind],
         "severity": _SEVERITY[_kind],
     })

@@ -21,7 +21,7 @@ from kb.models import EmbeddingCache, EntryVersion
 from suggest import encoder as encoders
 from suggest.index import DenseIndex
 from suggest.lexical import Bm25Index
-from suggest.matching import Candidate, Thresholds, load_table, thresholds_for
+from suggest.matching import Candidate, Thresholds, dense_scale, load_table, thresholds_for
 
 EXTENSION = "vetted.suggest"
 Progress = Callable[[int, int], None]
@@ -76,6 +76,7 @@ class Engine:
         thresholds: dict[str, Thresholds] | None = None,
         cache_size: int = 512,
         include_answer: bool = True,
+        example_match: float = 0.85,
         encoder_factory: Callable[[str], Any] | None = None,
         sync_interval: float = 0.0,
     ) -> None:
@@ -83,6 +84,7 @@ class Engine:
         self.backend = backend
         self.thresholds = thresholds or load_table("")
         self.include_answer = include_answer
+        self.example_match = example_match
         self._factory = encoder_factory or (lambda spec: encoders.build(spec, backend=backend, cache_dir=cache_dir))
         self._encoders: dict[str, Any] = {}
         self._dense: dict[str, DenseIndex] = {}
@@ -92,6 +94,7 @@ class Engine:
         self._lang_keys: dict[str, list[int]] | None = None
         self._rules: tuple[int, list[Any], dict[int, dict[str, Any]]] | None = None
         self._crises: tuple[int, list[Any]] | None = None
+        self._examples: tuple[int, list[tuple[int, str, np.ndarray]]] | None = None
         self.generation = -1
         self._lock = threading.RLock()
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
@@ -223,12 +226,19 @@ class Engine:
         return np.stack([cached[h] for h in hashes]).astype(np.float32)
 
     # ----- retrieval
-    def retrieve(self, question: str, lang: str, k: int = 20) -> Retrieval:
-        """Return fused candidates for a question, best first is left to the decision."""
-        enc = self.encoder_for(lang)
+    def encode_query(self, question: str, lang: str) -> tuple[np.ndarray, float]:
+        """Encode a question with its language's encoder; return the vector and the milliseconds it took."""
         started = time.perf_counter()
-        qvec = enc.encode_queries([question])[0]
-        encode_ms = (time.perf_counter() - started) * 1000
+        vector = self.encoder_for(lang).encode_queries([question])[0]
+        return vector, (time.perf_counter() - started) * 1000
+
+    def retrieve(self, question: str, lang: str, k: int = 20, query: np.ndarray | None = None) -> Retrieval:
+        """Return fused candidates for a question (its vector may be passed in, if already encoded)."""
+        enc = self.encoder_for(lang)
+        if query is None:
+            qvec, encode_ms = self.encode_query(question, lang)
+        else:
+            qvec, encode_ms = query, 0.0
         with self._lock:
             dense = self._dense.get(enc.model_id)
             candidates: dict[int, Candidate] = {}
@@ -285,6 +295,33 @@ class Engine:
         self._rules = (self.generation, compiled, escalations)
         return compiled, escalations
 
+    def flag_examples(self, session: Session) -> list[tuple[int, str, np.ndarray]]:
+        """Return (rule id, encoder model id, example vectors) of every active rule with example messages."""
+        from suggest import flags
+
+        cached = self._examples
+        if cached is not None and cached[0] == self.generation:
+            return cached[1]
+        out = []
+        for rule in flags.active_rules(session=session):
+            if rule.examples:
+                enc = self.encoder_for(rule.lang)
+                out.append((rule.id, enc.model_id, enc.encode_queries(list(rule.examples))))
+        self._examples = (self.generation, out)
+        return out
+
+    def similar_example(self, session: Session, vector: np.ndarray, lang: str, threshold: float) -> int | None:
+        """Return the rule whose example messages the question is closest to, if close enough."""
+        enc = self.encoder_for(lang)
+        best_rule, best = None, threshold
+        for rule_id, model_id, examples in self.flag_examples(session):
+            if model_id != enc.model_id or not len(examples):
+                continue
+            score = dense_scale(float((examples @ vector).max()), enc.cosine_range)
+            if score >= best:
+                best_rule, best = rule_id, score
+        return best_rule
+
     def crises(self, session: Session) -> list[Any]:
         """Return the crises in force, loaded once per KB generation (starting or ending one moves it)."""
         from suggest import crisis
@@ -337,6 +374,7 @@ def from_config(config: dict[str, Any], instance_path: str | None = None) -> Eng
         thresholds=thresholds,
         cache_size=int(config["SUGGEST_CACHE_SIZE"]),
         sync_interval=int(config["INDEX_SYNC_MS"]) / 1000,
+        example_match=float(config["FLAG_EXAMPLE_MATCH"]),
     )
 
 

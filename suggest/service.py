@@ -129,13 +129,20 @@ def suggest(
     lang = request.lang or detect_language(request.question)
     compiled, escalations = engine.red_flags(session)
     hit = flags.detect(request.question, compiled)
+    query = None
+    if hit is None and engine.flag_examples(session):
+        # Example messages catch red flags worded in ways no keyword foresaw; the vector is reused below.
+        query, _ = engine.encode_query(request.question, lang)
+        rule_id = engine.similar_example(session, query, lang, engine.example_match)
+        if rule_id is not None:
+            hit = flags.FlagHit(rule_id, escalations[rule_id]["kind"], "example")
     # Review-by dates expire by the calendar, not by a KB change, so the day is part of the cache key.
     key = (request.question, lang, request.channel, request.k, request.include_low, today or dt.date.today())
     if hit is not None:
         result = SuggestResult(outcome="escalate", lang=lang, escalation=dict(escalations[hit.rule_id]))
         ranking_source: list[Candidate] = []
         if rank_always:  # evaluation scores the ranking whatever the outcome; agents never see it
-            result.ranking = _match(session, engine, request, lang, today)[0].ranking
+            result.ranking = _match(session, engine, request, lang, today, query)[0].ranking
     else:
         cached = engine.cached(key)
         if cached is not None:
@@ -143,7 +150,7 @@ def suggest(
                                    ranking=cached.ranking)
             ranking_source = []
         else:
-            result, ranking_source = _match(session, engine, request, lang, today)
+            result, ranking_source = _match(session, engine, request, lang, today, query)
             engine.remember(key, result)
         crisis = _crisis_for(engine, session, request.question, result)
         if crisis is not None:
@@ -168,9 +175,10 @@ def _crisis_for(engine: Engine, session: Session, question: str, result: Suggest
 
 
 def _match(
-    session: Session, engine: Engine, request: SuggestRequest, lang: str, today: dt.date | None
+    session: Session, engine: Engine, request: SuggestRequest, lang: str, today: dt.date | None,
+    query: Any = None,
 ) -> tuple[SuggestResult, list[Candidate]]:
-    retrieval = engine.retrieve(request.question, lang)
+    retrieval = engine.retrieve(request.question, lang, query=query)
     decision = decide(retrieval.candidates, retrieval.cosine_range, retrieval.thresholds)
     # The index is never trusted: the best candidates are re-read and kept only if still approved and unexpired.
     head = decision.ranked[: max(RERANK_DEPTH, 2 * request.k)]

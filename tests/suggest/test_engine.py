@@ -91,17 +91,18 @@ def test_duplicate_hits_of_one_entry_are_collapsed(app, session, users) -> None:
     assert [s["entry_id"] for s in result.suggestions].count(v.entry_id) == 1
 
 
-def test_repeated_questions_come_from_a_cache_the_generation_invalidates(app, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_repeated_questions_come_from_a_cache_the_generation_invalidates(app, session, users, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     eng = engine_mod.engine(app)
     _approve(session, users)
+    retrievals: list[str] = []
+    original = eng.retrieve
+    monkeypatch.setattr(eng, "retrieve", lambda q, lang, **kw: retrievals.append(q) or original(q, lang, **kw))
     _ask(session, eng, ROUTER)
-    enc = eng.encoder_for("en")
-    calls_before = enc.query_calls
     _ask(session, eng, ROUTER)
-    assert enc.query_calls == calls_before  # answered from the cache
+    assert len(retrievals) == 1  # the second time came from the cache
     _approve(session, users, question="How do I pay my bill?", answer="In the app.", alternates=[])
     _ask(session, eng, ROUTER)
-    assert enc.query_calls == calls_before + 1  # the KB moved, so the question was matched again
+    assert len(retrievals) == 2  # the KB moved, so the question was matched again
 
 
 def test_no_match_when_nothing_is_close(app, session, users) -> None:  # type: ignore[no-untyped-def]

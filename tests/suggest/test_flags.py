@@ -72,3 +72,21 @@ def test_default_rules_on_the_labelled_messages(app, session, row) -> None:  # t
         assert result.escalation["department"]
     else:
         assert result.outcome != "escalate"
+
+
+def test_example_messages_catch_wordings_no_keyword_foresaw(app, session, users) -> None:  # type: ignore[no-untyped-def]
+    rule = flags.save_rule(session=session, actor=users["approver"], rule_id=None, row_version=None, kind="custom",
+                           name="Fraud", lang="en", keywords=["zzzz-never-typed"], patterns=[], department="security",
+                           holding_statement="Our security team will call you.", severity=4, active=True)
+    rule.examples = ["somebody ordered a phone line in my name without asking me"]
+    from kb import storage
+
+    storage.bump_generation(session)
+    session.commit()
+    eng = engine_mod.engine(app)
+    hit = suggest(session=session, engine=eng, request=SuggestRequest(
+        "somebody ordered a phone line in my name without my permission"), record=False)
+    assert hit.outcome == "escalate" and hit.escalation["rule_id"] == rule.id
+    routine = suggest(session=session, engine=eng, request=SuggestRequest("how do I order a new phone line"),
+                      record=False)
+    assert routine.outcome != "escalate"
