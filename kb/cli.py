@@ -16,7 +16,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from kb import accounts, demo, io, owners, storage
+from kb import accounts, backup, demo, io, owners, storage
 from kb.errors import KbError
 from kb.models import User
 from kb.workflow import Role
@@ -138,6 +138,26 @@ def export_command(path: Path) -> None:
     rows = list(io.export_rows(session=storage.session()))
     path.write_text(io.write_rows(rows, fmt), encoding="utf-8")
     click.echo(f"Exported {len(rows)} entries to {path}.")
+
+
+@kb_cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@friendly
+def backup_command(path: Path) -> None:
+    """Write the whole knowledge base, audit log included, to a gzipped JSON file."""
+    require_migrated()
+    counts = backup.backup(storage.database().engine, path)
+    click.echo(f"Backed up {sum(counts.values())} rows from {len(counts)} tables to {path}.")
+
+
+@kb_cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@friendly
+def restore_command(path: Path) -> None:
+    """Load a backup into an empty, initialised database (all or nothing)."""
+    require_migrated()
+    counts = backup.restore(storage.database().engine, path)
+    click.echo(f"Restored {sum(counts.values())} rows into {len(counts)} tables from {path}.")
 
 
 @users_cli.command("create")
