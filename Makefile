@@ -6,14 +6,20 @@ FLASK := FLASK_APP=app $(BIN)/flask
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup setup-dev db browser-deps
+.PHONY: run test test-sqlite test-postgres setup setup-dev db browser-deps postgres-deps
 
 run: setup db
 	@echo "Vetted is starting on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: setup-dev browser-deps
+# The whole suite on the embedded SQLite database, then again on PostgreSQL (a throwaway server on loopback).
+test: test-sqlite test-postgres
+
+test-sqlite: setup-dev browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: setup-dev browser-deps postgres-deps
+	VETTED_TEST_DB=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # torch is installed on its own first so that pip takes the CPU build and never a CUDA one.
 $(BIN)/python:
@@ -40,6 +46,12 @@ browser-deps:
 		echo "Installing Chromium and DejaVu fonts for the browser tests"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 			chromium fonts-dejavu-core >/dev/null; \
+	fi
+
+postgres-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
+		echo "Installing PostgreSQL for the test run against it"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
 db: setup

@@ -20,11 +20,23 @@ PASSWORD = "correct horse battery"
 ROLES = ("agent", "editor", "approver", "admin")
 
 
+ON_POSTGRES = os.environ.get("VETTED_TEST_DB") == "postgresql"
+
+
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Migrate one database with defaults once; each test gets a copy."""
-    path = tmp_path_factory.mktemp("template") / "vetted.db"
-    url = f"sqlite:///{path}"
+def postgres():  # type: ignore[no-untyped-def]
+    """A PostgreSQL server for this test run, when the suite runs against PostgreSQL."""
+    if not ON_POSTGRES:
+        yield None
+        return
+    from tests.postgres import Server
+
+    server = Server().start()
+    yield server
+    server.stop()
+
+
+def _seed(url: str) -> None:
     storage.migrate(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "t", "ENCODER": "fake"})
     with app.app_context():
@@ -38,21 +50,41 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         accounts.create_user(session=s, username="editor2", password=PASSWORD, role="editor",
                              display_name="Second Editor")
     storage.database(app).engine.dispose()
-    return path
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory, postgres) -> str:  # type: ignore[no-untyped-def]
+    """Migrate one database with defaults once; each test gets a copy (a file, or a PostgreSQL template)."""
+    if postgres is not None:
+        postgres.execute("CREATE DATABASE vetted_template")
+        _seed(postgres.url("vetted_template"))
+        return "vetted_template"
+    path = tmp_path_factory.mktemp("template") / "vetted.db"
+    _seed(f"sqlite:///{path}")
+    return str(path)
+
+
+_counter = iter(range(1, 1_000_000))
 
 
 @pytest.fixture
-def db_path(template_db: Path, tmp_path: Path) -> Path:
+def database_url(template_db: str, tmp_path: Path, postgres):  # type: ignore[no-untyped-def]
+    if postgres is not None:
+        name = f"vetted_test_{next(_counter)}"
+        postgres.execute(f"CREATE DATABASE {name} TEMPLATE {template_db}")
+        yield postgres.url(name)
+        postgres.execute(f"DROP DATABASE {name} WITH (FORCE)")
+        return
     path = tmp_path / "vetted.db"
     shutil.copy(template_db, path)
-    return path
+    yield f"sqlite:///{path}"
 
 
 @pytest.fixture
-def config(db_path: Path, tmp_path: Path) -> dict:
+def config(database_url: str, tmp_path: Path) -> dict:
     return {
         "TESTING": True,
-        "DATABASE_URL": f"sqlite:///{db_path}",
+        "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret",
         "ENCODER": "fake",
         "LANG_ENCODERS": "",
