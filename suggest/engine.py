@@ -49,6 +49,24 @@ class Retrieval:
     encode_ms: float
 
 
+def _store_embeddings(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Add embeddings to the cache; another worker may be adding the same ones at the same moment."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    else:
+        for row in rows:
+            session.merge(EmbeddingCache(**row))
+        session.commit()
+        return
+    session.execute(upsert(EmbeddingCache).values(rows).on_conflict_do_nothing())
+    session.commit()
+
+
 def parse_lang_encoders(spec: str, default: str) -> dict[str, str]:
     """Read "he=e5,en=minilm" into a mapping; "auto" means MiniLM for English and e5 for the rest."""
     mapping: dict[str, str] = {}
@@ -216,11 +234,11 @@ class Engine:
         for start in range(0, len(missing), batch):
             part = missing[start : start + batch]
             vectors = enc.encode_passages([t for _, t in part])
+            rows = []
             for (h, _), vec in zip(part, vectors, strict=True):
                 cached[h] = vec
-                session.merge(EmbeddingCache(model_id=enc.model_id, text_hash=h, vector=vec.astype(np.float32)
-                                             .tobytes()))
-            session.commit()
+                rows.append({"model_id": enc.model_id, "text_hash": h, "vector": vec.astype(np.float32).tobytes()})
+            _store_embeddings(session, rows)
             if progress:
                 progress(min(start + batch, len(missing)), len(missing))
         return np.stack([cached[h] for h in hashes]).astype(np.float32)

@@ -1,0 +1,26 @@
+"""Gunicorn settings for Vetted; each can be overridden on the command line."""
+import multiprocessing
+import os
+
+bind = os.environ.get("VETTED_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("VETTED_WORKERS", multiprocessing.cpu_count() * 2))
+threads = int(os.environ.get("VETTED_THREADS", 2))
+# Each worker loads its own models and index after the fork: a preloaded torch/onnx session shared across
+# forks is not safe, and the index catches up with the database on its own.
+preload_app = False
+timeout = 60
+graceful_timeout = 20
+accesslog = "-"
+# Never log request headers: they carry API keys.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+
+
+def post_worker_init(worker):  # type: ignore[no-untyped-def]
+    """Warm the models and the index before the worker takes traffic, when VETTED_WARM_UP is set."""
+    app = worker.wsgi
+    if app.config.get("WARM_UP"):
+        from kb import storage
+        from suggest import engine
+
+        with storage.database(app).session() as s:
+            engine.engine(app).sync(s, force=True)
