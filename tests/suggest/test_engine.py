@@ -121,5 +121,22 @@ def test_channel_variant_is_chosen_when_present(app, session, users) -> None:  #
 
 
 def test_language_routing_settings() -> None:
-    assert parse_lang_encoders("", "auto") == {"en": "minilm", "*": "e5"}
+    assert parse_lang_encoders("", "auto") == {"en": "minilm+e5", "*": "e5"}
     assert parse_lang_encoders("he=e5,en=fake", "minilm") == {"*": "minilm", "he": "e5", "en": "fake"}
+
+
+def test_an_ensemble_scores_the_weighted_mean_of_its_models() -> None:
+    import numpy as np
+
+    from suggest.encoder import EnsembleEncoder, FakeEncoder
+    from suggest.matching import dense_scale
+
+    a, b = FakeEncoder(dim=64), FakeEncoder(dim=128)
+    b.cosine_range = (0.5, 0.9)
+    ens = EnsembleEncoder([(a, 1.0), (b, 3.0)])
+    q, p = "restart the router", "how do I restart my router"
+    expected = 0.25 * dense_scale(float(a.encode_queries([q])[0] @ a.encode_passages([p])[0]), a.cosine_range) + \
+        0.75 * ((float(b.encode_queries([q])[0] @ b.encode_passages([p])[0]) - 0.5) / 0.4)
+    got = float(ens.encode_queries([q])[0] @ ens.encode_passages([p])[0])
+    assert np.isclose(got - ens.cosine_range[0], expected, atol=1e-5)
+    assert ens.encode_queries([q]).shape == (1, 192)
