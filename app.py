@@ -13,7 +13,7 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": "",  # session signing key; generated once into instance/secret_key when empty
     "DATABASE_URL": "",  # SQLAlchemy URL; empty means sqlite:///<instance>/vetted.db
     "ALLOW_SELF_APPROVAL": False,  # small offices: an approver may approve their own draft
-    "ENCODER": "auto",  # fake | minilm | e5 | auto (minilm for English, e5 for Hebrew and others) | any ST name/path
+    "ENCODER": "auto",  # auto (minilm+e5 for English, e5 for the rest) | minilm | e5 | a+b | fake | any ST name/path
     "ENCODER_BACKEND": "onnx",  # onnx (exported once, no torch at run time) | torch, for the shipped MiniLM
     "MODEL_CACHE": "",  # where exported ONNX models are kept; empty means <instance>/models
     "LANG_ENCODERS": "",  # per-language override, e.g. "he=e5,en=minilm"
