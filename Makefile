@@ -57,3 +57,4 @@ postgres-deps:
 db: setup
 	$(FLASK) kb init
 	$(FLASK) kb demo
+	$(FLASK) suggest reindex  # exports the ONNX model and fills the embedding cache, so the first question is quick

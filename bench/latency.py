@@ -3,7 +3,7 @@ Haystack's retriever in the same run; time for an approval to reach suggestions;
 
     .venv/bin/python -m bench.latency [--sizes 1000,10000] [--queries 300]
 
-Entries are CLINC150 training utterances (English, all-MiniLM-L6-v2 through ONNX); queries are CLINC150 test
+Entries are CLINC150 training utterances (English: the default MiniLM+e5 ensemble); queries are CLINC150 test
 queries. Prints one JSON line per size and writes bench/results/latency.json.
 """
 from __future__ import annotations
@@ -47,7 +47,7 @@ def measure(size: int, n_queries: int) -> dict[str, Any]:
     faq = entries(size)
     queries = [q.query for q in common.read_queries(common.DATA / "clinc150" / "queries.jsonl")]
     queries = random.Random(3).sample(queries, n_queries)
-    config = {**common.app_config("minilm"), "SUGGEST_CACHE_SIZE": 0}
+    config = {**common.app_config("auto"), "SUGGEST_CACHE_SIZE": 0}
     with throwaway_app(faq, config=config) as app:
         eng = engine_mod.engine(app)
         with storage.database(app).session() as s:
