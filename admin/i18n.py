@@ -45,7 +45,13 @@ HE: dict[str, str] = {
     "End crisis mode": "סיום מצב חירום", "Holding statement": "הודעת ביניים", "Name": "שם", "Alerts": "התראות",
     "Acknowledge": "אישור קריאה", "Overdue": "באיחור", "Due": "יעד", "Met": "עמד ביעד", "Missed": "לא עמד ביעד",
     "Keywords": "מילות מפתח", "Patterns": "תבניות", "Examples": "דוגמאות", "Holding": "הודעת ביניים",
-    "Severity": "חומרה", "Kind": "סוג", "Department": "מחלקה", "Rule": "כלל", "Add rule": "הוספת כלל",
+    "Someone else saved first": "מישהו אחר שמר קודם", "Other ways customers ask it (one per line)":
+    "ניסוחים נוספים של לקוחות (אחד בכל שורה)", "Approved answer": "תשובה מאושרת",
+    "X / Twitter (280 weighted characters)": "X / טוויטר (280 תווים משוקללים)", "Facebook": "פייסבוק",
+    "Instagram": "אינסטגרם", "Email": "דואר אלקטרוני", "Placeholders (comma-separated names used as {name})":
+    "שדות למילוי (שמות מופרדים בפסיקים, בשימוש כ-{name})", "Owner department": "מחלקה אחראית",
+    "Tags (comma-separated)": "תגיות (מופרדות בפסיקים)", "Category:": "קטגוריה:", "Alternates": "ניסוחים נוספים",
+    "Variants": "גרסאות ערוץ", "Review_by": "מועד בדיקה", "Severity": "חומרה", "Kind": "סוג", "Department": "מחלקה", "Rule": "כלל", "Add rule": "הוספת כלל",
 }
 
 
