@@ -96,7 +96,7 @@ class Engine:
         thresholds: dict[str, Thresholds] | None = None,
         cache_size: int = 512,
         include_answer: bool = True,
-        example_match: float = 0.85,
+        example_match: float = 0.9,
         encoder_factory: Callable[[str], Any] | None = None,
         sync_interval: float = 0.0,
     ) -> None:
