@@ -50,7 +50,8 @@ HE: dict[str, str] = {
     "X / Twitter (280 weighted characters)": "X / טוויטר (280 תווים משוקללים)", "Facebook": "פייסבוק",
     "Instagram": "אינסטגרם", "Email": "דואר אלקטרוני", "Placeholders (comma-separated names used as {name})":
     "שדות למילוי (שמות מופרדים בפסיקים, בשימוש כ-{name})", "Owner department": "מחלקה אחראית",
-    "Tags (comma-separated)": "תגיות (מופרדות בפסיקים)", "Category:": "קטגוריה:", "Alternates": "ניסוחים נוספים",
+    "Tags (comma-separated)": "תגיות (מופרדות בפסיקים)", "Category:": "קטגוריה:",
+    "Alternates": "ניסוחים נוספים",
     "Variants": "גרסאות ערוץ", "Review_by": "מועד בדיקה", "Severity": "חומרה", "Kind": "סוג", "Department": "מחלקה", "Rule": "כלל", "Add rule": "הוספת כלל",
 }
 
