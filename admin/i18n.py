@@ -52,7 +52,8 @@ HE: dict[str, str] = {
     "שדות למילוי (שמות מופרדים בפסיקים, בשימוש כ-{name})", "Owner department": "מחלקה אחראית",
     "Tags (comma-separated)": "תגיות (מופרדות בפסיקים)", "Category:": "קטגוריה:",
     "Alternates": "ניסוחים נוספים",
-    "Variants": "גרסאות ערוץ", "Review_by": "מועד בדיקה", "Severity": "חומרה", "Kind": "סוג", "Department": "מחלקה", "Rule": "כלל", "Add rule": "הוספת כלל",
+    "Variants": "גרסאות ערוץ", "Review_by": "מועד בדיקה", "Severity": "חומרה", "Kind": "סוג",
+    "Department": "מחלקה", "Rule": "כלל", "Add rule": "הוספת כלל",
 }
 
 
