@@ -194,8 +194,10 @@ class OnnxEncoder:
             tokenizer.enable_truncation(self.max_length)
             tokenizer.enable_padding()
             options = ort.SessionOptions()
-            if self.threads:
-                options.intra_op_num_threads = self.threads
+            threads = self.threads or int(os.environ.get("OMP_NUM_THREADS", "0") or 0)
+            if threads:
+                options.intra_op_num_threads = threads
+                options.inter_op_num_threads = 1
             session = ort.InferenceSession(str(self.cache_path), options, providers=["CPUExecutionProvider"])
             self._tokenizer = tokenizer
             self.dim = int(session.get_outputs()[0].shape[-1])
