@@ -140,8 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "date": dt.date.today().isoformat(), "workers": args.workers, "encoder": args.encoder,
         "target_rate": args.rate, "achieved_rate": round(len(results) / elapsed, 2), "seconds": round(elapsed, 1),
-        "requests": len(results), "status_5xx": sum(1 for s, _ in results if s >= 500),
+        "requests": len(results), "status_5xx": sum(1 for s, _ in results if 500 <= s < 599),
         "status_other": sum(1 for s, _ in results if s != 200 and s < 500),
+        "client_timeouts": sum(1 for s, _ in results if s == 599),
         "p50_ms": round(statistics.median(latencies), 1),
         "p99_ms": round(latencies[int(0.99 * (len(latencies) - 1))], 1),
         "drafts_saved": writes["saved"], "approved": writes["approved"], "write_errors": writes["errors"],
@@ -165,6 +166,8 @@ def _ask(base: str, key: str, question: str) -> int:
     except urllib.error.HTTPError as exc:
         exc.close()
         return exc.code
+    except OSError:
+        return 599  # no answer within the client's 30 s
 
 
 if __name__ == "__main__":

@@ -115,6 +115,7 @@ class Engine:
         self._rules: tuple[int, list[Any], dict[int, dict[str, Any]]] | None = None
         self._crises: tuple[int, list[Any]] | None = None
         self._examples: tuple[int, list[tuple[int, str, np.ndarray]]] | None = None
+        self._example_vectors: dict[tuple[str, str], np.ndarray] = {}
         self.generation = -1
         self._lock = threading.RLock()
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
@@ -326,7 +327,13 @@ class Engine:
         for rule in flags.active_rules(session=session):
             if rule.examples:
                 enc = self.encoder_for(rule.lang)
-                out.append((rule.id, enc.model_id, enc.encode_queries(list(rule.examples))))
+                # Every KB change moves the generation; the examples rarely change, so their vectors are kept.
+                missing = [e for e in rule.examples if (enc.model_id, e) not in self._example_vectors]
+                if missing:
+                    for text, vector in zip(missing, enc.encode_queries(missing), strict=True):
+                        self._example_vectors[(enc.model_id, text)] = vector
+                vectors = np.stack([self._example_vectors[(enc.model_id, e)] for e in rule.examples])
+                out.append((rule.id, enc.model_id, vectors))
         self._examples = (self.generation, out)
         return out
 
