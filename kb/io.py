@@ -148,6 +148,33 @@ def parse_row(row: dict[str, Any], number: int) -> tuple[str | None, Draft]:
         raise ImportFailed(number, exc.message) from None
 
 
+def parse_rows(rows: list[dict[str, Any]], numbers: list[int] | None = None) -> list[tuple[int, str | None, Draft]]:
+    """Parse every row into (row number, external id, draft); a bad row or a repeated id raises ImportFailed."""
+    parsed: list[tuple[int, str | None, Draft]] = []
+    seen: set[str] = set()
+    for index, row in enumerate(rows):
+        number = numbers[index] if numbers else index + 1
+        external_id, draft = parse_row(row, number)
+        if external_id is not None:
+            if external_id in seen:
+                raise ImportFailed(number, f"id {external_id!r} appears twice")
+            seen.add(external_id)
+        parsed.append((number, external_id, draft))
+    return parsed
+
+
+def _existing(session: Session, external_id: str | None, draft: Draft) -> tuple[Entry | None, str]:
+    """Return the entry an imported row lands on, if any, and whether the row creates, updates or leaves it."""
+    if external_id is None:
+        return None, "created"
+    entry = session.scalar(select(Entry).where(Entry.external_id == external_id)
+                           .options(selectinload(Entry.versions)))
+    if entry is None:
+        return None, "created"
+    current = entry.approved_version or (entry.versions[-1] if entry.versions else None)
+    return entry, "unchanged" if current is not None and _same(current, entry, draft) else "updated"
+
+
 def import_rows(
     *,
     session: Session,
@@ -162,16 +189,7 @@ def import_rows(
         raise PermissionDenied(f"{actor.username} is {actor.role}; importing as approved needs an approver")
     if not approve and not Role(actor.role).at_least(Role.EDITOR):
         raise PermissionDenied(f"{actor.username} is {actor.role}; importing needs an editor")
-    parsed: list[tuple[int, str | None, Draft]] = []
-    seen: set[str] = set()
-    for index, row in enumerate(rows):
-        number = numbers[index] if numbers else index + 1
-        external_id, draft = parse_row(row, number)
-        if external_id is not None:
-            if external_id in seen:
-                raise ImportFailed(number, f"id {external_id!r} appears twice")
-            seen.add(external_id)
-        parsed.append((number, external_id, draft))
+    parsed = parse_rows(rows, numbers)
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     generation = storage.bump_generation(session) if approve else None
     try:
@@ -194,21 +212,14 @@ def import_rows(
 def _import_one(
     session: Session, *, actor: User, external_id: str | None, draft: Draft, generation: int | None
 ) -> str:
-    entry = None
-    if external_id is not None:
-        entry = session.scalar(
-            select(Entry).where(Entry.external_id == external_id).options(selectinload(Entry.versions))
-        )
-    outcome = "updated"
+    entry, outcome = _existing(session, external_id, draft)
+    if outcome == "unchanged":
+        return outcome
     if entry is None:
         entry = Entry(lang=draft.lang, external_id=external_id, tags=[])
         session.add(entry)
         number = 1
-        outcome = "created"
     else:
-        current = entry.approved_version or (entry.versions[-1] if entry.versions else None)
-        if current is not None and _same(current, entry, draft):
-            return "unchanged"
         number = max((v.number for v in entry.versions), default=0) + 1
     apply_entry_fields(session, entry, draft)
     version = new_version(entry, draft, number=number, author=actor)
@@ -245,22 +256,10 @@ def _same(version: EntryVersion, entry: Entry, draft: Draft) -> bool:
 def preview(*, session: Session, rows: list[dict[str, Any]], numbers: list[int] | None = None
             ) -> list[dict[str, Any]]:
     """Say what importing the rows would do, row by row, without writing; a bad row raises ImportFailed."""
-    seen: set[str] = set()
     plan = []
-    for index, row in enumerate(rows):
-        number = numbers[index] if numbers else index + 1
-        external_id, draft = parse_row(row, number)
-        if external_id is not None:
-            if external_id in seen:
-                raise ImportFailed(number, f"id {external_id!r} appears twice")
-            seen.add(external_id)
-        entry = session.scalar(select(Entry).where(Entry.external_id == external_id)
-                               .options(selectinload(Entry.versions))) if external_id is not None else None
-        if entry is None:
-            action = "create"
-        else:
-            current = entry.approved_version or (entry.versions[-1] if entry.versions else None)
-            action = "unchanged" if current is not None and _same(current, entry, draft) else "update"
+    for number, external_id, draft in parse_rows(rows, numbers):
+        action = {"created": "create", "updated": "update", "unchanged": "unchanged"}[
+            _existing(session, external_id, draft)[1]]
         plan.append({"row": number, "id": external_id, "action": action, "question": draft.question,
                      "lang": draft.lang})
     return plan
