@@ -5,7 +5,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response
 
 # Every setting, its default and what it means. Each can be set as VETTED_<NAME> in the environment
 # (README: Configuration); the test `test_every_setting_is_documented` keeps this table and the README in step.
@@ -88,19 +88,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
     storage.init_app(app)
+    app.extensions["vetted.factory"] = create_app  # throwaway apps for evaluation are built the same way
 
     from suggest import engine
 
     engine.init_app(app)
 
-    from admin import auth, i18n
+    from web import auth, errors, i18n
 
     auth.init_app(app)
     i18n.init_app(app)
 
-    from admin.views import bp as admin_bp
-    from suggest.api import bp as api_bp
-    from suggest.views import bp as agent_bp
+    from admin import bp as admin_bp
+    from suggest.agent.api import bp as api_bp
+    from suggest.agent.views import bp as agent_bp
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(api_bp)
@@ -113,13 +114,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_kb_cli(app)
     register_suggest_cli(app)
     auth.csrf.exempt(api_bp)
-    _register_error_handlers(app)
+    errors.register_error_handlers(app)
     app.before_request(_require_schema)
     app.after_request(_security_headers)
     if app.config["NOTIFY_WORKER"] and not app.config.get("TESTING") and _serving():
-        from suggest import notify
+        from suggest.escalation import worker
 
-        notify.start_worker(app)
+        worker.start(app)
     return app
 
 
@@ -129,53 +130,6 @@ def _serving() -> bool:
 
     argv = " ".join(sys.argv)
     return "gunicorn" in argv or " run" in argv or argv.endswith("flask run") or "wsgi" in argv
-
-
-def _wants_json() -> bool:
-    return request.path.startswith(("/api/", "/agent/")) or request.path in ("/healthz", "/metrics")
-
-
-def _register_error_handlers(app: Flask) -> None:
-    """Answer every error in the caller's language: JSON for the API and page calls, a page otherwise."""
-    from sqlalchemy.exc import OperationalError
-    from werkzeug.exceptions import HTTPException
-
-    from kb.errors import KbError
-    from suggest.api import ApiError, error_response, http_error_as_json
-
-    def page(status: int, title: str, message: str) -> tuple[str, int]:
-        return render_template("error.html", status=status, title=title, message=message), status
-
-    @app.errorhandler(ApiError)
-    def api_error(exc: ApiError):  # type: ignore[no-untyped-def]
-        return error_response(exc.status, exc.code, exc.message, exc.headers)
-
-    @app.errorhandler(KbError)
-    def kb_error(exc: KbError):  # type: ignore[no-untyped-def]
-        if _wants_json():
-            return error_response(exc.status, exc.code, exc.message)
-        return page(exc.status, "That did not work", exc.message)
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
-        if _wants_json():
-            return http_error_as_json(exc)
-        return page(exc.code or 500, exc.name, exc.description or "")
-
-    @app.errorhandler(OperationalError)
-    def database_down(exc: OperationalError):  # type: ignore[no-untyped-def]
-        app.logger.error("database error: %s", str(exc.orig or exc).splitlines()[0])
-        message = "the database is not reachable right now; try again shortly"
-        if _wants_json():
-            return error_response(503, "database_unavailable", message, {"Retry-After": "5"})
-        return page(503, "Service unavailable", message)
-
-    @app.errorhandler(Exception)
-    def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
-        app.logger.exception("unhandled error on %s", request.path)
-        if _wants_json():
-            return error_response(500, "internal_error", "something went wrong on our side; it has been logged")
-        return page(500, "Something went wrong", "The error has been logged.")
 
 
 def _require_schema() -> Response | None:

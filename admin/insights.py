@@ -9,13 +9,14 @@ from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from admin import charts
-from admin.auth import current_user, role_required
-from admin.views import bp
+from admin.blueprint import bp
 from kb import service as kb_service
 from kb import storage
 from kb.errors import KbError
 from kb.workflow import Role
-from suggest import analytics, notify, spikes, unanswered
+from suggest.escalation import notify, spikes
+from suggest.insights import analytics, unanswered
+from web.auth import current_user, role_required
 
 
 class PhrasingForm(FlaskForm):

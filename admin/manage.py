@@ -9,11 +9,11 @@ from wtforms import BooleanField, IntegerField, PasswordField, SelectField, Stri
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from admin.auth import current_user, role_required
-from admin.views import bp
+from admin.blueprint import bp
 from kb import accounts, owners, storage
 from kb.errors import KbError
 from kb.workflow import Role
+from web.auth import current_user, role_required
 
 
 class ContactForm(FlaskForm):

@@ -14,11 +14,11 @@ from wtforms import BooleanField, HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
-from admin.auth import current_user, role_required
-from admin.views import bp
+from admin.blueprint import bp
 from kb import io, storage
 from kb.errors import KbError
 from kb.workflow import Role
+from web.auth import current_user, role_required
 
 MAX_UPLOAD = 5 * 1024 * 1024
 

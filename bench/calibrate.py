@@ -14,6 +14,7 @@ import sys
 from collections import defaultdict
 from dataclasses import asdict, replace
 
+from app import create_app
 from bench import common
 from suggest.calibration import Sample, collect, fit_group
 from suggest.evaluation import throwaway_app
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
                         q = replace(q, relevant=[], expected="no_match")
                     queries.append(q)
             queries = common.cap(queries, args.max_queries)
-            with throwaway_app(kept, config=common.app_config("auto")) as app:
+            with throwaway_app(kept, config=common.app_config("auto"), make_app=create_app) as app:
                 for (model_id, q_lang), samples in collect(app, queries).items():
                     pooled[f"{model_id}|{q_lang}"].extend(samples)
                     answerable = sum(s.expected == "answer" for s in samples)

@@ -5,8 +5,8 @@ import statistics
 import time
 from typing import Any
 
-from suggest.encoder import shipped_minilm_path
 from suggest.evaluation import QueryRow
+from suggest.matching.encoders import shipped_minilm_path
 
 
 def evaluate_haystack(faq: list[dict], queries: list[QueryRow], top_k: int = 5) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from app import create_app
 from bench import common
 from kb import service, storage
 from kb.service import Draft
@@ -48,7 +49,7 @@ def measure(size: int, n_queries: int) -> dict[str, Any]:
     queries = [q.query for q in common.read_queries(common.DATA / "clinc150" / "queries.jsonl")]
     queries = random.Random(3).sample(queries, n_queries)
     config = {**common.app_config("auto"), "SUGGEST_CACHE_SIZE": 0}
-    with throwaway_app(faq, config=config) as app:
+    with throwaway_app(faq, config=config, make_app=create_app) as app:
         eng = engine_mod.engine(app)
         with storage.database(app).session() as s:
             eng.sync(s)
@@ -91,7 +92,7 @@ def _approval_visible_ms(s, eng: Engine) -> float:  # type: ignore[no-untyped-de
     service.approve(session=s, actor=approver, version_id=draft.id)
     result = suggest(session=s, engine=eng, request=SuggestRequest(question, lang="en"), record=False)
     elapsed = (time.perf_counter() - started) * 1000
-    assert result.suggestions and result.suggestions[0]["entry_id"] == draft.entry_id, "approval not visible"
+    assert result.suggestions and result.suggestions[0].entry_id == draft.entry_id, "approval not visible"
     return round(elapsed, 3)
 
 

@@ -40,9 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--encoder", default="auto")
     args = parser.parse_args(argv)
     from app import create_app
-    from kb import accounts, demo, service, storage
+    from kb import accounts, demo, redflags, service, storage
     from kb.models import AuditEvent, EntryVersion
-    from suggest import flags
 
     tmp = Path(tempfile.mkdtemp(prefix="vetted-load-"))
     url = f"sqlite:///{tmp / 'load.db'}"
@@ -52,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         from kb import owners
 
         owners.ensure_defaults(session=s)
-        flags.ensure_default_rules(session=s)
+        redflags.ensure_default_rules(session=s)
         demo.load(session=s)
         key = accounts.create_api_key(session=s, user=accounts.get_by_username(session=s, username="agent"),
                                       scopes=["suggest"])[1]

@@ -16,10 +16,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from app import create_app
 from bench import common
 from suggest import engine as engine_mod
 from suggest.evaluation import QueryRow, evaluate, throwaway_app
-from suggest.matching import Thresholds
+from suggest.matching.fusion import Thresholds
 
 SETS = {
     "stackfaq": ["queries.jsonl"],
@@ -46,7 +47,7 @@ def run_mode(mode: str, faq: list[dict], queries: list[QueryRow]) -> dict[str, A
 
         return evaluate_haystack(faq, queries)
     encoder = {"pipeline": "auto", "bm25": "fake", "minilm": "minilm", "e5": "e5"}[mode]
-    with throwaway_app(faq, config=common.app_config(encoder)) as app:
+    with throwaway_app(faq, config=common.app_config(encoder), make_app=create_app) as app:
         eng = engine_mod.engine(app)
         if mode == "bm25":
             eng.thresholds = _only(0.0)

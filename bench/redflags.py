@@ -13,6 +13,7 @@ import json
 import sys
 from pathlib import Path
 
+from app import create_app
 from bench import common
 from kb.demo import demo_rows
 from suggest.evaluation import evaluate, parse_queries, throwaway_app
@@ -27,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     queries = parse_queries(LABELLED)
     faq = demo_rows(dt.date.today() + dt.timedelta(days=365))
     out = {}
-    with throwaway_app(faq, config=common.app_config(args.encoder)) as app:
+    with throwaway_app(faq, config=common.app_config(args.encoder), make_app=create_app) as app:
         for lang in ("en", "he", None):
             rows = [q for q in queries if lang is None or q.lang == lang]
             metrics = evaluate(app, rows)

@@ -11,8 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from kb import audit
+from kb.audit import AuditAction
 from kb.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from kb.models import ApiKey, AuditEvent, User, utcnow
+from kb.models import ApiKey, User, utcnow
 from kb.workflow import Role
 
 SCOPES = ("suggest", "feedback", "read")
@@ -45,8 +47,7 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    session.add(AuditEvent(actor_id=actor.id if actor else None, action="user_create", after={"username": username,
-                                                                                             "role": role}))
+    audit.record(session, actor=actor, action=AuditAction.USER_CREATE, after={"username": username, "role": role})
     session.commit()
     return user
 
@@ -69,8 +70,8 @@ def set_role(*, session: Session, user_id: int, role: str, active: bool, actor: 
         raise ValidationFailed("you cannot remove your own admin rights; ask another admin")
     before = {"role": user.role, "active": user.active}
     user.role, user.active = role, active
-    session.add(AuditEvent(actor_id=actor.id, action="user_update", before=before,
-                           after={"username": user.username, "role": role, "active": active}))
+    audit.record(session, actor=actor, action=AuditAction.USER_UPDATE, before=before,
+                 after={"username": user.username, "role": role, "active": active})
     session.commit()
     return user
 
@@ -131,8 +132,8 @@ def create_api_key(
     key = ApiKey(user_id=user.id, name=name, prefix=prefix, key_hash=_hash_key(raw), scopes=scopes)
     session.add(key)
     session.flush()
-    session.add(AuditEvent(actor_id=(actor or user).id, action="apikey_create",
-                           after={"key_id": key.id, "user": user.username, "scopes": scopes}))
+    audit.record(session, actor=actor or user, action=AuditAction.APIKEY_CREATE,
+                 after={"key_id": key.id, "user": user.username, "scopes": scopes})
     session.commit()
     return key, raw
 
@@ -162,8 +163,7 @@ def revoke_api_key(*, session: Session, key_id: int, actor: User | None = None) 
         raise NotFound(f"no API key {key_id}")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
-        session.add(AuditEvent(actor_id=actor.id if actor else None, action="apikey_revoke",
-                               after={"key_id": key.id}))
+        audit.record(session, actor=actor, action=AuditAction.APIKEY_REVOKE, after={"key_id": key.id})
         session.commit()
     return key
 

@@ -77,9 +77,9 @@ def init_command() -> None:
     """Create or upgrade the database schema and add the default departments and categories."""
     storage.migrate(storage.database().url)
     added = owners.ensure_defaults(session=storage.session())
-    from suggest import flags
+    from kb import redflags
 
-    rules = flags.ensure_default_rules(session=storage.session())
+    rules = redflags.ensure_default_rules(session=storage.session())
     click.echo(f"Database ready at the newest schema ({added} default owners and categories, {rules} red-flag "
                "rules added).")
 
@@ -89,9 +89,9 @@ def init_command() -> None:
 def demo_command() -> None:
     """Load the demo knowledge base (English and Hebrew) and demo users."""
     require_migrated()
-    from suggest import flags
+    from kb import redflags
 
-    flags.ensure_default_rules(session=storage.session())
+    redflags.ensure_default_rules(session=storage.session())
     total = len(demo.demo_rows(datetime.date.today()))
     with progress_bar(total, "Loading demo entries") as advance:
         result = demo.load(session=storage.session(), progress=advance)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from typing import Any
 
-from kb.errors import ValidationFailed
+from kb.errors import BadField, MissingField, ValidationFailed
 
 LANGUAGES = ("he", "en", "ar", "ru")  # offered in the console; any ISO 639 code is accepted
 _LANG = re.compile(r"^[a-z]{2,3}$")
@@ -99,3 +100,16 @@ def check_version(
         raise ValidationFailed(f"undeclared placeholders: {', '.join(sorted(used - declared))}")
     if declared - used:
         raise ValidationFailed(f"declared placeholders never used: {', '.join(sorted(declared - used))}")
+
+
+def field(data: dict[str, Any], name: str, types: tuple[type, ...], required: bool = False) -> Any:
+    """Return a request field checked for presence and type (None when absent and optional)."""
+    if name not in data or data[name] is None:
+        if required:
+            raise MissingField(f"'{name}' is required")
+        return None
+    value = data[name]
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+        names = " or ".join(t.__name__.replace("str", "string").replace("int", "integer") for t in types)
+        raise BadField(f"'{name}' must be a {names}")
+    return value

@@ -40,6 +40,20 @@ class Conflict(KbError):
     status = 409
 
 
+class MissingField(KbError):
+    """A required field of a request is absent."""
+
+    code = "missing_field"
+    status = 400
+
+
+class BadField(KbError):
+    """A field of a request has the wrong type."""
+
+    code = "bad_field"
+    status = 400
+
+
 class ValidationFailed(KbError):
     code = "invalid_value"
     status = 422

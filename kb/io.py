@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from kb import content, storage
+from kb import audit, content
+from kb.audit import AuditAction
 from kb.errors import ImportFailed, KbError, PermissionDenied, ValidationFailed
-from kb.models import AuditEvent, Entry, EntryVersion, User, utcnow
+from kb.models import Entry, EntryVersion, User, utcnow
 from kb.service import Draft, apply_entry_fields, new_version, snapshot
 from kb.workflow import Role, Status
 
@@ -191,17 +192,16 @@ def import_rows(
         raise PermissionDenied(f"{actor.username} is {actor.role}; importing needs an editor")
     parsed = parse_rows(rows, numbers)
     counts = {"created": 0, "updated": 0, "unchanged": 0}
-    generation = storage.bump_generation(session) if approve else None
     try:
         for done, (number, external_id, draft) in enumerate(parsed, start=1):
             try:
                 counts[_import_one(session, actor=actor, external_id=external_id, draft=draft,
-                                   generation=generation)] += 1
+                                   approve=approve)] += 1
             except KbError as exc:
                 raise ImportFailed(number, exc.message) from None
             if progress:
                 progress(done)
-        session.add(AuditEvent(actor_id=actor.id, action="import", after={**counts, "approved": approve}))
+        audit.record(session, actor=actor, action=AuditAction.IMPORT, after={**counts, "approved": approve})
         session.commit()
     except BaseException:
         session.rollback()
@@ -210,7 +210,7 @@ def import_rows(
 
 
 def _import_one(
-    session: Session, *, actor: User, external_id: str | None, draft: Draft, generation: int | None
+    session: Session, *, actor: User, external_id: str | None, draft: Draft, approve: bool
 ) -> str:
     entry, outcome = _existing(session, external_id, draft)
     if outcome == "unchanged":
@@ -226,19 +226,16 @@ def _import_one(
     version.author_id = None  # an import has no author; the importer is recorded in the audit log
     session.add(version)
     session.flush()
-    if generation is not None:
+    if approve:
         previous = entry.approved_version
         if previous is not None:
             previous.status = Status.SUPERSEDED.value
-            previous.changed_generation = generation
         version.status = Status.APPROVED.value
         version.approver_id = actor.id
         version.approved_at = version.submitted_at = utcnow()
-        version.changed_generation = generation
         entry.approved_version = version
         session.flush()
-    session.add(AuditEvent(actor_id=actor.id, action="import", entry_id=entry.id, version_id=version.id,
-                           after=snapshot(version)))
+    audit.record(session, actor=actor, action=AuditAction.IMPORT, version=version, after=snapshot(version))
     return outcome
 
 

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from kb import storage
+from kb import audit
+from kb.audit import AuditAction
 from kb.errors import Conflict, NotFound, StaleWrite, ValidationFailed
-from kb.models import AuditEvent, Category, Contact, Department, User
+from kb.models import Category, Contact, Department, User
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,8 @@ def add_contact(
         raise Conflict(f"{name!r} is already a contact of {department}")
     contact = Contact(department=dept, name=name.strip(), email=email.strip(), phone=phone.strip(), on_call=on_call)
     session.add(contact)
-    _changed(session, actor, "contact_add", {"department": department, "name": contact.name, "on_call": on_call})
+    _changed(session, actor, AuditAction.CONTACT_ADD,
+             {"department": department, "name": contact.name, "on_call": on_call})
     return contact
 
 
@@ -113,7 +115,7 @@ def set_on_call(*, session: Session, contact_id: int, on_call: bool, actor: User
     if contact is None:
         raise NotFound(f"no contact {contact_id}")
     contact.on_call = on_call
-    _changed(session, actor, "contact_on_call", {"contact": contact.name, "on_call": on_call})
+    _changed(session, actor, AuditAction.CONTACT_ON_CALL, {"contact": contact.name, "on_call": on_call})
     return contact
 
 
@@ -124,7 +126,7 @@ def remove_contact(*, session: Session, contact_id: int, actor: User | None = No
         raise NotFound(f"no contact {contact_id}")
     name = contact.name
     session.delete(contact)
-    _changed(session, actor, "contact_remove", {"contact": name})
+    _changed(session, actor, AuditAction.CONTACT_REMOVE, {"contact": name})
 
 
 def update_category(
@@ -145,16 +147,14 @@ def update_category(
     category.resolution_minutes = resolution_minutes
     category.department = get_department(session=session, slug=department) if department else None
     category.routed = routed
-    _changed(session, actor, "category_update", {"category": slug, "before": before,
+    _changed(session, actor, AuditAction.CATEGORY_UPDATE, {"category": slug, "before": before,
                                                   "first": first_response_minutes, "resolution": resolution_minutes,
                                                   "department": department, "routed": routed})
     return category
 
 
-def _changed(session: Session, actor: User | None, action: str, after: dict) -> None:
-    # Owners and response times are shown with suggestions and escalations, so workers must pick them up.
-    session.add(AuditEvent(actor_id=actor.id if actor else None, action=action, after=after))
-    storage.bump_generation(session)
+def _changed(session: Session, actor: User | None, action: AuditAction, after: dict) -> None:
+    audit.record(session, actor=actor, action=action, after=after)
     session.commit()
 
 

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from kb import content, storage
+from kb import audit, content
+from kb.audit import AuditAction
 from kb.errors import NotFound, StaleWrite, TransitionNotAllowed, ValidationFailed
 from kb.models import (
     AuditEvent,
@@ -91,30 +92,6 @@ def snapshot(version: EntryVersion) -> dict[str, Any]:
     }
 
 
-def _audit(
-    session: Session,
-    *,
-    actor: User | None,
-    action: str,
-    version: EntryVersion | None,
-    entry_id: int | None = None,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-    comment: str = "",
-) -> None:
-    session.add(
-        AuditEvent(
-            actor_id=actor.id if actor else None,
-            action=action,
-            entry_id=version.entry_id if version else entry_id,
-            version_id=version.id if version else None,
-            before=before,
-            after=after,
-            comment=comment,
-        )
-    )
-
-
 def _role(actor: User) -> Role:
     return Role(actor.role)
 
@@ -170,7 +147,7 @@ def add_draft(
     version = new_version(entry, draft, number=1, author=actor)
     session.add(version)
     session.flush()
-    _audit(session, actor=actor, action="create", version=version, after=snapshot(version))
+    audit.record(session, actor=actor, action=AuditAction.CREATE, version=version, after=snapshot(version))
     return version
 
 
@@ -249,7 +226,8 @@ def edit(
         version = new_version(entry, draft, number=number, author=actor)
         session.add(version)
         session.flush()
-        _audit(session, actor=actor, action="edit", version=version, before=before, after=snapshot(version))
+        audit.record(session, actor=actor, action=AuditAction.EDIT, version=version, before=before,
+                     after=snapshot(version))
         _commit(session)
         return version
     transition(Action.EDIT, status=Status(base.status), role=_role(actor), is_author=base.author_id == actor.id)
@@ -265,7 +243,7 @@ def edit(
         base.author_id = actor.id
     apply_entry_fields(session, entry, draft)
     session.flush()
-    _audit(session, actor=actor, action="edit", version=base, before=before, after=snapshot(base))
+    audit.record(session, actor=actor, action=AuditAction.EDIT, version=base, before=before, after=snapshot(base))
     _commit(session)
     return base
 
@@ -306,27 +284,22 @@ def _finish_move(
     if action is Action.SUBMIT:
         version.submitted_at = now
     elif action is Action.APPROVE:
-        gen = storage.bump_generation(session)
         previous = entry.approved_version
         if previous is not None and previous.id != version.id:
             prev_before = snapshot(previous)
             previous.status = Status.SUPERSEDED.value
-            previous.changed_generation = gen
             session.flush()
-            _audit(session, actor=actor, action="supersede", version=previous, before=prev_before,
-                   after=snapshot(previous))
+            audit.record(session, actor=actor, action=AuditAction.SUPERSEDE, version=previous, before=prev_before,
+                         after=snapshot(previous))
         version.approver_id = actor.id
         version.approved_at = now
-        version.changed_generation = gen
         entry.approved_version = version
     elif action is Action.RETIRE:
-        gen = storage.bump_generation(session)
         version.retired_at = now
-        version.changed_generation = gen
         entry.approved_version = None
     session.flush()
-    _audit(session, actor=actor, action=action.value, version=version, before=before, after=snapshot(version),
-           comment=comment)
+    audit.record(session, actor=actor, action=AuditAction(action.value), version=version, before=before,
+                 after=snapshot(version), comment=comment)
     _commit(session)
     return version
 

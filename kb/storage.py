@@ -12,10 +12,11 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, create_engine, event, insert, inspect, select, update
+from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 
-from kb.models import KbState
+from kb.models import Category, Contact, Crisis, Department, EntryVersion, KbState, RedFlagRule
+from kb.workflow import Status
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTENSION = "vetted.db"
@@ -120,15 +121,40 @@ def generation(s: Session) -> int:
     return s.scalar(select(KbState.generation).where(KbState.id == 1)) or 0
 
 
-def bump_generation(s: Session) -> int:
-    """Raise the KB generation inside the caller's transaction and return the new value."""
-    state = s.get(KbState, 1, with_for_update=True)
-    if state is None:
-        state = KbState(id=1, generation=0)
-        s.add(state)
-    state.generation += 1
-    s.flush()
-    return state.generation
+# What is shown or decided with a suggestion (owners, response times, red flags, crises) lives in these tables:
+# any change to them moves the KB generation. Versions move it only when they enter or leave the approved set.
+_SHAPES_SUGGESTIONS = (Category, Department, Contact, RedFlagRule, Crisis)
+_SERVED = Status.APPROVED.value
+
+
+def _enters_or_leaves(session: Session, obj: object) -> bool:
+    if not isinstance(obj, EntryVersion):
+        return False
+    if obj in session.new:
+        return obj.status == _SERVED
+    added, _unchanged, deleted = inspect(obj).attrs.status.history
+    return _SERVED in (added or ()) or _SERVED in (deleted or ()) or (obj in session.deleted and obj.status == _SERVED)
+
+
+@event.listens_for(Session, "before_flush")
+def _move_generation(session: Session, _flush_context: UOWTransaction, _instances: object) -> None:
+    """Raise the KB generation in the same transaction as any change to what may be suggested."""
+    moved = [obj for obj in (*session.new, *session.dirty, *session.deleted) if _enters_or_leaves(session, obj)]
+    shaped = any(isinstance(obj, _SHAPES_SUGGESTIONS) and (obj not in session.dirty or session.is_modified(obj))
+                 for obj in (*session.new, *session.dirty, *session.deleted))
+    if not moved and not shaped:
+        return
+    state = KbState.__table__
+    connection = session.connection()
+    current = connection.execute(
+        update(state).where(state.c.id == 1).values(generation=state.c.generation + 1).returning(state.c.generation)
+    ).scalar()
+    if current is None:
+        connection.execute(insert(state).values(id=1, generation=1))
+        current = 1
+    for version in moved:
+        # A worker's index applies the difference since the generation it holds: this version entered or left.
+        version.changed_generation = current
 
 
 def instance_secret(instance_path: str) -> str:

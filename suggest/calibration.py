@@ -16,7 +16,7 @@ from kb import storage
 from kb.models import Entry, EntryVersion
 from suggest import engine as engine_mod
 from suggest.evaluation import QueryRow
-from suggest.matching import Thresholds, dense_scale
+from suggest.matching.fusion import Thresholds, dense_scale
 
 WEIGHTS = [round(float(w), 2) for w in np.linspace(0.0, 1.0, 21)]
 MARGIN = 0.05

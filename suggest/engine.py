@@ -1,7 +1,6 @@
 """A worker's retrieval state: encoders per language, dense and lexical indexes kept in step with the KB."""
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 import time
@@ -9,21 +8,21 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from flask import Flask, current_app
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kb import storage, suggestable
-from kb.models import EmbeddingCache, EntryVersion
-from suggest import encoder as encoders
-from suggest.index import DenseIndex
-from suggest.lexical import Bm25Index
-from suggest.matching import Candidate, Thresholds, dense_scale, load_table, thresholds_for
+from kb import embeddings, storage, suggestable
+from kb.models import EntryVersion
+from suggest.matching import encoders
+from suggest.matching.fusion import Candidate, Thresholds, load_table, thresholds_for
+from suggest.matching.index import DenseIndex
+from suggest.matching.lexical import Bm25Index
 
 EXTENSION = "vetted.suggest"
+T = TypeVar("T")
 Progress = Callable[[int, int], None]
 
 
@@ -47,24 +46,6 @@ class Retrieval:
     thresholds: Thresholds
     candidates: list[Candidate]
     encode_ms: float
-
-
-def _store_embeddings(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Add embeddings to the cache; another worker may be adding the same ones at the same moment."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    else:
-        for row in rows:
-            session.merge(EmbeddingCache(**row))
-        session.commit()
-        return
-    session.execute(upsert(EmbeddingCache).values(rows).on_conflict_do_nothing())
-    session.commit()
 
 
 def parse_lang_encoders(spec: str, default: str) -> dict[str, str]:
@@ -112,10 +93,8 @@ class Engine:
         self._lang_of: dict[int, str] = {}  # version id -> language
         self._model_of: dict[int, str] = {}  # version id -> encoder model id holding it
         self._lang_keys: dict[str, list[int]] | None = None
-        self._rules: tuple[int, list[Any], dict[int, dict[str, Any]]] | None = None
-        self._crises: tuple[int, list[Any]] | None = None
-        self._examples: tuple[int, list[tuple[int, str, np.ndarray]]] | None = None
-        self._example_vectors: dict[tuple[str, str], np.ndarray] = {}
+        self._derived: dict[str, tuple[int, Any]] = {}
+        self._fixed_vectors: dict[tuple[str, str], np.ndarray] = {}
         self.generation = -1
         self._lock = threading.RLock()
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
@@ -221,30 +200,17 @@ class Engine:
         """Encode texts, reading and filling the database cache by (model id, text hash)."""
         if not texts:
             return np.zeros((0, getattr(enc, "dim", 0) or 1), dtype=np.float32)
-        hashes = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
-        cached: dict[str, np.ndarray] = {}
-        unique = list(dict.fromkeys(hashes))
-        for start in range(0, len(unique), 900):
-            chunk = unique[start : start + 900]
-            rows = session.execute(
-                select(EmbeddingCache.text_hash, EmbeddingCache.vector).where(
-                    EmbeddingCache.model_id == enc.model_id, EmbeddingCache.text_hash.in_(chunk)
-                )
-            )
-            for h, blob in rows:
-                cached[h] = np.frombuffer(blob, dtype=np.float32)
-        missing = [(h, t) for h, t in dict(zip(hashes, texts, strict=True)).items() if h not in cached]
+        hashes = [embeddings.text_hash(t) for t in texts]
+        vectors = embeddings.cached(session, model_id=enc.model_id, hashes=hashes)
+        missing = [(h, t) for h, t in dict(zip(hashes, texts, strict=True)).items() if h not in vectors]
         for start in range(0, len(missing), batch):
             part = missing[start : start + batch]
-            vectors = enc.encode_passages([t for _, t in part])
-            rows = []
-            for (h, _), vec in zip(part, vectors, strict=True):
-                cached[h] = vec
-                rows.append({"model_id": enc.model_id, "text_hash": h, "vector": vec.astype(np.float32).tobytes()})
-            _store_embeddings(session, rows)
+            fresh = dict(zip([h for h, _ in part], enc.encode_passages([t for _, t in part]), strict=True))
+            embeddings.store(session, model_id=enc.model_id, vectors=fresh)
+            vectors.update(fresh)
             if progress:
                 progress(min(start + batch, len(missing)), len(missing))
-        return np.stack([cached[h] for h in hashes]).astype(np.float32)
+        return np.stack([vectors[h] for h in hashes]).astype(np.float32)
 
     # ----- retrieval
     def encode_query(self, question: str, lang: str) -> tuple[np.ndarray, float]:
@@ -302,63 +268,24 @@ class Engine:
             return None
         return groups[lang]
 
-    # ----- red flags
-    def red_flags(self, session: Session) -> tuple[list[Any], dict[int, dict[str, Any]]]:
-        """Return the compiled red-flag rules and their escalations, loaded once per KB generation."""
-        from suggest import flags
-
-        cached = self._rules
-        if cached is not None and cached[0] == self.generation:
-            return cached[1], cached[2]
-        rules = flags.active_rules(session=session)
-        compiled = [flags.compile_rule(r) for r in rules]
-        escalations = {r.id: flags.escalation_for(r) for r in rules}
-        self._rules = (self.generation, compiled, escalations)
-        return compiled, escalations
-
-    def flag_examples(self, session: Session) -> list[tuple[int, str, np.ndarray]]:
-        """Return (rule id, encoder model id, example vectors) of every active rule with example messages."""
-        from suggest import flags
-
-        cached = self._examples
-        if cached is not None and cached[0] == self.generation:
-            return cached[1]
-        out = []
-        for rule in flags.active_rules(session=session):
-            if rule.examples:
-                enc = self.encoder_for(rule.lang)
-                # Every KB change moves the generation; the examples rarely change, so their vectors are kept.
-                missing = [e for e in rule.examples if (enc.model_id, e) not in self._example_vectors]
-                if missing:
-                    for text, vector in zip(missing, enc.encode_queries(missing), strict=True):
-                        self._example_vectors[(enc.model_id, text)] = vector
-                vectors = np.stack([self._example_vectors[(enc.model_id, e)] for e in rule.examples])
-                out.append((rule.id, enc.model_id, vectors))
-        self._examples = (self.generation, out)
-        return out
-
-    def similar_example(self, session: Session, vector: np.ndarray, lang: str, threshold: float) -> int | None:
-        """Return the rule whose example messages the question is closest to, if close enough."""
+    def encode_fixed(self, lang: str, texts: list[str]) -> tuple[str, np.ndarray]:
+        """Encode texts that rarely change (red-flag examples) as queries, remembered across KB generations."""
         enc = self.encoder_for(lang)
-        best_rule, best = None, threshold
-        for rule_id, model_id, examples in self.flag_examples(session):
-            if model_id != enc.model_id or not len(examples):
-                continue
-            score = dense_scale(float((examples @ vector).max()), enc.cosine_range)
-            if score >= best:
-                best_rule, best = rule_id, score
-        return best_rule
+        missing = [t for t in dict.fromkeys(texts) if (enc.model_id, t) not in self._fixed_vectors]
+        if missing:
+            for text, vector in zip(missing, enc.encode_queries(missing), strict=True):
+                self._fixed_vectors[(enc.model_id, text)] = vector
+        return enc.model_id, np.stack([self._fixed_vectors[(enc.model_id, t)] for t in texts])
 
-    def crises(self, session: Session) -> list[Any]:
-        """Return the crises in force, loaded once per KB generation (starting or ending one moves it)."""
-        from suggest import crisis
-
-        cached = self._crises
-        if cached is not None and cached[0] == self.generation:
-            return cached[1]
-        active = crisis.compile_active(session=session)
-        self._crises = (self.generation, active)
-        return active
+    # ----- what is derived from the KB once per generation (red-flag rules, crises)
+    def per_generation(self, name: str, build: Callable[[], T]) -> T:
+        """Return `build()`, computed once per KB generation and kept until the generation moves."""
+        held = self._derived.get(name)
+        if held is not None and held[0] == self.generation:
+            return held[1]
+        value = build()
+        self._derived[name] = (self.generation, value)
+        return value
 
     # ----- answer cache
     def cached(self, key: tuple) -> Any:

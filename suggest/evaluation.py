@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 
-from kb import accounts, content, io, owners, storage
+from kb import accounts, content, io, owners, redflags, storage
 from kb.errors import ImportFailed
 from suggest import engine as engine_mod
-from suggest import flags
 from suggest.service import SuggestRequest, suggest
 
 Progress = Callable[[int], None]
+FACTORY = "vetted.factory"  # app.extensions key of the application factory, set by create_app
 
 
 class EvalInputError(Exception):
@@ -74,11 +74,15 @@ def parse_queries(path: Path) -> list[QueryRow]:
 
 @contextmanager
 def throwaway_app(
-    faq_rows: list[dict[str, Any]], *, config: dict[str, Any], progress: Progress | None = None
+    faq_rows: list[dict[str, Any]], *, config: dict[str, Any],
+    make_app: Callable[[dict[str, Any]], Flask] | None = None,
+    progress: Progress | None = None,
 ) -> Iterator[Flask]:
-    """Yield an app over a temporary database holding `faq_rows` approved, with the default red-flag rules."""
-    from app import create_app
+    """Yield an app over a temporary database holding `faq_rows` approved, with the default red-flag rules.
 
+    The app is built by `make_app` (the application factory), by default the factory of the app in context.
+    """
+    create_app = make_app or current_app.extensions[FACTORY]
     with tempfile.TemporaryDirectory(prefix="vetted-eval-") as tmp:
         url = "sqlite:///" + os.path.join(tmp, "eval.db")
         app = create_app({**config, "DATABASE_URL": url, "SECRET_KEY": "eval", "WARM_UP": False})
@@ -86,7 +90,7 @@ def throwaway_app(
         with app.app_context():
             s = storage.session()
             owners.ensure_defaults(session=s)
-            flags.ensure_default_rules(session=s)
+            redflags.ensure_default_rules(session=s)
             user = accounts.create_user(session=s, username="evaluator", password="evaluation-only",
                                         role="approver")
             rows = [_faq_row(r, n) for n, r in enumerate(faq_rows, start=1)]

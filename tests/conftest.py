@@ -11,10 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
-from kb import accounts, owners, storage
+from kb import accounts, owners, redflags, storage
 from kb.models import User
 from kb.service import Draft
-from suggest import flags
 
 PASSWORD = "correct horse battery"
 ROLES = ("agent", "editor", "approver", "admin")
@@ -42,7 +41,7 @@ def _seed(url: str) -> None:
     with app.app_context():
         s = storage.session()
         owners.ensure_defaults(session=s)
-        flags.ensure_default_rules(session=s)
+        redflags.ensure_default_rules(session=s)
         for role in ROLES:
             accounts.create_user(session=s, username=role, password=PASSWORD, role=role, display_name=role.title())
         accounts.create_user(session=s, username="approver2", password=PASSWORD, role="approver",

@@ -200,7 +200,7 @@ def test_unanswered_questions_are_clustered(client, auth, session) -> None:  # t
     session.add(Inquiry(text="Can I pay with PayPal?", lang="en", outcome="answer", sent_to_pr=True))
     session.add(Inquiry(text="How do I restart?", lang="en", outcome="answer"))
     session.commit()
-    from suggest.unanswered import clusters
+    from suggest.insights.unanswered import clusters
 
     found = clusters(session=session)
     assert [(c.count, c.sent_by_agents) for c in found] == [(3, 1), (1, 0), (1, 0)]

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from kb import accounts, storage
-from suggest import extension
+from suggest.agent import extension
 from tests.browser.conftest import CHROMIUM, shot
 from tests.conftest import PASSWORD, csrf_from
 

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from kb import service
 from kb.models import EmbeddingCache
 from suggest import engine as engine_mod
-from suggest.encoder import FakeEncoder
 from suggest.engine import Engine, parse_lang_encoders
+from suggest.matching.encoders import FakeEncoder
 from suggest.service import SuggestRequest, suggest
 from tests.conftest import make_draft
 
@@ -33,16 +33,16 @@ def test_approval_edit_and_retirement_reach_a_running_engine(app, session, users
     assert _ask(session, eng, ROUTER).suggestions == []
     v1 = _approve(session, users)
     first = _ask(session, eng, ROUTER)
-    assert first.outcome == "answer" and first.suggestions[0]["entry_id"] == v1.entry_id
-    assert first.suggestions[0]["version"] == 1 and first.suggestions[0]["approved_by"] == "Approver"
+    assert first.outcome == "answer" and first.suggestions[0].entry_id == v1.entry_id
+    assert first.suggestions[0].version == 1 and first.suggestions[0].approved_by == "Approver"
 
     v2 = service.edit(session=session, actor=users["editor"], entry_id=v1.entry_id, base_version_id=v1.id,
                       base_row_version=v1.row_version, draft=make_draft(answer="Hold the reset button."))
-    assert _ask(session, eng, ROUTER).suggestions[0]["version"] == 1  # the draft does not serve yet
+    assert _ask(session, eng, ROUTER).suggestions[0].version == 1  # the draft does not serve yet
     service.submit(session=session, actor=users["editor"], version_id=v2.id)
     service.approve(session=session, actor=users["approver"], version_id=v2.id)
     after = _ask(session, eng, ROUTER)
-    assert [(s["version"], s["answer"]) for s in after.suggestions] == [(2, "Hold the reset button.")]
+    assert [(s.version, s.answer) for s in after.suggestions] == [(2, "Hold the reset button.")]
 
     service.retire(session=session, actor=users["approver"], entry_id=v1.entry_id, reason="Gone.")
     assert _ask(session, eng, ROUTER).suggestions == []
@@ -88,7 +88,7 @@ def test_embeddings_are_cached_so_a_new_worker_never_reencodes(app, session, use
 def test_duplicate_hits_of_one_entry_are_collapsed(app, session, users) -> None:  # type: ignore[no-untyped-def]
     v = _approve(session, users, alternates=["restart the router", "router restart how"])
     result = _ask(session, engine_mod.engine(app), ROUTER, k=5)
-    assert [s["entry_id"] for s in result.suggestions].count(v.entry_id) == 1
+    assert [s.entry_id for s in result.suggestions].count(v.entry_id) == 1
 
 
 def test_repeated_questions_come_from_a_cache_the_generation_invalidates(app, session, users, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -115,9 +115,9 @@ def test_no_match_when_nothing_is_close(app, session, users) -> None:  # type: i
 def test_channel_variant_is_chosen_when_present(app, session, users) -> None:  # type: ignore[no-untyped-def]
     _approve(session, users, variants={"x": "Unplug it, wait 30s, plug in."})
     eng = engine_mod.engine(app)
-    assert _ask(session, eng, ROUTER, channel="twitter").suggestions[0]["answer"] == "Unplug it, wait 30s, plug in."
+    assert _ask(session, eng, ROUTER, channel="twitter").suggestions[0].answer == "Unplug it, wait 30s, plug in."
     web = _ask(session, eng, ROUTER, channel="facebook").suggestions[0]
-    assert web["channel"] == "web" and web["answer"].startswith("Unplug the router")
+    assert web.channel == "web" and web.answer.startswith("Unplug the router")
 
 
 def test_language_routing_settings() -> None:
@@ -128,8 +128,8 @@ def test_language_routing_settings() -> None:
 def test_an_ensemble_scores_the_weighted_mean_of_its_models() -> None:
     import numpy as np
 
-    from suggest.encoder import EnsembleEncoder, FakeEncoder
-    from suggest.matching import dense_scale
+    from suggest.matching.encoders import EnsembleEncoder, FakeEncoder
+    from suggest.matching.fusion import dense_scale
 
     a, b = FakeEncoder(dim=64), FakeEncoder(dim=128)
     b.cosine_range = (0.5, 0.9)

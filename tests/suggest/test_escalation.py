@@ -6,11 +6,12 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from kb import service
+from kb import crises, redflags, service
 from kb.errors import PermissionDenied, ValidationFailed
 from kb.models import AuditEvent, Delivery, Inquiry, utcnow
-from suggest import crisis, flags, sla, spikes
 from suggest import engine as engine_mod
+from suggest.escalation import response_times as sla
+from suggest.escalation import spikes
 from suggest.service import SuggestRequest, suggest
 from tests.conftest import make_draft
 
@@ -31,19 +32,19 @@ def _ask(app, session, text: str, **kw):  # type: ignore[no-untyped-def]
 def test_crisis_mode_overrides_library_answers_until_it_ends(app, session, users, billing) -> None:  # type: ignore[no-untyped-def]
     assert _ask(app, session, "why is my bill higher").outcome == "answer"
     with pytest.raises(PermissionDenied):
-        crisis.start(session=session, actor=users["editor"], name="Billing error", holding_statement="We know.",
+        crises.start(session=session, actor=users["editor"], name="Billing error", holding_statement="We know.",
                      category="billing")
-    c = crisis.start(session=session, actor=users["approver"], name="Billing error",
+    c = crises.start(session=session, actor=users["approver"], name="Billing error",
                      holding_statement="We are aware of a billing error and will refund everyone affected.",
                      category="billing")
     result = _ask(app, session, "why is my bill higher")
     assert result.outcome == "escalate" and result.suggestions == []
-    assert result.escalation["kind"] == "crisis" and result.escalation["holding_statement"].startswith("We are aware")
+    assert result.escalation.kind == "crisis" and result.escalation.holding_statement.startswith("We are aware")
     assert "_department_id" not in result.as_json()["escalation"]
     inquiry = session.get(Inquiry, result.inquiry_id)
     assert inquiry.crisis_id == c.id and inquiry.department_id is not None
     assert _ask(app, session, "how do I restart my router").outcome != "escalate"  # other topics unaffected
-    crisis.end(session=session, actor=users["approver"], crisis_id=c.id)
+    crises.end(session=session, actor=users["approver"], crisis_id=c.id)
     assert _ask(app, session, "why is my bill higher").outcome == "answer"
     actions = [e.action for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
     assert actions[-2:] == ["crisis_start", "crisis_end"]
@@ -51,17 +52,17 @@ def test_crisis_mode_overrides_library_answers_until_it_ends(app, session, users
 
 def test_crisis_by_pattern_and_validation(app, session, users, billing) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValidationFailed, match="say what the crisis covers"):
-        crisis.start(session=session, actor=users["approver"], name="x", holding_statement="y")
+        crises.start(session=session, actor=users["approver"], name="x", holding_statement="y")
     with pytest.raises(ValidationFailed, match="not a valid regular expression"):
-        crisis.start(session=session, actor=users["approver"], name="x", holding_statement="y", pattern="(oops")
-    crisis.start(session=session, actor=users["approver"], name="Outage in Haifa", holding_statement="Crews are on it.",
+        crises.start(session=session, actor=users["approver"], name="x", holding_statement="y", pattern="(oops")
+    crises.start(session=session, actor=users["approver"], name="Outage in Haifa", holding_statement="Crews are on it.",
                  pattern=r"חיפה|haifa")
-    assert _ask(app, session, "אין אינטרנט בחיפה").escalation["kind"] == "crisis"
-    assert _ask(app, session, "No internet in Haifa since morning").escalation["kind"] == "crisis"
+    assert _ask(app, session, "אין אינטרנט בחיפה").escalation.kind == "crisis"
+    assert _ask(app, session, "No internet in Haifa since morning").escalation.kind == "crisis"
 
 
 def test_escalations_queue_notifications_for_the_department(app, session, users) -> None:  # type: ignore[no-untyped-def]
-    from suggest import notify
+    from suggest.escalation import notify
 
     notify.add_notifier(session=session, department="legal", kind="webhook", target="http://127.0.0.1:9/hook",
                         secret="s")
@@ -76,20 +77,20 @@ def test_escalations_queue_notifications_for_the_department(app, session, users)
 def test_edited_rules_apply_to_the_next_question(app, session, users) -> None:  # type: ignore[no-untyped-def]
     assert _ask(app, session, "the rabbit ate the cable").outcome != "escalate"
     with pytest.raises(PermissionDenied):
-        flags.save_rule(session=session, actor=users["editor"], rule_id=None, row_version=None, kind="safety",
+        redflags.save_rule(session=session, actor=users["editor"], rule_id=None, row_version=None, kind="safety",
                         name="Animals", lang="en", keywords=["rabbit ate the cable"], patterns=[], department=None,
                         holding_statement="Stay safe.", severity=3, active=True)
     with pytest.raises(ValidationFailed, match="not a valid regular expression"):
-        flags.save_rule(session=session, actor=users["approver"], rule_id=None, row_version=None, kind="safety",
+        redflags.save_rule(session=session, actor=users["approver"], rule_id=None, row_version=None, kind="safety",
                         name="Bad", lang="en", keywords=[], patterns=["(x"], department=None,
                         holding_statement="h", severity=3, active=True)
     session.rollback()
-    rule = flags.save_rule(session=session, actor=users["approver"], rule_id=None, row_version=None, kind="safety",
+    rule = redflags.save_rule(session=session, actor=users["approver"], rule_id=None, row_version=None, kind="safety",
                            name="Animals", lang="en", keywords=["rabbit ate the cable"], patterns=[],
                            department="technical-support", holding_statement="Stay safe.", severity=3, active=True)
     result = _ask(app, session, "the rabbit ate the cable")
-    assert result.outcome == "escalate" and result.escalation["rule_id"] == rule.id
-    flags.save_rule(session=session, actor=users["approver"], rule_id=rule.id, row_version=rule.row_version,
+    assert result.outcome == "escalate" and result.escalation.rule_id == rule.id
+    redflags.save_rule(session=session, actor=users["approver"], rule_id=rule.id, row_version=rule.row_version,
                     kind="safety", name="Animals", lang="en", keywords=["rabbit ate the cable"], patterns=[],
                     department=None, holding_statement="Stay safe.", severity=3, active=False)
     assert _ask(app, session, "the rabbit ate the cable").outcome != "escalate"

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from kb import redflags
+from kb.default_rules import DEFAULT_RULES
 from kb.models import RedFlagRule
 from suggest import engine as engine_mod
-from suggest import flags
-from suggest.default_rules import DEFAULT_RULES
+from suggest.escalation import detect as flags
 from suggest.service import SuggestRequest, suggest
 
 LABELLED = Path(__file__).resolve().parents[2] / "bench" / "data" / "redflags.jsonl"
@@ -52,12 +53,12 @@ def test_the_most_severe_rule_wins() -> None:
 def test_an_invalid_stored_pattern_does_not_stop_detection() -> None:
     rule = _rule(lang="en", keywords=["boycott"], patterns=["(unclosed"])
     assert flags.detect("boycott them", [rule]).kind == "custom"
-    assert flags.check_pattern("(unclosed") and flags.check_pattern(r"\bok\b") is None
+    assert redflags.check_pattern("(unclosed") and redflags.check_pattern(r"\bok\b") is None
 
 
 def test_default_rules_cover_every_kind_in_both_languages() -> None:
     covered = {(r["kind"], r["lang"]) for r in DEFAULT_RULES}
-    kinds = [k for k in flags.KINDS if k != "custom"]
+    kinds = [k for k in redflags.KINDS if k != "custom"]
     assert covered == {(k, lang) for k in kinds for lang in ("en", "he")}
 
 
@@ -67,26 +68,23 @@ def test_default_rules_on_the_labelled_messages(app, session, row) -> None:  # t
     result = suggest(session=session, engine=engine_mod.engine(app),
                      request=SuggestRequest(row["query"], lang=row["lang"]), record=False)
     if row["kind"]:
-        assert result.outcome == "escalate" and result.escalation["kind"] == row["kind"]
-        assert result.suggestions == [] and result.escalation["holding_statement"]
-        assert result.escalation["department"]
+        assert result.outcome == "escalate" and result.escalation.kind == row["kind"]
+        assert result.suggestions == [] and result.escalation.holding_statement
+        assert result.escalation.department
     else:
         assert result.outcome != "escalate"
 
 
 def test_example_messages_catch_wordings_no_keyword_foresaw(app, session, users) -> None:  # type: ignore[no-untyped-def]
-    rule = flags.save_rule(session=session, actor=users["approver"], rule_id=None, row_version=None, kind="custom",
+    rule = redflags.save_rule(session=session, actor=users["approver"], rule_id=None, row_version=None, kind="custom",
                            name="Fraud", lang="en", keywords=["zzzz-never-typed"], patterns=[], department="security",
                            holding_statement="Our security team will call you.", severity=4, active=True)
     rule.examples = ["somebody ordered a phone line in my name without asking me"]
-    from kb import storage
-
-    storage.bump_generation(session)
-    session.commit()
+    session.commit()  # a change to a rule moves the KB generation by itself
     eng = engine_mod.engine(app)
     hit = suggest(session=session, engine=eng, request=SuggestRequest(
         "somebody ordered a phone line in my name without my permission"), record=False)
-    assert hit.outcome == "escalate" and hit.escalation["rule_id"] == rule.id
+    assert hit.outcome == "escalate" and hit.escalation.rule_id == rule.id
     routine = suggest(session=session, engine=eng, request=SuggestRequest("how do I order a new phone line"),
                       record=False)
     assert routine.outcome != "escalate"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from suggest.lexical import (
+from suggest.matching.lexical import (
     Bm25Index,
     analyse,
     detect_language,

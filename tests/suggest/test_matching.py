@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from suggest.calibration import Sample, fit_group
-from suggest.matching import (
+from suggest.matching.fusion import (
     Candidate,
     Thresholds,
     decide,

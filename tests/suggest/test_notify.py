@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from kb.models import Delivery, utcnow
-from suggest import notify
+from suggest.escalation import notify
 
 
 class Receiver:

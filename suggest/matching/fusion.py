@@ -52,11 +52,15 @@ def fuse(candidate: Candidate, cosine_range: tuple[float, float], t: Thresholds)
     return t.weight * dense_scale(candidate.dense, cosine_range) + (1 - t.weight) * min(candidate.coverage, 1.0)
 
 
-def decide(candidates: list[Candidate], cosine_range: tuple[float, float], t: Thresholds) -> Decision:
-    """Rank candidates by fused score and decide whether the best one answers the question."""
+def rank(candidates: list[Candidate], cosine_range: tuple[float, float], t: Thresholds) -> list[Candidate]:
+    """Fuse each candidate's evidence and return them best first."""
     for c in candidates:
         c.fused = fuse(c, cosine_range, t)
-    ranked = sorted(candidates, key=lambda c: (-c.fused, c.version_id))
+    return sorted(candidates, key=lambda c: (-c.fused, c.version_id))
+
+
+def label(ranked: list[Candidate], t: Thresholds) -> Decision:
+    """Give each ranked candidate its confidence and decide whether the best one answers the question."""
     for i, c in enumerate(ranked):
         nxt = ranked[i + 1].fused if i + 1 < len(ranked) else 0.0
         if c.fused >= t.high and (i > 0 or c.fused - nxt >= t.margin):
@@ -67,6 +71,11 @@ def decide(candidates: list[Candidate], cosine_range: tuple[float, float], t: Th
             c.confidence = "low"
     outcome = "answer" if ranked and ranked[0].fused >= t.answer else "no_match"
     return Decision(outcome=outcome, ranked=ranked)
+
+
+def decide(candidates: list[Candidate], cosine_range: tuple[float, float], t: Thresholds) -> Decision:
+    """Rank candidates by fused score and decide whether the best one answers the question."""
+    return label(rank(candidates, cosine_range, t), t)
 
 
 def thresholds_for(table: dict[str, Thresholds], model_id: str, lang: str) -> Thresholds:

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from kb.models import AuditEvent, Inquiry, utcnow
-from suggest.lexical import analyse
+from kb import audit
+from kb.audit import AuditAction
+from kb.models import Inquiry, utcnow
+from suggest.matching.lexical import analyse
 
 SIMILARITY = 0.5  # Jaccard overlap of token forms at which two questions count as one
 EXAMPLES = 3
@@ -87,6 +89,6 @@ def dismiss(*, session: Session, inquiry_ids: list[int], user_id: int) -> int:
         if inquiry.dismissed_at is None:
             inquiry.dismissed_at = now
             count += 1
-    session.add(AuditEvent(actor_id=user_id, action="unanswered_dismiss", after={"inquiries": inquiry_ids}))
+    audit.record(session, actor=user_id, action=AuditAction.UNANSWERED_DISMISS, after={"inquiries": inquiry_ids})
     session.commit()
     return count

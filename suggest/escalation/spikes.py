@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kb.models import Alert, Entry, EntryVersion, Inquiry, utcnow
-from suggest import notify
-from suggest.unanswered import cluster_texts
+from suggest.escalation import notify
+from suggest.insights.unanswered import cluster_texts
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from datetime import date
 from typing import Any
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     flash,
@@ -16,7 +15,7 @@ from flask import (
 )
 from wtforms.fields.choices import SelectChoice
 
-from admin.auth import current_user, role_required
+from admin.blueprint import bp
 from admin.forms import CHANNEL_LABELS, ActionForm, ApiKeyForm, EntryForm, RevokeForm
 from kb import accounts, listing, owners, storage
 from kb import service as kb_service
@@ -24,8 +23,8 @@ from kb.errors import KbError, StaleWrite
 from kb.models import EntryVersion
 from kb.service import Draft
 from kb.workflow import Action, Role, Status, can
+from web.auth import current_user, role_required
 
-bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 PAGE_SIZE = 25
 
 
@@ -307,5 +306,3 @@ def keys() -> Any:
     return render_template("admin/keys.html", form=form, revoke_form=revoke_form, created=created,
                            keys=accounts.list_api_keys(session=s))
 
-
-from admin import crisis_views, insights, manage, transfer  # noqa: E402,F401 - they add their pages to bp

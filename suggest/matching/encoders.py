@@ -54,7 +54,7 @@ class FakeEncoder:
         """Nothing to load."""
 
     def _one(self, text: str) -> np.ndarray:
-        from suggest.lexical import normalise
+        from suggest.matching.lexical import normalise
 
         vec = np.zeros(self.dim, dtype=np.float32)
         for word in normalise(text).split():

@@ -12,8 +12,6 @@ import hmac
 import json
 import logging
 import smtplib
-import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -178,32 +176,3 @@ def senders_for(config: dict[str, Any]) -> dict[str, Callable[[Delivery], None]]
                         username=config["SMTP_USER"], password=config["SMTP_PASSWORD"],
                         starttls=bool(config["SMTP_STARTTLS"]))
     return {"webhook": send_webhook, "email": email_sender(smtp)}
-
-
-def start_worker(app: Any) -> threading.Thread:
-    """Deliver pending notifications and look for spikes in the background of this worker process."""
-    from kb import storage
-    from suggest import spikes
-
-    interval = float(app.config["NOTIFY_INTERVAL_S"])
-    settings = spikes.SpikeSettings(window_minutes=int(app.config["SPIKE_WINDOW_MINUTES"]),
-                                    min_count=int(app.config["SPIKE_MIN_COUNT"]),
-                                    factor=float(app.config["SPIKE_FACTOR"]))
-    senders = senders_for(app.config)
-
-    def loop() -> None:
-        last_spike_check = 0.0
-        while True:
-            try:
-                with storage.database(app).session() as s:
-                    deliver_pending(session=s, senders=senders)
-                    if time.monotonic() - last_spike_check >= 60:
-                        spikes.detect(session=s, settings=settings)
-                        last_spike_check = time.monotonic()
-            except Exception:  # noqa: BLE001 - the loop must outlive a database hiccup; it logs and retries
-                log.exception("notification worker failed; retrying")
-            time.sleep(interval)
-
-    thread = threading.Thread(target=loop, name="vetted-notify", daemon=True)
-    thread.start()
-    return thread

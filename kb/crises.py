@@ -1,37 +1,17 @@
-"""Crisis mode: while a topic is in crisis, every matching question gets the holding statement and escalates."""
+"""Crisis records: while a topic is in crisis, every question on it gets the holding statement and escalates."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from kb import owners, storage
+from kb import audit, owners
+from kb.audit import AuditAction
 from kb.errors import NotFound, PermissionDenied, ValidationFailed
-from kb.models import AuditEvent, Category, Crisis, Department, User, utcnow
+from kb.models import Category, Crisis, Department, User, utcnow
+from kb.redflags import fold_pattern
 from kb.workflow import Role
-from suggest.flags import fold_pattern
-from suggest.lexical import normalise
-
-
-@dataclass(frozen=True)
-class ActiveCrisis:
-    crisis_id: int
-    name: str
-    category: str | None
-    entry_ids: frozenset[int]
-    pattern: re.Pattern[str] | None
-    escalation: dict[str, Any]
-
-    def matches(self, text: str, category: str | None, entry_ids: list[int]) -> bool:
-        """Say whether a question (its text, and where matching put it) falls under this crisis."""
-        if self.pattern is not None and self.pattern.search(normalise(text)):
-            return True
-        if self.category is not None and category == self.category:
-            return True
-        return bool(self.entry_ids.intersection(entry_ids))
 
 
 def start(
@@ -61,10 +41,9 @@ def start(
                     started_by_id=actor.id)
     session.add(crisis)
     session.flush()
-    session.add(AuditEvent(actor_id=actor.id, action="crisis_start",
-                           after={"crisis": crisis.id, "name": crisis.name, "category": category,
-                                  "entries": entry_ids or [], "pattern": crisis.pattern}))
-    storage.bump_generation(session)
+    audit.record(session, actor=actor, action=AuditAction.CRISIS_START,
+                 after={"crisis": crisis.id, "name": crisis.name, "category": category,
+                        "entries": entry_ids or [], "pattern": crisis.pattern})
     session.commit()
     return crisis
 
@@ -80,9 +59,8 @@ def end(*, session: Session, actor: User, crisis_id: int) -> Crisis:
         crisis.active = False
         crisis.ended_at = utcnow()
         crisis.ended_by_id = actor.id
-        session.add(AuditEvent(actor_id=actor.id, action="crisis_end", after={"crisis": crisis.id,
-                                                                                "name": crisis.name}))
-        storage.bump_generation(session)
+        audit.record(session, actor=actor, action=AuditAction.CRISIS_END,
+                     after={"crisis": crisis.id, "name": crisis.name})
         session.commit()
     return crisis
 
@@ -100,25 +78,3 @@ def list_all(*, session: Session, limit: int = 50) -> list[Crisis]:
     """Return recent crises, active or not."""
     return list(session.scalars(select(Crisis).options(selectinload(Crisis.category))
                                 .order_by(Crisis.id.desc()).limit(limit)))
-
-
-def compile_active(*, session: Session) -> list[ActiveCrisis]:
-    """Return the active crises ready to match questions."""
-    out = []
-    for c in list_active(session=session):
-        pattern = None
-        if c.pattern:
-            try:
-                pattern = re.compile(fold_pattern(c.pattern), re.IGNORECASE)
-            except re.error:
-                pattern = None
-        out.append(ActiveCrisis(
-            crisis_id=c.id, name=c.name, category=c.category.slug if c.category else None,
-            entry_ids=frozenset(int(i) for i in c.entry_ids or []), pattern=pattern,
-            escalation={"kind": "crisis", "rule_id": None, "crisis_id": c.id, "crisis": c.name,
-                        "department": c.department.name if c.department else None,
-                        "contacts": owners.contacts_for(c.department), "holding_statement": c.holding_statement,
-                        "sla": {"first_response_minutes": 15, "resolution_minutes": 60},
-                        "_department_id": c.department_id},
-        ))
-    return out

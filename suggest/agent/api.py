@@ -1,7 +1,6 @@
 """The JSON API: suggest, feedback, entries, its OpenAPI spec, health and metrics."""
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import defaultdict, deque
@@ -10,37 +9,21 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from werkzeug.exceptions import HTTPException
 
-from admin.auth import current_user, public
 from kb import accounts, storage
 from kb import service as kb_service
-from kb.errors import KbError, NotFound
+from kb.content import field
+from kb.errors import NotFound
 from kb.workflow import Role, Status
 from suggest import engine as engine_mod
-from suggest import extension, metrics
-from suggest.openapi import spec
-from suggest.service import SuggestRequest, record_feedback, send_to_pr, suggest
+from suggest.agent import extension, metrics
+from suggest.agent.openapi import spec
+from suggest.results import SuggestRequest
+from suggest.service import record_feedback, send_to_pr, suggest
+from web.auth import current_user, public
+from web.errors import ApiError, error_response, json_body
 
 bp = Blueprint("api", __name__)
-MAX_BODY = 64 * 1024
-
-
-class ApiError(Exception):
-    """An error answered as {"error": {"code", "message"}} with an HTTP status."""
-
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
-
-
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    """Return the one JSON error shape of the API."""
-    response = jsonify({"error": {"code": code, "message": message}})
-    response.status_code = status
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
 
 
 class RateLimiter:
@@ -96,54 +79,11 @@ def require_key(scope: str | None) -> Callable[[Callable[..., Any]], Callable[..
     return decorate
 
 
-def json_body() -> dict[str, Any]:
-    """Return the request's JSON object, or raise the precise 4xx for what is wrong with it."""
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise ApiError(413, "too_large", f"the body is larger than {MAX_BODY} bytes")
-    if request.mimetype != "application/json":
-        raise ApiError(415, "unsupported_media_type", "send the body as application/json")
-    raw = request.get_data(cache=True)
-    if len(raw) > MAX_BODY:
-        raise ApiError(413, "too_large", f"the body is larger than {MAX_BODY} bytes")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ApiError(400, "bad_encoding", "the body is not valid UTF-8") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ApiError(400, "bad_json", f"the body is not valid JSON ({exc.msg})") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "bad_json", "the body must be a JSON object")
-    return data
-
-
-def _field(data: dict[str, Any], name: str, types: tuple[type, ...], required: bool = False) -> Any:
-    if name not in data or data[name] is None:
-        if required:
-            raise ApiError(400, "missing_field", f"'{name}' is required")
-        return None
-    value = data[name]
-    if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-        names = " or ".join(t.__name__.replace("str", "string").replace("int", "integer") for t in types)
-        raise ApiError(400, "bad_field", f"'{name}' must be a {names}")
-    return value
-
-
 @bp.route("/api/v1/suggest", methods=["POST"])
 @require_key("suggest")
 def suggest_endpoint() -> Any:
     """Suggest approved answers for a customer's message."""
-    data = json_body()
-    question = _field(data, "question", (str,), required=True)
-    k = _field(data, "k", (int,))
-    req = SuggestRequest(
-        question=question,
-        channel=_field(data, "channel", (str,)),
-        lang=_field(data, "lang", (str,)),
-        k=int(current_app.config["SUGGEST_K"]) if k is None else k,
-        include_low=bool(_field(data, "include_low", (bool,))),
-    )
+    req = SuggestRequest.from_json(json_body(), default_k=int(current_app.config["SUGGEST_K"]))
     key = g.api_key
     result = suggest(session=storage.session(), engine=engine_mod.engine(), request=req, source="api",
                      user_id=key.user_id, api_key_id=key.id)
@@ -158,11 +98,11 @@ def feedback_endpoint() -> Any:
     data = json_body()
     inquiry = record_feedback(
         session=storage.session(),
-        inquiry_id=_field(data, "inquiry_id", (int,), required=True),
-        entry_id=_field(data, "entry_id", (int,)),
-        version=_field(data, "version", (int,)),
-        action=_field(data, "action", (str,), required=True),
-        sent_text=_field(data, "sent_text", (str,)),
+        inquiry_id=field(data, "inquiry_id", (int,), required=True),
+        entry_id=field(data, "entry_id", (int,)),
+        version=field(data, "version", (int,)),
+        action=field(data, "action", (str,), required=True),
+        sent_text=field(data, "sent_text", (str,)),
         api_key_id=g.api_key.id,
     )
     return jsonify({"inquiry_id": inquiry.id, "feedback": inquiry.feedback})
@@ -173,7 +113,7 @@ def feedback_endpoint() -> Any:
 def send_to_pr_endpoint() -> Any:
     """Put a question with no approved answer into PR's queue of missing answers."""
     data = json_body()
-    inquiry = send_to_pr(session=storage.session(), inquiry_id=_field(data, "inquiry_id", (int,), required=True),
+    inquiry = send_to_pr(session=storage.session(), inquiry_id=field(data, "inquiry_id", (int,), required=True),
                          user_id=None, api_key_id=g.api_key.id)
     return jsonify({"inquiry_id": inquiry.id, "sent_to_pr": inquiry.sent_to_pr})
 
@@ -260,24 +200,3 @@ def _cors(response: Response) -> Response:
     return response
 
 
-@bp.errorhandler(ApiError)
-def _api_error(exc: ApiError) -> Response:
-    return error_response(exc.status, exc.code, exc.message, exc.headers)
-
-
-@bp.errorhandler(KbError)
-def _kb_error(exc: KbError) -> Response:
-    return error_response(exc.status, exc.code, exc.message)
-
-
-def is_api_path(path: str) -> bool:
-    """Say whether a path belongs to the JSON API (errors there are JSON)."""
-    return path.startswith("/api/")
-
-
-def http_error_as_json(exc: HTTPException) -> Response:
-    """Render any HTTP error under /api/ in the API's error shape."""
-    codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-             405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 429: "rate_limited"}
-    status = exc.code or 500
-    return error_response(status, codes.get(status, "error"), exc.description or exc.name)

@@ -15,13 +15,15 @@ from flask import (
 )
 from flask_wtf import FlaskForm
 
-from admin.auth import current_user, role_required
 from kb import accounts, content, owners, storage
+from kb.content import field
 from kb.workflow import Role
 from suggest import engine as engine_mod
-from suggest import extension, metrics
-from suggest.api import _field, json_body
-from suggest.service import SuggestRequest, record_feedback, send_to_pr, suggest
+from suggest.agent import extension, metrics
+from suggest.results import Outcome, SuggestRequest
+from suggest.service import record_feedback, send_to_pr, suggest
+from web.auth import current_user, role_required
+from web.errors import json_body
 
 bp = Blueprint("agent", __name__, template_folder="templates")
 
@@ -41,28 +43,20 @@ def home() -> Any:
 @role_required(Role.AGENT)
 def search() -> Any:
     """Show the search page."""
-    return render_template("suggest/search.html", channels=content.CHANNELS)
+    return render_template("agent/search.html", channels=content.CHANNELS)
 
 
 @bp.route("/agent/suggest", methods=["POST"])
 @role_required(Role.AGENT)
 def agent_suggest() -> Any:
     """Answer the search page's question (session and CSRF token, not an API key)."""
-    data = json_body()
-    k = _field(data, "k", (int,))
-    req = SuggestRequest(
-        question=_field(data, "question", (str,), required=True),
-        channel=_field(data, "channel", (str,)),
-        lang=_field(data, "lang", (str,)),
-        k=int(current_app.config["SUGGEST_K"]) if k is None else k,
-        include_low=bool(_field(data, "include_low", (bool,))),
-    )
+    req = SuggestRequest.from_json(json_body(), default_k=int(current_app.config["SUGGEST_K"]))
     user = current_user()
     result = suggest(session=storage.session(), engine=engine_mod.engine(), request=req, source="page",
                      user_id=user.id if user else None)
     metrics.observe(result.outcome, result.took_ms)
     body = result.as_json()
-    if result.outcome == "no_match":
+    if result.outcome is Outcome.NO_MATCH:
         # The page tells the agent whom to ask; customer service owns a conversation nobody has an answer for.
         dept = owners.find_department(session=storage.session(), slug="customer-service")
         body["fallback"] = {"department": dept.name if dept else None, "contacts": owners.contacts_for(dept)}
@@ -77,11 +71,11 @@ def agent_feedback() -> Any:
     user = current_user()
     inquiry = record_feedback(
         session=storage.session(),
-        inquiry_id=_field(data, "inquiry_id", (int,), required=True),
-        entry_id=_field(data, "entry_id", (int,)),
-        version=_field(data, "version", (int,)),
-        action=_field(data, "action", (str,), required=True),
-        sent_text=_field(data, "sent_text", (str,)),
+        inquiry_id=field(data, "inquiry_id", (int,), required=True),
+        entry_id=field(data, "entry_id", (int,)),
+        version=field(data, "version", (int,)),
+        action=field(data, "action", (str,), required=True),
+        sent_text=field(data, "sent_text", (str,)),
         user_id=user.id if user else None,
     )
     return jsonify({"inquiry_id": inquiry.id, "feedback": inquiry.feedback})
@@ -93,7 +87,7 @@ def agent_send_to_pr() -> Any:
     """Put an unanswered question into PR's queue."""
     data = json_body()
     user = current_user()
-    inquiry = send_to_pr(session=storage.session(), inquiry_id=_field(data, "inquiry_id", (int,), required=True),
+    inquiry = send_to_pr(session=storage.session(), inquiry_id=field(data, "inquiry_id", (int,), required=True),
                          user_id=user.id if user else None)
     return jsonify({"inquiry_id": inquiry.id, "sent_to_pr": inquiry.sent_to_pr})
 
@@ -109,7 +103,7 @@ def extension_page() -> Any:
         _, created = accounts.create_api_key(session=storage.session(), user=user, scopes=["suggest", "feedback"],
                                              name=f"browser extension ({user.username})", actor=user)
     keys = [k for k in accounts.list_api_keys(session=storage.session()) if k.user_id == user.id]
-    return render_template("suggest/extension.html", form=form, created=created, keys=keys,
+    return render_template("agent/extension.html", form=form, created=created, keys=keys,
                            extension_id=extension.extension_id(current_app.instance_path))
 
 

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kb import audit
+from kb.audit import AuditAction
 from kb.errors import NotFound
-from kb.models import AuditEvent, Department, Inquiry, User, utcnow
+from kb.models import Department, Inquiry, User, utcnow
 
 
 @dataclass
@@ -41,7 +43,7 @@ def resolve(*, session: Session, inquiry_id: int, user: User) -> Inquiry:
     if inquiry.resolved_at is None:
         inquiry.resolved_at = utcnow()
         inquiry.resolved_by_id = user.id
-        session.add(AuditEvent(actor_id=user.id, action="inquiry_resolved", after={"inquiry": inquiry.id}))
+        audit.record(session, actor=user, action=AuditAction.INQUIRY_RESOLVED, after={"inquiry": inquiry.id})
         session.commit()
     return inquiry
 

@@ -12,14 +12,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from admin import charts
-from admin.auth import current_user, role_required
-from admin.views import bp
-from kb import owners, storage
+from admin.blueprint import bp
+from kb import crises, owners, redflags, storage
 from kb.errors import KbError
 from kb.models import RedFlagRule, utcnow
 from kb.workflow import Role
-from suggest import crisis as crises
-from suggest import flags, notify, sla
+from suggest.escalation import notify
+from suggest.escalation import response_times as sla
+from web.auth import current_user, role_required
 
 
 class CrisisForm(FlaskForm):
@@ -37,7 +37,7 @@ class EndForm(FlaskForm):
 class RuleForm(FlaskForm):
     rule_id = IntegerField(validators=[Optional()])
     row_version = IntegerField(validators=[Optional()])
-    kind = SelectField("Kind", choices=[SelectChoice(k) for k in flags.KINDS])
+    kind = SelectField("Kind", choices=[SelectChoice(k) for k in redflags.KINDS])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     lang = SelectField("Language", choices=[SelectChoice("he"), SelectChoice("en"), SelectChoice("ar"),
                                             SelectChoice("ru")])
@@ -111,7 +111,7 @@ def red_flags() -> Any:
                                    message="Red-flag rules are changed by approvers."), 403
         try:
             if request.form.get("action") == "rule" and form.validate_on_submit():
-                flags.save_rule(session=s, actor=current_user(), rule_id=form.rule_id.data,
+                redflags.save_rule(session=s, actor=current_user(), rule_id=form.rule_id.data,
                                 row_version=form.row_version.data, kind=form.kind.data, name=form.name.data,
                                 lang=form.lang.data, keywords=_lines(form.keywords.data),
                                 patterns=_lines(form.patterns.data), department=form.department.data or None,

@@ -16,7 +16,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-SOURCE = Path(__file__).resolve().parent.parent / "static" / "extension"
+SOURCE = Path(__file__).resolve().parents[2] / "static" / "extension"
 KEY_FILE = "extension_key.pem"
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, redirect, request, session, url_for
 
-from admin.auth import public
+from web.auth import public
 
 LANGUAGES = ("he", "en")
 RTL = frozenset({"he"})

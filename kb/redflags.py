@@ -1,0 +1,105 @@
+"""Red-flag rules as data: the kinds, the defaults, and the approvers' changes to them (audited)."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from kb import audit, owners
+from kb.audit import AuditAction
+from kb.default_rules import DEFAULT_RULES
+from kb.errors import NotFound, PermissionDenied, StaleWrite, ValidationFailed
+from kb.models import Department, RedFlagRule, User
+from kb.workflow import Role
+
+KINDS = ("legal", "press", "safety", "privacy", "discrimination", "protest", "self_harm", "custom")
+
+_PATTERN_FOLD = str.maketrans({"ך": "כ", "ם": "מ", "ן": "נ", "ף": "פ", "ץ": "צ", "׳": "'", "״": '"'})
+
+
+def fold_pattern(pattern: str) -> str:
+    """Fold a regular expression like message text (final letters, geresh) without breaking its syntax."""
+    return pattern.translate(_PATTERN_FOLD)
+
+
+def check_pattern(pattern: str) -> str | None:
+    """Return why a pattern is invalid, or None."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return str(exc)
+    return None
+
+
+def active_rules(*, session: Session) -> list[RedFlagRule]:
+    """Return every active rule with its department."""
+    return list(
+        session.scalars(
+            select(RedFlagRule)
+            .where(RedFlagRule.active.is_(True))
+            .options(selectinload(RedFlagRule.department).selectinload(Department.contacts))
+            .order_by(RedFlagRule.id)
+        )
+    )
+
+
+def ensure_default_rules(*, session: Session) -> int:
+    """Add the default red-flag rules that are missing (by kind, language and name); return how many."""
+    existing = {(r.kind, r.lang, r.name) for r in session.scalars(select(RedFlagRule))}
+    departments = {d.slug: d for d in session.scalars(select(Department))}
+    added = 0
+    for spec in DEFAULT_RULES:
+        if (spec["kind"], spec["lang"], spec["name"]) in existing:
+            continue
+        session.add(
+            RedFlagRule(
+                kind=spec["kind"], name=spec["name"], lang=spec["lang"], keywords=list(spec["keywords"]),
+                patterns=list(spec.get("patterns", [])), examples=list(spec.get("examples", [])),
+                department=departments.get(spec["department"]), holding_statement=spec["holding"],
+                severity=spec["severity"],
+            )
+        )
+        added += 1
+    session.commit()
+    return added
+
+
+def save_rule(
+    *, session: Session, actor: User, rule_id: int | None, row_version: int | None, kind: str, name: str, lang: str,
+    keywords: list[str], patterns: list[str], department: str | None, holding_statement: str, severity: int,
+    active: bool,
+) -> RedFlagRule:
+    """Create or change a red-flag rule (approvers); audited, and every worker applies it at once."""
+    if not Role(actor.role).at_least(Role.APPROVER):
+        raise PermissionDenied("red-flag rules are changed by approvers")
+    if kind not in KINDS:
+        raise ValidationFailed(f"kind must be one of {', '.join(KINDS)}")
+    if not keywords and not patterns:
+        raise ValidationFailed("a rule needs at least one keyword or pattern")
+    for pattern in patterns:
+        problem = check_pattern(fold_pattern(pattern))
+        if problem:
+            raise ValidationFailed(f"pattern {pattern!r} is not a valid regular expression: {problem}")
+    if not 1 <= severity <= 5:
+        raise ValidationFailed("severity is 1 to 5")
+    if rule_id:
+        rule = session.get(RedFlagRule, rule_id)
+        if rule is None:
+            raise NotFound(f"no rule {rule_id}")
+        if row_version is not None and rule.row_version != row_version:
+            raise StaleWrite("someone else changed this rule first; reload to see their change")
+        before = {"keywords": rule.keywords, "patterns": rule.patterns, "active": rule.active}
+    else:
+        rule = RedFlagRule()
+        session.add(rule)
+        before = None
+    rule.kind, rule.name, rule.lang = kind, name.strip(), lang
+    rule.keywords, rule.patterns = keywords, patterns
+    rule.department = owners.get_department(session=session, slug=department) if department else None
+    rule.holding_statement, rule.severity, rule.active = holding_statement.strip(), severity, active
+    session.flush()
+    audit.record(session, actor=actor, action=AuditAction.RED_FLAG_RULE_SAVE, before=before,
+                 after={"rule": rule.id, "kind": kind, "keywords": keywords, "patterns": patterns, "active": active})
+    session.commit()
+    return rule

@@ -1,0 +1,87 @@
+"""Red-flag detection: messages that must go to an in-house person, never to a library answer."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kb.models import RedFlagRule
+from kb.redflags import fold_pattern
+from suggest.matching.lexical import analyse, normalise
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    rule_id: int
+    kind: str
+    lang: str
+    severity: int
+    phrases: tuple[tuple[frozenset[str], ...], ...]  # each keyword: per token, the forms that match it
+    patterns: tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True)
+class FlagHit:
+    rule_id: int
+    kind: str
+    matched: str
+
+
+def compile_rule(rule: RedFlagRule) -> CompiledRule:
+    """Normalise a rule's keywords and patterns the same way messages are normalised."""
+    phrases = []
+    for keyword in rule.keywords or []:
+        tokens = tuple(_keyword_forms(forms) for forms in analyse(keyword, keep_stop=True))
+        if tokens:
+            phrases.append(tokens)
+    patterns = []
+    for pattern in rule.patterns or []:
+        try:
+            patterns.append(re.compile(fold_pattern(pattern), re.IGNORECASE))
+        except re.error:
+            continue  # the console refuses invalid patterns; an old bad one must not stop detection
+    return CompiledRule(rule.id, rule.kind, rule.lang, rule.severity, tuple(phrases), tuple(patterns))
+
+
+def _keyword_forms(forms: list[str]) -> frozenset[str]:
+    # A message word matches through any of its prefix-stripped forms. A rule word keeps its own prefix,
+    # since "לתקשורת" (to the media) is not "תקשורת" (connectivity); only the article ה is let go, so that
+    # "הרשות" in a rule matches "לרשות" in a message.
+    word = forms[0]
+    if word.startswith("ה") and len(word) >= 4:
+        return frozenset([word, word[1:]])
+    return frozenset([word])
+
+
+def _phrase_at(message: list[list[str]], phrase: tuple[frozenset[str], ...]) -> bool:
+    n = len(phrase)
+    for start in range(len(message) - n + 1):
+        if all(not phrase[i].isdisjoint(message[start + i]) for i in range(n)):
+            return True
+    return False
+
+
+def detect(text: str, rules: list[CompiledRule]) -> FlagHit | None:
+    """Return the most severe rule the message trips, or None."""
+    tokens = analyse(text, keep_stop=True)
+    present = {form for forms in tokens for form in forms}
+    folded = normalise(text)
+    hits: list[tuple[int, FlagHit]] = []
+    for rule in rules:
+        for phrase in rule.phrases:
+            # Most phrases share no word with a message at all; skip those before scanning positions.
+            if phrase[0].isdisjoint(present):
+                continue
+            if _phrase_at(tokens, phrase):
+                hits.append((rule.severity, FlagHit(rule.rule_id, rule.kind, " ".join(min(f) for f in phrase))))
+                break
+        else:
+            for pattern in rule.patterns:
+                found = pattern.search(folded)
+                if found:
+                    hits.append((rule.severity, FlagHit(rule.rule_id, rule.kind, found.group(0))))
+                    break
+    if not hits:
+        return None
+    return max(hits, key=lambda h: h[0])[1]
+
+

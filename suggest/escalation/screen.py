@@ -1,0 +1,77 @@
+"""Screening a message before any answer: red-flag rules by word, pattern and example, and crises in force."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from kb import redflags
+from suggest.engine import Engine
+from suggest.escalation import crisis, detect, routing
+from suggest.matching.fusion import dense_scale
+from suggest.results import Escalation
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    rules: list[detect.CompiledRule]
+    escalations: dict[int, Escalation]
+    examples: list[tuple[int, str, np.ndarray]]  # rule id, encoder model id, its example messages' vectors
+
+
+@dataclass(frozen=True)
+class Screening:
+    hit: detect.FlagHit | None
+    escalation: Escalation | None
+    query: np.ndarray | None  # the message's vector, when screening had to encode it (reused for matching)
+
+
+def rule_set(session: Session, engine: Engine) -> RuleSet:
+    """Return the active rules compiled, with their escalations and example vectors, once per KB generation."""
+
+    def build() -> RuleSet:
+        rules = redflags.active_rules(session=session)
+        examples = []
+        for rule in rules:
+            if rule.examples:
+                model_id, vectors = engine.encode_fixed(rule.lang, list(rule.examples))
+                examples.append((rule.id, model_id, vectors))
+        return RuleSet([detect.compile_rule(r) for r in rules], {r.id: routing.rule_escalation(r) for r in rules},
+                       examples)
+
+    return engine.per_generation("red_flags", build)
+
+
+def _closest_example(engine: Engine, rules: RuleSet, vector: np.ndarray, lang: str) -> int | None:
+    """Return the rule whose example messages the message is closest to, if close enough."""
+    enc = engine.encoder_for(lang)
+    best_rule, best = None, engine.example_match
+    for rule_id, model_id, examples in rules.examples:
+        if model_id != enc.model_id or not len(examples):
+            continue
+        score = dense_scale(float((examples @ vector).max()), enc.cosine_range)
+        if score >= best:
+            best_rule, best = rule_id, score
+    return best_rule
+
+
+def screen(session: Session, engine: Engine, question: str, lang: str) -> Screening:
+    """Say whether a message is a red flag, and which escalation it gets."""
+    rules = rule_set(session, engine)
+    hit = detect.detect(question, rules.rules)
+    query = None
+    if hit is None and rules.examples:
+        # Example messages catch red flags worded in ways no keyword foresaw; the vector is reused for matching.
+        query, _ = engine.encode_query(question, lang)
+        rule_id = _closest_example(engine, rules, query, lang)
+        if rule_id is not None:
+            hit = detect.FlagHit(rule_id, rules.escalations[rule_id].kind, "example")
+    return Screening(hit, rules.escalations[hit.rule_id] if hit else None, query)
+
+
+def crisis_for(session: Session, engine: Engine, question: str, category: str | None,
+               entry_ids: list[int]) -> crisis.ActiveCrisis | None:
+    """Return the crisis in force that this question falls under, if any."""
+    active = engine.per_generation("crises", lambda: crisis.compile_active(session=session))
+    return next((c for c in active if c.matches(question, category, entry_ids)), None)

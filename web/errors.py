@@ -1,0 +1,106 @@
+"""The site's one error shape: JSON errors for the API and page calls, error pages otherwise, and body parsing."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from kb.errors import KbError
+
+MAX_BODY = 64 * 1024
+
+
+class ApiError(Exception):
+    """An error answered as {"error": {"code", "message"}} with an HTTP status."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    """Return the one JSON error shape of the API."""
+    response = jsonify({"error": {"code": code, "message": message}})
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def json_body() -> dict[str, Any]:
+    """Return the request's JSON object, or raise the precise 4xx for what is wrong with it."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise ApiError(413, "too_large", f"the body is larger than {MAX_BODY} bytes")
+    if request.mimetype != "application/json":
+        raise ApiError(415, "unsupported_media_type", "send the body as application/json")
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_BODY:
+        raise ApiError(413, "too_large", f"the body is larger than {MAX_BODY} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "bad_encoding", "the body is not valid UTF-8") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ApiError(400, "bad_json", f"the body is not valid JSON ({exc.msg})") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "bad_json", "the body must be a JSON object")
+    return data
+
+
+def is_api_path(path: str) -> bool:
+    """Say whether a path belongs to the JSON API (errors there are JSON)."""
+    return path.startswith("/api/")
+
+
+def http_error_as_json(exc: HTTPException) -> Response:
+    """Render any HTTP error under /api/ in the API's error shape."""
+    codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+             405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 429: "rate_limited"}
+    status = exc.code or 500
+    return error_response(status, codes.get(status, "error"), exc.description or exc.name)
+
+
+def wants_json() -> bool:
+    return request.path.startswith(("/api/", "/agent/")) or request.path in ("/healthz", "/metrics")
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Answer every error in the caller's language: JSON for the API and page calls, a page otherwise."""
+    def page(status: int, title: str, message: str) -> tuple[str, int]:
+        return render_template("error.html", status=status, title=title, message=message), status
+
+    @app.errorhandler(ApiError)
+    def api_error(exc: ApiError):  # type: ignore[no-untyped-def]
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+    @app.errorhandler(KbError)
+    def kb_error(exc: KbError):  # type: ignore[no-untyped-def]
+        if wants_json():
+            return error_response(exc.status, exc.code, exc.message)
+        return page(exc.status, "That did not work", exc.message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        if wants_json():
+            return http_error_as_json(exc)
+        return page(exc.code or 500, exc.name, exc.description or "")
+
+    @app.errorhandler(OperationalError)
+    def database_down(exc: OperationalError):  # type: ignore[no-untyped-def]
+        app.logger.error("database error: %s", str(exc.orig or exc).splitlines()[0])
+        message = "the database is not reachable right now; try again shortly"
+        if wants_json():
+            return error_response(503, "database_unavailable", message, {"Retry-After": "5"})
+        return page(503, "Service unavailable", message)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+        app.logger.exception("unhandled error on %s", request.path)
+        if wants_json():
+            return error_response(500, "internal_error", "something went wrong on our side; it has been logged")
+        return page(500, "Something went wrong", "The error has been logged.")
