@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -15,7 +14,7 @@ from admin import charts
 from admin.blueprint import bp
 from kb import crises, owners, redflags, storage
 from kb.errors import KbError
-from kb.models import RedFlagRule, utcnow
+from kb.models import utcnow
 from kb.workflow import Role
 from suggest.escalation import notify
 from suggest.escalation import response_times as sla
@@ -88,7 +87,6 @@ def crisis() -> Any:
                 return redirect(url_for("admin.crisis"))
             status = 422
         except KbError as exc:
-            s.rollback()
             form.form_errors.append(exc.message)
             status = exc.status
     return render_template("admin/crisis.html", form=form, end_form=end_form,
@@ -127,10 +125,9 @@ def red_flags() -> Any:
                 return redirect(url_for("admin.red_flags"))
             status = 422
         except KbError as exc:
-            s.rollback()
             form.form_errors.append(exc.message)
             status = exc.status
-    rules = list(s.scalars(select(RedFlagRule).order_by(RedFlagRule.kind, RedFlagRule.lang)))
+    rules = redflags.list_rules(session=s)
     return render_template("admin/red_flags.html", rules=rules, form=form, notifier_form=notifier_form,
                            notifiers=notify.list_notifiers(session=s)), status
 

@@ -55,7 +55,6 @@ def unanswered_queue() -> Any:
                                                        entry_id=phrasing_form.entry_id.data,
                                                        phrasing=phrasing_form.phrasing.data)
             except KbError as exc:
-                s.rollback()
                 flash(exc.message, "error")
             else:
                 flash(f"Proposed as a phrasing of entry {version.entry_id} (draft version {version.number}).", "ok")

@@ -15,6 +15,7 @@ from kb import audit
 from kb.audit import AuditAction
 from kb.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from kb.models import ApiKey, User, utcnow
+from kb.storage import use_case
 from kb.workflow import Role
 
 SCOPES = ("suggest", "feedback", "read")
@@ -25,6 +26,7 @@ _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
+@use_case
 def create_user(
     *, session: Session, username: str, password: str, role: str, display_name: str = "", actor: User | None = None
 ) -> User:
@@ -57,6 +59,7 @@ def get_user(*, session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
 
 
+@use_case
 def set_role(*, session: Session, user_id: int, role: str, active: bool, actor: User) -> User:
     """Change a user's role or deactivate them; an admin cannot lock themselves out."""
     user = session.get(User, user_id)
@@ -119,6 +122,7 @@ def _hash_key(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+@use_case
 def create_api_key(
     *, session: Session, user: User, scopes: list[str], name: str = "", actor: User | None = None
 ) -> tuple[ApiKey, str]:
@@ -156,6 +160,7 @@ def verify_api_key(*, session: Session, raw: str, touch: bool = True) -> ApiKey 
     return key
 
 
+@use_case
 def revoke_api_key(*, session: Session, key_id: int, actor: User | None = None) -> ApiKey:
     """Revoke a key; it stops working at once."""
     key = session.get(ApiKey, key_id)

@@ -11,9 +11,11 @@ from kb.audit import AuditAction
 from kb.errors import NotFound, PermissionDenied, ValidationFailed
 from kb.models import Category, Crisis, Department, User, utcnow
 from kb.redflags import fold_pattern
+from kb.storage import use_case
 from kb.workflow import Role
 
 
+@use_case
 def start(
     *, session: Session, actor: User, name: str, holding_statement: str, category: str | None = None,
     entry_ids: list[int] | None = None, pattern: str = "", department: str | None = None,
@@ -48,6 +50,7 @@ def start(
     return crisis
 
 
+@use_case
 def end(*, session: Session, actor: User, crisis_id: int) -> Crisis:
     """Turn crisis mode off; audited."""
     if not Role(actor.role).at_least(Role.APPROVER):

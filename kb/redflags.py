@@ -11,6 +11,7 @@ from kb.audit import AuditAction
 from kb.default_rules import DEFAULT_RULES
 from kb.errors import NotFound, PermissionDenied, StaleWrite, ValidationFailed
 from kb.models import Department, RedFlagRule, User
+from kb.storage import use_case
 from kb.workflow import Role
 
 KINDS = ("legal", "press", "safety", "privacy", "discrimination", "protest", "self_harm", "custom")
@@ -30,6 +31,11 @@ def check_pattern(pattern: str) -> str | None:
     except re.error as exc:
         return str(exc)
     return None
+
+
+def list_rules(*, session: Session) -> list[RedFlagRule]:
+    """Return every rule, active or not, by kind and language."""
+    return list(session.scalars(select(RedFlagRule).order_by(RedFlagRule.kind, RedFlagRule.lang, RedFlagRule.id)))
 
 
 def active_rules(*, session: Session) -> list[RedFlagRule]:
@@ -65,6 +71,7 @@ def ensure_default_rules(*, session: Session) -> int:
     return added
 
 
+@use_case
 def save_rule(
     *, session: Session, actor: User, rule_id: int | None, row_version: int | None, kind: str, name: str, lang: str,
     keywords: list[str], patterns: list[str], department: str | None, holding_statement: str, severity: int,

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from kb.errors import NotFound, ValidationFailed
 from kb.models import Delivery, Department, Notifier, utcnow
+from kb.storage import use_case
 
 log = logging.getLogger(__name__)
 KINDS = ("webhook", "email")
@@ -46,6 +47,7 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+@use_case
 def add_notifier(*, session: Session, department: str, kind: str, target: str, secret: str = "") -> Notifier:
     """Tell a department by webhook or e-mail from now on."""
     if kind not in KINDS:

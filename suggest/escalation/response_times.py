@@ -12,6 +12,7 @@ from kb import audit
 from kb.audit import AuditAction
 from kb.errors import NotFound
 from kb.models import Department, Inquiry, User, utcnow
+from kb.storage import use_case
 
 
 @dataclass
@@ -35,6 +36,7 @@ def owed(*, session: Session, now: dt.datetime | None = None, overdue_only: bool
     return list(session.scalars(query.order_by(Inquiry.resolution_due).limit(limit)))
 
 
+@use_case
 def resolve(*, session: Session, inquiry_id: int, user: User) -> Inquiry:
     """Record that the department has answered the customer."""
     inquiry = session.get(Inquiry, inquiry_id)
