@@ -41,6 +41,7 @@ _KEYWORDS_EN = {
               "small claims", "court", "cease and desist", "consumer protection authority", "file a complaint "
               "with the ministry", "ombudsman"],
     "press": ["journalist", "reporter", "newspaper", "going to the press", "tell the press", "contact the press",
+              "talk to the press", "speak to the press", "go to the media", "talk to the media",
               "press release", "media enquiry", "media inquiry", "news channel",
               "tv programme", "tv program", "for an article", "for a story", "comment for an article",
               "investigative"],

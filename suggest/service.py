@@ -158,12 +158,13 @@ def _record(
     if result.escalation is not None:
         session.flush()
         esc = result.escalation
-        notify.queue(session, subject=f"Escalation ({esc.kind}): {request.question[:120]}",
-                     department_id=esc.department_id,
-                     payload={"kind": esc.kind, "inquiry_id": inquiry.id, "question": request.question,
-                              "channel": inquiry.channel, "department": esc.department,
-                              "first_response_due": inquiry.first_response_due.isoformat() + "Z"
-                              if inquiry.first_response_due else None})
+        payload = {"kind": esc.kind, "kinds": esc.kinds or [esc.kind], "inquiry_id": inquiry.id,
+                   "question": request.question, "channel": inquiry.channel, "department": esc.department,
+                   "first_response_due": inquiry.first_response_due.isoformat() + "Z"
+                   if inquiry.first_response_due else None}
+        subject = f"Escalation ({', '.join(esc.kinds or [esc.kind])}): {request.question[:120]}"
+        notify.queue(session, subject=subject, payload=payload,
+                     department_ids=list(dict.fromkeys([esc.department_id, *esc.notify_department_ids])))
     session.commit()
     return inquiry.id
 

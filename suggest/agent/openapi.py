@@ -46,7 +46,8 @@ def spec() -> dict[str, Any]:
     }
     escalation = {
         "type": ["object", "null"],
-        "properties": {"kind": {"type": "string"}, "rule_id": {"type": "integer"},
+        "properties": {"kind": {"type": "string"}, "kinds": {"type": "array", "items": {"type": "string"}},
+                       "rule_id": {"type": "integer"},
                        "department": {"type": ["string", "null"]},
                        "contacts": {"type": "array", "items": _contact()},
                        "holding_statement": {"type": "string"}, "sla": _sla()},

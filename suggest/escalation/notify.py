@@ -70,12 +70,15 @@ def list_notifiers(*, session: Session) -> list[Notifier]:
     return list(session.scalars(select(Notifier).options(selectinload(Notifier.department)).order_by(Notifier.id)))
 
 
-def queue(session: Session, *, subject: str, payload: dict[str, Any], department_id: int | None) -> list[Delivery]:
-    """Stage a message for the console and for each of the department's notifiers (the caller commits)."""
+def queue(session: Session, *, subject: str, payload: dict[str, Any], department_id: int | None = None,
+          department_ids: list[int | None] | None = None) -> list[Delivery]:
+    """Stage a message for the console and for the notifiers of every department concerned (the caller commits)."""
     deliveries = [Delivery(kind="inapp", subject=subject, payload=payload, status="sent", sent_at=utcnow())]
-    if department_id is not None:
+    wanted = [d for d in dict.fromkeys([department_id, *(department_ids or [])]) if d is not None]
+    if wanted:
         for notifier in session.scalars(
-            select(Notifier).where(Notifier.department_id == department_id, Notifier.active.is_(True))
+            select(Notifier).where(Notifier.department_id.in_(wanted), Notifier.active.is_(True))
+            .order_by(Notifier.id)
         ):
             deliveries.append(Delivery(notifier=notifier, kind=notifier.kind, subject=subject, payload=payload))
     session.add_all(deliveries)
