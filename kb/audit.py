@@ -34,6 +34,7 @@ class AuditAction(StrEnum):
     RED_FLAG_RULE_SAVE = "red_flag_rule_save"
     CRISIS_START = "crisis_start"
     CRISIS_END = "crisis_end"
+    INQUIRY_TAKEN = "inquiry_taken"
     INQUIRY_RESOLVED = "inquiry_resolved"
     UNANSWERED_DISMISS = "unanswered_dismiss"
 

@@ -20,8 +20,10 @@ from kb.content import field
 from kb.workflow import Role
 from suggest import engine as engine_mod
 from suggest.agent import extension, metrics
+from suggest.agent.api import repeat_window
+from suggest.inquiries import hand_off, record_feedback, send_to_pr
 from suggest.results import Outcome, SuggestRequest
-from suggest.service import record_feedback, send_to_pr, suggest
+from suggest.service import suggest
 from web.auth import current_user, role_required
 from web.errors import json_body
 
@@ -53,7 +55,7 @@ def agent_suggest() -> Any:
     req = SuggestRequest.from_json(json_body(), default_k=int(current_app.config["SUGGEST_K"]))
     user = current_user()
     result = suggest(session=storage.session(), engine=engine_mod.engine(), request=req, source="page",
-                     user_id=user.id if user else None)
+                     user_id=user.id if user else None, repeat_window=repeat_window())
     metrics.observe(result.outcome, result.took_ms)
     body = result.as_json()
     if result.outcome is Outcome.NO_MATCH:
@@ -90,6 +92,18 @@ def agent_send_to_pr() -> Any:
     inquiry = send_to_pr(session=storage.session(), inquiry_id=field(data, "inquiry_id", (int,), required=True),
                          user_id=user.id if user else None)
     return jsonify({"inquiry_id": inquiry.id, "sent_to_pr": inquiry.sent_to_pr})
+
+
+@bp.route("/agent/handoff", methods=["POST"])
+@role_required(Role.AGENT)
+def agent_handoff() -> Any:
+    """Hand the conversation over to an in-house department."""
+    data = json_body()
+    user = current_user()
+    inquiry = hand_off(session=storage.session(), inquiry_id=field(data, "inquiry_id", (int,), required=True),
+                       department=field(data, "department", (str,), required=True),
+                       reason=field(data, "reason", (str,), required=True), user_id=user.id if user else None)
+    return jsonify({"inquiry_id": inquiry.id, "handoff": inquiry.handoff})
 
 
 @bp.route("/extension", methods=["GET", "POST"])
