@@ -13,6 +13,39 @@ RTL = frozenset({"he"})
 bp = Blueprint("i18n", __name__)
 
 HE: dict[str, str] = {
+    # The agent page's script (suggest/agent/page_text.py).
+    "High confidence": "ביטחון גבוה", "Medium confidence": "ביטחון בינוני", "Low confidence": "ביטחון נמוך",
+    "{who}, version {version}": "{who}, גרסה {version}", "unknown": "לא ידוע", "none set": "לא נקבע",
+    "overdue": "באיחור", "Route to": "העברה אל", "no hand-over needed": "אין צורך בהעברה", "on call": "תורן",
+    "first response within {first} min, resolution within {hours} h":
+    "מענה ראשון תוך {first} דק׳, פתרון תוך {hours} שע׳",
+    "{n} / 280 characters on X": "{n} / 280 תווים ב-X", "Fill in: {names}": "יש למלא: {names}", "Copy": "העתקה",
+    "Used": "השתמשתי", "Edited before sending": "ערכתי לפני השליחה", "Not helpful": "לא עזר",
+    "Thanks, recorded: {action}": "תודה, נרשם: {action}", "Not recorded: {detail}": "לא נרשם: {detail}",
+    "Red flag: do not answer from the library": "דגל אדום: לא עונים מהמאגר",
+    "This message looks like: {kind}.": "ההודעה נראית כעניין של: {kind}.",
+    "Hand it to {dept}.": "העבירו אל {dept}.",
+    "the in-house team": "הצוות הפנימי", "They answer: {sla}": "הם עונים: {sla}",
+    "Holding statement you may post:": "הודעת ביניים שאפשר לפרסם:", "Copy holding statement": "העתקת הודעת הביניים",
+    "No approved answer for this question": "אין תשובה מאושרת לשאלה הזו",
+    "Do not improvise a reply. Ask the in-house team.": "אל תאלתרו תשובה. פנו לצוות הפנימי.",
+    "Send to PR as a missing answer": "שליחה לדוברות כתשובה חסרה", "Sent to PR's queue.": "נשלח לתור של הדוברות.",
+    "Not sent: {detail}": "לא נשלח: {detail}", "legal": "משפטי", "press": "עיתונות", "safety": "בטיחות",
+    "privacy": "פרטיות", "discrimination": "אפליה", "protest": "מחאה", "self harm": "פגיעה עצמית",
+    "custom": "כלל מותאם",
+    "request failed ({status})": "הבקשה נכשלה ({status})",
+    "This answer cannot be copied yet.": "עדיין אי אפשר להעתיק את התשובה הזו.",
+    "Copied answer {n}.": "תשובה {n} הועתקה.",
+    "Copied": "הועתק", "The browser did not allow copying: select the text and copy it by hand.":
+    "הדפדפן לא איפשר העתקה: סמנו את הטקסט והעתיקו ידנית.", "Copied the holding statement.": "הודעת הביניים הועתקה.",
+    "The browser did not allow copying.": "הדפדפן לא איפשר העתקה.",
+    "Paste a customer's message first.": "הדביקו קודם הודעה של לקוח.",
+    "Searching approved answers…": "מחפש תשובות מאושרות…",
+    "Red flag: escalate, do not answer from the library.": "דגל אדום: מעבירים הלאה, לא עונים מהמאגר.",
+    "No approved answer.": "אין תשובה מאושרת.",
+    "{n} approved answer(s) in {ms} ms.": "{n} תשובות מאושרות תוך {ms} אלפיות שנייה.",
+    "Search failed: {detail}": "החיפוש נכשל: {detail}",
+    # The console.
     "Search": "חיפוש", "Extension": "תוסף", "Entries": "רשומות", "Review": "אישורים", "Unanswered": "ללא מענה",
     "Dashboard": "לוח מחוונים", "Audit": "יומן ביקורת", "API keys": "מפתחות API", "Owners": "בעלי תחום",
     "Users": "משתמשים", "Crisis": "מצב חירום", "Red flags": "דגלים אדומים", "Response times": "זמני תגובה",

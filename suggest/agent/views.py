@@ -21,11 +21,13 @@ from kb.workflow import Role
 from suggest import engine as engine_mod
 from suggest.agent import extension, metrics
 from suggest.agent.api import repeat_window
+from suggest.agent.page_text import page_text
 from suggest.inquiries import hand_off, record_feedback, send_to_pr
 from suggest.results import Outcome, SuggestRequest
 from suggest.service import suggest
 from web.auth import current_user, role_required
 from web.errors import json_body
+from web.i18n import current_language
 
 bp = Blueprint("agent", __name__, template_folder="templates")
 
@@ -45,7 +47,7 @@ def home() -> Any:
 @role_required(Role.AGENT)
 def search() -> Any:
     """Show the search page."""
-    return render_template("agent/search.html", channels=content.CHANNELS)
+    return render_template("agent/search.html", channels=content.CHANNELS, text=page_text(current_language()))
 
 
 @bp.route("/agent/suggest", methods=["POST"])
