@@ -46,7 +46,11 @@ async function ask() {
     const data = await call(settings, "/api/v1/suggest", { method: "POST",
       body: { question, channel: channel.value } });
     if (data.outcome === "escalate") {
-      results.appendChild(renderEscalation(data.escalation, { t: say, onCopy: copyText }));
+      results.appendChild(renderEscalation(data.escalation, { t: say, onCopy: async (text) => {
+        await copyText(text);
+        call(settings, "/api/v1/feedback", { method: "POST", body: { inquiry_id: data.inquiry_id, action: "copied" } })
+          .catch(() => {});
+      } }));
       setStatus(t(settings.lang, "escalate"), "error");
     } else if (data.outcome === "no_match") {
       results.appendChild(renderNoMatch({}, { t: say, explain: (err) => explain(settings, err),

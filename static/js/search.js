@@ -46,14 +46,16 @@ function withSignature(text) {
 async function copy(card) {
   if (card.copyButton.disabled) {
     setStatus(card.copyButton.title || t("cannotCopyYet"), "warn");
-    return;
+    return false;
   }
   try {
     await navigator.clipboard.writeText(card.text());
     setStatus(t("copiedAnswer", { n: current.cards.indexOf(card) + 1 }), "ok");
     card.state.textContent = t("copiedState");
+    return true;
   } catch (err) {
     setStatus(t("copyRefused"), "warn");
+    return false;
   }
 }
 
@@ -61,8 +63,10 @@ async function copyHolding(text) {
   try {
     await navigator.clipboard.writeText(text);
     setStatus(t("copiedHolding"), "ok");
+    return true;
   } catch (err) {
     setStatus(t("copyRefusedShort"), "warn");
+    return false;
   }
 }
 
@@ -99,7 +103,12 @@ async function ask() {
     const data = await post("/agent/suggest", { question, channel: channel.value, include_low: false });
     current = { inquiryId: data.inquiry_id, cards: [] };
     if (data.outcome === "escalate") {
-      results.appendChild(renderEscalation(data.escalation, { t, onCopy: copyHolding }));
+      results.appendChild(renderEscalation(data.escalation, { t, onCopy: async (text) => {
+        // Posting the holding statement is the agency's first reply on the page.
+        if (await copyHolding(text)) {
+          post("/agent/feedback", { inquiry_id: data.inquiry_id, action: "copied" }).catch(() => {});
+        }
+      } }));
       setStatus(t("escalateStatus"), "alert");
     } else if (data.outcome === "no_match") {
       results.appendChild(renderNoMatch({ contacts: data.fallback && data.fallback.contacts }, {
@@ -134,7 +143,7 @@ document.addEventListener("keydown", (event) => {
     select(Number(event.key) - 1);
     current.cards[selected].el.focus();
   } else if (event.key === "c" && current && current.cards.length) {
-    copy(current.cards[selected]);
+    current.cards[selected].copy();
   } else if (event.key === "/") {
     event.preventDefault();
     box.focus();

@@ -128,7 +128,7 @@ function provenance(s, t) {
 }
 
 /**
- * Build one suggestion card and return {el, suggestion, copyButton, state, text, refresh}.
+ * Build one suggestion card and return {el, suggestion, copyButton, state, text, refresh, copy}.
  * options: t(key, values); index (shown as 1-based when given); isX() whether the reply goes to X;
  * finish(text) the text as sent (e.g. with a signature); copyKey a keyboard hint for the copy button;
  * onCopy(card); onFeedback(action, text) returning a promise; explain(err) an error in words.
@@ -186,7 +186,12 @@ export function renderSuggestion(s, { t, index, isX = () => false, finish = (tex
     copyButton.title = missing.length ? t("fill", { names: missing.join(", ") }) : "";
   };
   inputs.forEach((i) => i.addEventListener("input", card.refresh));
-  if (onCopy) copyButton.addEventListener("click", () => onCopy(card));
+  // Copying is how an answer reaches the customer, so it counts as used; a refused copy (false) does not.
+  card.copy = async () => {
+    if (!onCopy || (await onCopy(card)) === false) return;
+    if (onFeedback) onFeedback("copied", text()).catch(() => {});
+  };
+  copyButton.addEventListener("click", () => card.copy());
   for (const [b, action, key] of feedbackButtons) {
     b.addEventListener("click", async () => {
       try {
