@@ -19,6 +19,7 @@ from kb.workflow import Role
 from suggest.escalation import notify
 from suggest.escalation import response_times as sla
 from web.auth import current_user, role_required
+from web.i18n import gettext as _
 
 
 class CrisisForm(FlaskForm):
@@ -57,6 +58,7 @@ class NotifierForm(FlaskForm):
 
 class ResolveForm(FlaskForm):
     inquiry_id = IntegerField(validators=[DataRequired()])
+    step = SelectField(choices=[SelectChoice("take"), SelectChoice("resolve")], default="resolve")
 
 
 def _lines(text: str | None) -> list[str]:
@@ -140,17 +142,28 @@ def response_times() -> Any:
     form = ResolveForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
-            sla.resolve(session=s, inquiry_id=form.inquiry_id.data, user=current_user())
+            step = sla.take if form.step.data == "take" else sla.resolve
+            step(session=s, inquiry_id=form.inquiry_id.data, user=current_user())
         except KbError as exc:
             flash(exc.message, "error")
-        return redirect(url_for("admin.response_times"))
+        return redirect(url_for("admin.response_times", overdue=request.args.get("overdue") or None))
     now = utcnow()
-    report = sla.report(session=s, since=now - dt.timedelta(days=30), now=now)
+    days = 7 if request.args.get("period") != "30" else 30
+    since = now - dt.timedelta(days=days)
+    report = sla.report(session=s, since=since, now=now)
+    reps = sla.rep_report(session=s, since=since, now=now)
     chart = charts.stacked_bars([r.department for r in report],
-                                {"met": [r.met for r in report], "missed": [r.missed for r in report],
-                                 "open": [r.open for r in report]}, title="Response times per department")
-    return render_template("admin/response_times.html", owed=sla.owed(session=s, now=now), now=now,
-                           report=report, chart=chart, form=form,
+                                {_("met"): [r.met for r in report], _("missed"): [r.missed for r in report],
+                                 _("open"): [r.open for r in report]}, title=_("Resolved in time, per department"))
+    rep_chart = charts.stacked_bars([r.rep for r in reps],
+                                    {_("in time"): [r.replied_in_time for r in reps],
+                                     _("late"): [r.replied_late for r in reps],
+                                     _("no reply yet"): [r.not_replied for r in reps]},
+                                    title=_("First reply on the page, per agency rep"))
+    overdue_only = bool(request.args.get("overdue"))
+    return render_template("admin/response_times.html", owed=sla.owed(session=s, now=now, overdue_only=overdue_only),
+                           now=now, report=report, reps=reps, chart=chart, rep_chart=rep_chart, form=form,
+                           days=days, overdue_only=overdue_only,
                            departments={d.id: d.name for d in owners.list_departments(session=s)})
 
 

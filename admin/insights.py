@@ -79,5 +79,7 @@ def alerts() -> Any:
     if request.method == "POST" and form.validate_on_submit():
         spikes.acknowledge(session=s, alert_id=form.alert_id.data, user_id=current_user().id)
         return redirect(url_for("admin.alerts"))
-    return render_template("admin/alerts.html", alerts=spikes.open_alerts(session=s), form=form,
+    open_alerts = spikes.open_alerts(session=s)
+    named = {a.id: spikes.questions(session=s, alert=a) for a in open_alerts}
+    return render_template("admin/alerts.html", alerts=open_alerts, named=named, form=form,
                            deliveries=notify.recent(session=s))

@@ -46,6 +46,7 @@ HE: dict[str, str] = {
     "{n} approved answer(s) in {ms} ms.": "{n} תשובות מאושרות תוך {ms} אלפיות שנייה.",
     "Search failed: {detail}": "החיפוש נכשל: {detail}",
     # The console.
+    "The questions": "השאלות",
     "Search": "חיפוש", "Extension": "תוסף", "Entries": "רשומות", "Review": "אישורים", "Unanswered": "ללא מענה",
     "Dashboard": "לוח מחוונים", "Audit": "יומן ביקורת", "API keys": "מפתחות API", "Owners": "בעלי תחום",
     "Users": "משתמשים", "Crisis": "מצב חירום", "Red flags": "דגלים אדומים", "Response times": "זמני תגובה",
@@ -87,7 +88,21 @@ HE: dict[str, str] = {
     "Alternates": "ניסוחים נוספים",
     "Variants": "גרסאות ערוץ", "Review_by": "מועד בדיקה", "Severity": "חומרה", "Kind": "סוג",
     "Department": "מחלקה", "Rule": "כלל", "Add rule": "הוספת כלל",
+    "met": "עמדו בזמן", "missed": "חרגו", "open": "פתוחות", "in time": "בזמן", "late": "באיחור",
+    "no reply yet": "טרם נענו", "Resolved in time, per department": "טופלו בזמן, לפי מחלקה",
+    "First reply on the page, per agency rep": "תגובה ראשונה בעמוד, לפי נציג הסוכנות",
+    "Owed an in-house answer": "ממתינות לתשובה מהארגון", "Taken": "נלקחה", "Take": "לקיחה לטיפול",
+    "Answered": "נענתה", "Only overdue": "רק באיחור", "All": "הכול", "Last 7 days": "7 הימים האחרונים",
+    "Last 30 days": "30 הימים האחרונים", "Agency rep": "נציג סוכנות",
+    "Median reply (min)": "חציון תגובה (דק׳)", "Median (min)": "חציון (דק׳)", "Handed over as": "הועברה כ",
+    "escalation": "הסלמה", "no_match": "ללא תשובה מאושרת", "sales_lead": "ליד מכירות",
+    "service_case": "פניית שירות", "other": "אחר", "Total": "סה״כ", "Open": "פתוחות",
 }
+
+
+def gettext(text: str) -> str:
+    """Return the interface text in the current request's language."""
+    return translate(text, current_language())
 
 
 def translate(text: str, lang: str) -> str:

@@ -158,8 +158,16 @@ def test_response_times_page_lists_what_is_owed_and_resolves(client, auth, sessi
     page = client.get("/admin/response-times").get_data(as_text=True)
     assert "my lawyer will call you" in page and "<svg" in page
     client.post("/admin/response-times", data={"csrf_token": _token(client, "/admin/response-times"),
-                                               "inquiry_id": asked["inquiry_id"]})
-    assert session.get(Inquiry, asked["inquiry_id"]).resolved_at is not None
+                                               "inquiry_id": asked["inquiry_id"], "step": "take"})
+    inquiry = session.get(Inquiry, asked["inquiry_id"])
+    assert inquiry.taken_at is not None and inquiry.resolved_at is None
+    client.post("/admin/response-times", data={"csrf_token": _token(client, "/admin/response-times"),
+                                               "inquiry_id": asked["inquiry_id"], "step": "resolve"})
+    session.refresh(inquiry)
+    assert inquiry.resolved_at is not None
+    assert "my lawyer will call you" not in client.get("/admin/response-times").get_data(as_text=True)
+    reps = client.get("/admin/response-times?period=30").get_data(as_text=True)
+    assert "First reply on the page, per agency rep" in reps and ">Agent<" in reps
 
 
 def test_dashboard_draws_its_chart(client, auth, session) -> None:  # type: ignore[no-untyped-def]

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from kb import crises, redflags, service
+from kb import crises, redflags, service, storage
 from kb.errors import NotFound, PermissionDenied, ValidationFailed
-from kb.models import AuditEvent, Delivery, Inquiry, utcnow
+from kb.models import Alert, AuditEvent, Delivery, Inquiry, utcnow
 from suggest import engine as engine_mod
 from suggest import inquiries
 from suggest.escalation import response_times as sla
@@ -179,6 +180,42 @@ def test_spikes_raise_one_alert_with_the_usual_rate(session, billing) -> None:  
     assert messages[1] == "30 questions about billing and payments in the last hour, usually 0"
     assert spikes.detect(session=session, now=now + dt.timedelta(minutes=5)) == []  # once per window
     assert session.scalar(select(Delivery.subject).where(Delivery.kind == "inapp")).endswith("usually 0")
+    named = spikes.questions(session=session, alert=next(a for a in alerts if a.key.startswith("cluster:")))
+    assert len(named) == 12 and {q.text for q in named} == {"is the new Galim TV box supporting Netflix"}
+
+
+def test_no_spike_before_there_is_a_usual_rate(session, billing) -> None:
+    """A new installation's first busy hour is not a spike: there is no history to compare it with."""
+    now = utcnow()
+    for minute in range(0, 60, 2):
+        session.add(Inquiry(text="why is the bill so high", lang="en", outcome="answer",
+                            top_entry_id=billing.entry_id, created_at=now - dt.timedelta(minutes=minute)))
+    session.commit()
+    assert spikes.detect(session=session, now=now) == []
+
+
+def test_two_workers_looking_at_once_raise_one_alert(app, session, billing) -> None:
+    """Each worker's background loop looks for spikes; two at the same moment must not both alert."""
+    now = utcnow()
+    session.add(Inquiry(text="old", lang="en", outcome="answer", created_at=now - dt.timedelta(days=5)))
+    for minute in range(0, 60, 2):
+        session.add(Inquiry(text="why is the bill so high", lang="en", outcome="answer",
+                            top_entry_id=billing.entry_id, created_at=now - dt.timedelta(minutes=minute)))
+    session.commit()
+    results = []
+    barrier = threading.Barrier(2)
+
+    def look() -> None:
+        with storage.database(app).session() as own:
+            barrier.wait()
+            results.append(len(spikes.detect(session=own, now=now)))
+
+    threads = [threading.Thread(target=look) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [0, 1] and session.scalar(select(func.count(Alert.id))) == 1
 
 
 def test_spike_rule() -> None:
