@@ -161,10 +161,10 @@ def verify_api_key(*, session: Session, raw: str, touch: bool = True) -> ApiKey 
 
 
 @use_case
-def revoke_api_key(*, session: Session, key_id: int, actor: User | None = None) -> ApiKey:
-    """Revoke a key; it stops working at once."""
+def revoke_api_key(*, session: Session, key_id: int, actor: User | None = None, own_only: bool = False) -> ApiKey:
+    """Revoke a key; it stops working at once. With `own_only`, the actor may revoke only a key of their own."""
     key = session.get(ApiKey, key_id)
-    if key is None:
+    if key is None or (own_only and (actor is None or key.user_id != actor.id)):
         raise NotFound(f"no API key {key_id}")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
@@ -173,6 +173,9 @@ def revoke_api_key(*, session: Session, key_id: int, actor: User | None = None) 
     return key
 
 
-def list_api_keys(*, session: Session) -> list[ApiKey]:
-    """Return every API key, newest first."""
-    return list(session.scalars(select(ApiKey).order_by(ApiKey.id.desc())))
+def list_api_keys(*, session: Session, user_id: int | None = None) -> list[ApiKey]:
+    """Return every API key (or one user's), newest first."""
+    query = select(ApiKey).order_by(ApiKey.id.desc())
+    if user_id is not None:
+        query = query.where(ApiKey.user_id == user_id)
+    return list(session.scalars(query))

@@ -97,6 +97,11 @@ HE: dict[str, str] = {
     "Median reply (min)": "חציון תגובה (דק׳)", "Median (min)": "חציון (דק׳)", "Handed over as": "הועברה כ",
     "escalation": "הסלמה", "no_match": "ללא תשובה מאושרת", "sales_lead": "ליד מכירות",
     "service_case": "פניית שירות", "other": "אחר", "Total": "סה״כ", "Open": "פתוחות",
+    "Create a key for my extension": "יצירת מפתח לתוסף שלי", "Scopes": "הרשאות", "Created": "נוצר",
+    "Last used": "שימוש אחרון", "State": "מצב", "never": "אף פעם", "revoked": "בוטל", "active": "פעיל",
+    "Revoke": "ביטול", "Revoke key": "ביטול מפתח",
+    "Key revoked: it stops working at once.": "המפתח בוטל ומפסיק לעבוד מיד.",
+    "That form was sent already; no new key was made.": "הטופס כבר נשלח; לא נוצר מפתח חדש.",
 }
 
 

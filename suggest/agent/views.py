@@ -1,22 +1,29 @@
 """The agent's search page and the JSON calls it makes with the agent's session."""
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask import (
     Blueprint,
     Response,
     current_app,
+    flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_wtf import FlaskForm
+from wtforms import IntegerField
+from wtforms.validators import DataRequired
 
 from kb import accounts, content, owners, storage
 from kb.content import field
+from kb.errors import KbError
 from kb.workflow import Role
 from suggest import engine as engine_mod
 from suggest.agent import extension, metrics
@@ -27,13 +34,19 @@ from suggest.results import Outcome, SuggestRequest
 from suggest.service import suggest
 from web.auth import current_user, role_required
 from web.errors import json_body
-from web.i18n import current_language
+from web.i18n import current_language, gettext
 
 bp = Blueprint("agent", __name__, template_folder="templates")
 
 
 class ExtensionKeyForm(FlaskForm):
     """A button that creates the agent's own extension key."""
+
+
+class RevokeOwnKeyForm(FlaskForm):
+    """A button that revokes one of the agent's own keys."""
+
+    key_id = IntegerField(validators=[DataRequired()])
 
 
 @bp.route("/")
@@ -112,15 +125,32 @@ def agent_handoff() -> Any:
 @role_required(Role.AGENT)
 def extension_page() -> Any:
     """How to install the browser extension, its download, and a key of the agent's own (shown once)."""
-    form = ExtensionKeyForm()
-    created = None
+    form, revoke_form = ExtensionKeyForm(prefix="create"), RevokeOwnKeyForm(prefix="revoke")
     user = current_user()
-    if form.validate_on_submit():
-        _, created = accounts.create_api_key(session=storage.session(), user=user, scopes=["suggest", "feedback"],
-                                             name=f"browser extension ({user.username})", actor=user)
-    keys = [k for k in accounts.list_api_keys(session=storage.session()) if k.user_id == user.id]
-    return render_template("agent/extension.html", form=form, created=created, keys=keys,
-                           extension_id=extension.extension_id(current_app.instance_path))
+    s = storage.session()
+    created = None
+    if request.method == "POST" and request.form.get("action") == "revoke":
+        if revoke_form.validate_on_submit():
+            try:
+                accounts.revoke_api_key(session=s, key_id=revoke_form.key_id.data, actor=user, own_only=True)
+                flash(gettext("Key revoked: it stops working at once."), "ok")
+            except KbError as exc:
+                flash(exc.message, "error")
+        return redirect(url_for("agent.extension_page"))
+    if request.method == "POST" and form.validate_on_submit():
+        # Each page carries a one-time token, so a reload that sends the form again makes no second key.
+        if request.form.get("once") and request.form.get("once") == session.pop("extension_key_once", None):
+            _, created = accounts.create_api_key(session=s, user=user, scopes=["suggest", "feedback"],
+                                                 name=f"browser extension ({user.username})", actor=user)
+        else:
+            flash(gettext("That form was sent already; no new key was made."), "warn")
+    session["extension_key_once"] = once = secrets.token_urlsafe(16)
+    response = make_response(render_template(
+        "agent/extension.html", form=form, revoke_form=revoke_form, created=created, once=once,
+        keys=accounts.list_api_keys(session=s, user_id=user.id),
+        extension_id=extension.extension_id(current_app.instance_path)))
+    response.headers["Cache-Control"] = "no-store"  # the page may show a new key once
+    return response
 
 
 @bp.route("/extension.zip")
