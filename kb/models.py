@@ -278,7 +278,12 @@ class Crisis(Base):
     holding_statement: Mapped[str] = mapped_column(Text)
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
     entry_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
-    pattern: Mapped[str] = mapped_column(String(500), default="")
+    pattern: Mapped[str] = mapped_column(String(500), default="")  # advanced: a regular expression
+    # What the crisis covers, in the office's words: more categories, and words or phrases in the message.
+    categories: Mapped[list[str] | None] = mapped_column(JSON, default=list)
+    keywords: Mapped[list[str] | None] = mapped_column(JSON, default=list)
+    # The holding statement in each language ({"he": ..., "en": ...}); `holding_statement` is the fallback.
+    holding_statements: Mapped[dict[str, str] | None] = mapped_column(JSON, default=dict)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -91,7 +91,7 @@ def _under_crisis(session: Session, engine: Engine, question: str, result: Sugge
                               [top.entry_id] if top else [])
     if found is None:
         return result
-    return SuggestResult(outcome=Outcome.ESCALATE, lang=result.lang, escalation=found.escalation,
+    return SuggestResult(outcome=Outcome.ESCALATE, lang=result.lang, escalation=found.escalation_in(result.lang),
                          ranking=result.ranking, crisis_id=found.crisis_id)
 
 

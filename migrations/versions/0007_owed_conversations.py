@@ -1,4 +1,4 @@
-"""owed conversations: hand-offs, the agency's and the organisation's clocks, repeated questions, one alert per window
+"""owed conversations and crisis set-up: hand-offs, both clocks, repeated questions, one alert per window, crises in words
 
 Revision ID: 0007
 Revises: 0002
@@ -31,6 +31,10 @@ def upgrade() -> None:
     op.execute("UPDATE inquiries SET department_id = NULL WHERE handoff IS NULL AND resolved_at IS NULL")
     with op.batch_alter_table('categories', schema=None) as batch_op:
         batch_op.add_column(sa.Column('take_minutes', sa.Integer(), nullable=False, server_default='60'))
+    with op.batch_alter_table('crises', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('categories', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('keywords', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('holding_statements', sa.JSON(), nullable=True))
     with op.batch_alter_table('alerts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('window_start', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('inquiry_ids', sa.JSON(), nullable=True))
@@ -42,6 +46,10 @@ def downgrade() -> None:
         batch_op.drop_constraint('uq_alerts_topic_window', type_='unique')
         batch_op.drop_column('inquiry_ids')
         batch_op.drop_column('window_start')
+    with op.batch_alter_table('crises', schema=None) as batch_op:
+        batch_op.drop_column('holding_statements')
+        batch_op.drop_column('keywords')
+        batch_op.drop_column('categories')
     with op.batch_alter_table('categories', schema=None) as batch_op:
         batch_op.drop_column('take_minutes')
     with op.batch_alter_table('inquiries', schema=None) as batch_op:
