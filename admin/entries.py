@@ -23,6 +23,7 @@ from kb.errors import KbError, StaleWrite
 from kb.models import EntryVersion
 from kb.service import Draft
 from kb.workflow import Action, Role, Status, can
+from suggest.insights import analytics
 from web.auth import current_user, role_required
 
 PAGE_SIZE = 25
@@ -134,6 +135,7 @@ def entry(entry_id: int) -> Any:
     allowed["retire"] = approved is not None and Role(user.role).at_least(Role.APPROVER)
     return render_template("admin/entry.html", entry=item, approved=approved, working=working, diff=diff,
                            allowed=allowed, history=history.trail(session=s, entry_id=entry_id),
+                           edited=analytics.edited_sends(session=s, entry_id=entry_id),
                            form=ActionForm(), labels=CHANNEL_LABELS)
 
 

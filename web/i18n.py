@@ -117,7 +117,7 @@ HE: dict[str, str] = {
     'Advanced: regular expressions': 'מתקדם: ביטויים רגולריים',
     'Regular expressions (one per line)': 'ביטויים רגולריים (אחד בכל שורה)',
     'Regular expression': 'ביטוי רגולרי',
-    'Cancel': 'ביטול',
+    'Cancel': 'ביטול', 'How agents edited it before sending': 'איך נציגים ערכו אותה לפני השליחה', 'Sent': 'נשלח',
     'Notifiers': 'ערוצי התראה',
     'How': 'אופן',
     'Address': 'כתובת',

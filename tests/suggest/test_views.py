@@ -52,6 +52,22 @@ def test_ask_copy_feedback_round_trip(client, auth, approved, session, users) ->
     assert "99 NIS" in inquiry.sent_text
 
 
+def test_edited_text_is_shown_against_the_approved_answer(client, auth, approved, session) -> None:
+    auth.login("agent")
+    token = auth.csrf()
+    body = _ask(client, token, "how do I restart the router").get_json()
+    top = body["suggestions"][0]
+    client.post("/agent/feedback", json={"inquiry_id": body["inquiry_id"], "entry_id": top["entry_id"],
+                                         "version": top["version"], "action": "edited",
+                                         "sent_text": top["answer"].replace("{fee}", "99 NIS") + " Sorry!"},
+                headers={"X-CSRFToken": token})
+    client.post("/logout", data={"csrf_token": token})
+    auth.login("editor")
+    page = client.get(f"/admin/entries/{top['entry_id']}").get_data(as_text=True)
+    assert "How agents edited it before sending" in page
+    assert "<del>{fee}.</del>" in page and "<ins>99 NIS. Sorry!</ins>" in page
+
+
 def test_no_match_names_whom_to_ask_and_can_go_to_pr(client, auth, approved, session) -> None:  # type: ignore[no-untyped-def]
     from kb import owners
 
