@@ -20,6 +20,7 @@ DEFAULTS: dict[str, Any] = {
     "WARM_UP": False,  # load the models when a worker starts instead of on the first question
     "SUGGEST_K": 3,  # suggestions returned by default
     "SUGGEST_CACHE_SIZE": 512,  # repeated identical questions answered from this many cached results
+    "QUERY_MAX_TOKENS": 128,  # a question is encoded from its first this many tokens (0: whole); matched whole
     "INDEX_SYNC_MS": 200,  # a worker asks the database for KB changes at most this often
     "REPEAT_WINDOW_MINUTES": 30,  # the same message from the same agent within this time is one inquiry
     "FLAG_EXAMPLE_MATCH": "0.9",  # how close (0..1 on the encoder's scale) a message must be to a red-flag example

@@ -80,13 +80,15 @@ class Engine:
         example_match: float = 0.9,
         encoder_factory: Callable[[str], Any] | None = None,
         sync_interval: float = 0.0,
+        query_max_tokens: int = 0,
     ) -> None:
         self.lang_encoders = lang_encoders
         self.backend = backend
         self.thresholds = thresholds or load_table("")
         self.include_answer = include_answer
         self.example_match = example_match
-        self._factory = encoder_factory or (lambda spec: encoders.build(spec, backend=backend, cache_dir=cache_dir))
+        self._factory = encoder_factory or (lambda spec: encoders.build(
+            spec, backend=backend, cache_dir=cache_dir, query_max_tokens=query_max_tokens))
         self._encoders: dict[str, Any] = {}
         self._dense: dict[str, DenseIndex] = {}
         self._lexical = Bm25Index()
@@ -329,6 +331,7 @@ def from_config(config: dict[str, Any], instance_path: str | None = None) -> Eng
         cache_size=int(config["SUGGEST_CACHE_SIZE"]),
         sync_interval=int(config["INDEX_SYNC_MS"]) / 1000,
         example_match=float(config["FLAG_EXAMPLE_MATCH"]),
+        query_max_tokens=int(config["QUERY_MAX_TOKENS"]),
     )
 
 
