@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from suggest.locks import file_lock
+from kb.locks import file_lock
 
 MINILM = "minilm"
 E5 = "e5"
