@@ -61,8 +61,10 @@ class Watcher:
                         for _ in conn.notifies(timeout=0.5, stop_after=1):
                             self.notifications += 1
                             self._sync()
-            except Exception:  # noqa: BLE001 - the thread must outlive a database restart; it logs and reconnects
-                log.exception("listening for KB changes failed; reconnecting in %.0f s", self.retry_s)
+            except Exception as exc:  # noqa: BLE001 - the thread must outlive a database restart; it reconnects
+                # One line, not a traceback every few seconds while the database is down; polling still works.
+                log.warning("listening for KB changes failed (%s); reconnecting in %.0f s",
+                            str(exc).splitlines()[0] if str(exc) else type(exc).__name__, self.retry_s)
             self.listening.clear()
             self._stop.wait(self.retry_s)
 
