@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from app import create_app
     from kb import accounts, demo, owners, service, storage
-    from suggest import flags
+    from kb import redflags as flags
 
     server = None
     tmp = Path(tempfile.mkdtemp(prefix="vetted-propagation-"))

@@ -1,7 +1,7 @@
 """API rate-limit counters shared by workers; PostgreSQL announces every KB generation change
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0007
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0005'
-down_revision = '0002'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

