@@ -20,7 +20,9 @@ DEFAULTS: dict[str, Any] = {
     "WARM_UP": False,  # load the models when a worker starts instead of on the first question
     "SUGGEST_K": 3,  # suggestions returned by default
     "SUGGEST_CACHE_SIZE": 512,  # repeated identical questions answered from this many cached results
+    "QUERY_MAX_TOKENS": 128,  # a question is encoded from its first this many tokens (0: whole); matched whole
     "INDEX_SYNC_MS": 200,  # a worker asks the database for KB changes at most this often
+    "INDEX_LISTEN": True,  # PostgreSQL: each serving worker is told of KB changes as they commit (LISTEN/NOTIFY)
     "REPEAT_WINDOW_MINUTES": 30,  # the same message from the same agent within this time is one inquiry
     "FLAG_EXAMPLE_MATCH": "0.9",  # how close (0..1 on the encoder's scale) a message must be to a red-flag example
     "THRESHOLDS": "",  # JSON written by `flask suggest calibrate`; empty uses the built-in per-language values
@@ -122,6 +124,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         from suggest.escalation import worker
 
         worker.start(app)
+    if app.config["INDEX_LISTEN"] and not app.config.get("TESTING") and _serving():
+        from suggest import watch
+
+        app.extensions["vetted.watch"] = watch.start(app)
     return app
 
 

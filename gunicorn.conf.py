@@ -1,6 +1,7 @@
 """Gunicorn settings for Vetted; each can be overridden on the command line."""
 import multiprocessing
 import os
+import time
 
 # Several workers share few cores: one compute thread per model per worker avoids threads fighting for cores
 # (measured: with the libraries' default of one thread per core, three workers answered 20x slower).
@@ -26,5 +27,8 @@ def post_worker_init(worker):  # type: ignore[no-untyped-def]
         from kb import storage
         from suggest import engine
 
+        started = time.monotonic()
         with storage.database(app).session() as s:
-            engine.engine(app).sync(s, force=True)
+            generation = engine.engine(app).sync(s, force=True)
+        worker.log.info("Worker %s is warm: KB generation %s indexed in %.1f s", worker.pid, generation,
+                        time.monotonic() - started)

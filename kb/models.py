@@ -113,6 +113,16 @@ class ApiKey(Base):
     user: Mapped[User] = relationship()
 
 
+class ApiRateWindow(Base):
+    """Requests of one API key in one clock minute, counted in the database so every worker shares the limit."""
+
+    __tablename__ = "api_rate_windows"
+
+    key_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    minute: Mapped[int] = mapped_column(Integer, primary_key=True)  # seconds since the epoch // 60
+    hits: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
 class Entry(Base):
     __tablename__ = "entries"
 

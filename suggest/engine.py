@@ -14,7 +14,7 @@ import numpy as np
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
-from kb import embeddings, storage, suggestable
+from kb import embeddings, locks, storage, suggestable
 from kb.models import EntryVersion
 from suggest.matching import encoders
 from suggest.matching.fusion import Candidate, Thresholds, load_table, thresholds_for
@@ -80,13 +80,15 @@ class Engine:
         example_match: float = 0.9,
         encoder_factory: Callable[[str], Any] | None = None,
         sync_interval: float = 0.0,
+        query_max_tokens: int = 0,
     ) -> None:
         self.lang_encoders = lang_encoders
         self.backend = backend
         self.thresholds = thresholds or load_table("")
         self.include_answer = include_answer
         self.example_match = example_match
-        self._factory = encoder_factory or (lambda spec: encoders.build(spec, backend=backend, cache_dir=cache_dir))
+        self._factory = encoder_factory or (lambda spec: encoders.build(
+            spec, backend=backend, cache_dir=cache_dir, query_max_tokens=query_max_tokens))
         self._encoders: dict[str, Any] = {}
         self._dense: dict[str, DenseIndex] = {}
         self._lexical = Bm25Index()
@@ -203,13 +205,23 @@ class Engine:
         hashes = [embeddings.text_hash(t) for t in texts]
         vectors = embeddings.cached(session, model_id=enc.model_id, hashes=hashes)
         missing = [(h, t) for h, t in dict(zip(hashes, texts, strict=True)).items() if h not in vectors]
-        for start in range(0, len(missing), batch):
-            part = missing[start : start + batch]
-            fresh = dict(zip([h for h, _ in part], enc.encode_passages([t for _, t in part]), strict=True))
-            embeddings.store(session, model_id=enc.model_id, vectors=fresh)
-            vectors.update(fresh)
-            if progress:
-                progress(min(start + batch, len(missing)), len(missing))
+        if missing:
+            with session.get_bind().connect() as connection:
+                for start in range(0, len(missing), batch):
+                    part = missing[start : start + batch]
+                    # Every worker learns of an approval at the same moment: the first to take the lock encodes
+                    # the new texts and stores them, the others wait and read them from the cache instead. The lock
+                    # is taken per batch, so a long reindex elsewhere holds a worker up for one batch at most.
+                    with locks.database_wide(connection, f"vetted-embed:{enc.model_id}"):
+                        vectors.update(embeddings.cached(session, model_id=enc.model_id, hashes=[h for h, _ in part]))
+                        part = [(h, t) for h, t in part if h not in vectors]
+                        if part:
+                            fresh = dict(zip([h for h, _ in part], enc.encode_passages([t for _, t in part]),
+                                             strict=True))
+                            embeddings.store(session, model_id=enc.model_id, vectors=fresh)
+                            vectors.update(fresh)
+                    if progress:
+                        progress(min(start + batch, len(missing)), len(missing))
         return np.stack([vectors[h] for h in hashes]).astype(np.float32)
 
     # ----- retrieval
@@ -329,6 +341,7 @@ def from_config(config: dict[str, Any], instance_path: str | None = None) -> Eng
         cache_size=int(config["SUGGEST_CACHE_SIZE"]),
         sync_interval=int(config["INDEX_SYNC_MS"]) / 1000,
         example_match=float(config["FLAG_EXAMPLE_MATCH"]),
+        query_max_tokens=int(config["QUERY_MAX_TOKENS"]),
     )
 
 

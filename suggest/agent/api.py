@@ -2,16 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
-from collections import defaultdict, deque
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from kb import accounts, storage
+from kb import accounts, rate_limits, storage
 from kb import service as kb_service
 from kb.content import field
 from kb.errors import NotFound
@@ -28,33 +25,9 @@ from web.errors import ApiError, error_response, json_body
 bp = Blueprint("api", __name__)
 
 
-class RateLimiter:
-    """A sliding one-minute window per API key, per worker process."""
-
-    def __init__(self) -> None:
-        self._hits: dict[int, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def check(self, key_id: int, per_minute: int) -> float | None:
-        """Record a request; return seconds to wait if the key is over its limit."""
-        now = time.monotonic()
-        with self._lock:
-            hits = self._hits[key_id]
-            while hits and now - hits[0] >= 60:
-                hits.popleft()
-            if len(hits) >= per_minute:
-                return 60 - (now - hits[0])
-            hits.append(now)
-        return None
-
-
 def repeat_window() -> dt.timedelta:
     """Return how long the same message from the same agent counts as the same inquiry."""
     return dt.timedelta(minutes=int(current_app.config["REPEAT_WINDOW_MINUTES"]))
-
-
-def _limiter() -> RateLimiter:
-    return current_app.extensions.setdefault("vetted.rate_limiter", RateLimiter())
 
 
 def require_key(scope: str | None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -72,7 +45,8 @@ def require_key(scope: str | None) -> Callable[[Callable[..., Any]], Callable[..
                 raise ApiError(401, "unauthorized", "the API key is unknown or has been revoked")
             if scope is not None and scope not in key.scopes:
                 raise ApiError(403, "forbidden", f"this API key lacks the '{scope}' scope")
-            wait = _limiter().check(key.id, int(current_app.config["API_RATE_LIMIT"]))
+            wait = rate_limits.hit(session=storage.session(), key_id=key.id,
+                                   per_minute=int(current_app.config["API_RATE_LIMIT"]))
             if wait is not None:
                 seconds = max(1, int(wait + 0.999))
                 raise ApiError(429, "rate_limited", f"too many requests; retry in {seconds} s",

