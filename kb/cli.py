@@ -182,6 +182,23 @@ def create_user_command(username: str, role: str, display_name: str, password_st
     click.echo(f"Created {user.role} {user.username}.")
 
 
+@users_cli.command("password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@friendly
+def password_command(username: str, password_stdin: bool) -> None:
+    """Set a user's password; every session they have open ends."""
+    require_migrated()
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    s = storage.session()
+    user = accounts.get_by_username(session=s, username=username)
+    accounts.set_password(session=s, user_id=user.id, password=password)
+    click.echo(f"Password of {user.username} changed; their sessions have ended.")
+
+
 @apikeys_cli.command("create")
 @click.option("--user", "username", required=True, help="The user the key acts for.")
 @click.option("--scope", "scopes", multiple=True, required=True,

@@ -158,6 +158,8 @@ HE: dict[str, str] = {
     "הגרסאות המיובאות ממתינות בתור האישורים: מאשר אחר יאשר אותן.",
     "This version changed since you opened it, or the page did not say which version you saw; "
     "reload and try again.": "הגרסה השתנתה מאז שפתחת אותה, או שהדף לא ציין איזו גרסה ראית; טענו מחדש ונסו שוב.",
+    "wrong username or password (after too many failed logins, signing in from here pauses for a while)":
+    "שם משתמש או סיסמה שגויים (אחרי יותר מדי ניסיונות כושלים, הכניסה מכאן מושהית לזמן מה)",
 }
 
 
