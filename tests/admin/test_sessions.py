@@ -113,3 +113,18 @@ def test_users_password_command_ends_sessions(app, runner, session) -> None:  # 
     assert Auth(laptop).login("editor", "another long password").status_code == 302
     assert session.scalar(select(UserSession.id).where(UserSession.ended_at.is_(None))) is not None
 
+
+
+def test_a_backup_carries_contributors_but_no_session(app, client, auth, session, users, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import gzip
+    import json
+
+    from kb import backup, service, storage
+    from tests.conftest import make_draft
+
+    service.create_draft(session=session, actor=users["editor"], draft=make_draft())
+    auth.login("editor")
+    backup.backup(storage.database(app).engine, tmp_path / "b.json.gz")
+    tables = json.loads(gzip.decompress((tmp_path / "b.json.gz").read_bytes()))["tables"]
+    assert "user_sessions" not in tables and "login_throttles" not in tables
+    assert tables["version_contributors"] == [{"version_id": 1, "user_id": users["editor"].id}]
