@@ -6,7 +6,9 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from kb import service
 from kb.models import AuditEvent, EntryVersion
@@ -174,3 +176,26 @@ def test_cli_approve_as_approves_through_the_workflow_and_says_so(app, runner, s
     assert all(e.after["via"] == "cli" and "operator migration" in e.comment for e in summaries)
     editor_try = runner.invoke(args=["kb", "import", str(src), "--approve-as", "editor"])
     assert editor_try.exit_code == 1 and "approver role" in editor_try.output
+
+
+def _rendered_form(html: str, action: str) -> list[tuple[str, str]]:
+    """Return a form's fields in page order, as a browser submits them (the first of a repeated name wins)."""
+    body = html.split(f'action="{action}"', 1)[1].split("</form>", 1)[0]
+    return re.findall(r'<input[^>]*?name="([^"]+)"[^>]*?value="([^"]*)"', body)
+
+
+@pytest.mark.parametrize("changed", [False, True])
+@pytest.mark.parametrize("page", ["review", "entry"])
+def test_the_approve_button_sends_the_version_it_shows(client, auth, session, users, page: str, changed: bool) -> None:  # type: ignore[no-untyped-def]
+    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
+    service.submit(session=session, actor=users["editor"], version_id=v.id)
+    auth.login("approver")
+    path = "/admin/review" if page == "review" else f"/admin/entries/{v.entry_id}"
+    fields = _rendered_form(client.get(path).get_data(as_text=True), f"/admin/versions/{v.id}/approve")
+    if changed:
+        session.refresh(v)
+        service.withdraw(session=session, actor=users["editor"], version_id=v.id)
+        service.submit(session=session, actor=users["editor"], version_id=v.id)
+    client.post(f"/admin/versions/{v.id}/approve", data=MultiDict(fields))
+    session.refresh(v)
+    assert v.status == ("in_review" if changed else "approved")
