@@ -221,11 +221,6 @@ class EntryVersion(Base):
             ids.add(self.author_id)
         return ids
 
-    def add_contributor(self, user: User) -> None:
-        """Record that `user` wrote or changed this version's text."""
-        if user.id not in {c.user_id for c in self.contributions}:
-            self.contributions.append(VersionContributor(user_id=user.id))
-
 
 class AuditEvent(Base):
     """Append-only record of who did what to which version, when."""

@@ -249,7 +249,8 @@ def edit(
     base.status = Status.DRAFT.value
     if base.author_id is None:
         base.author_id = actor.id
-    base.add_contributor(actor)
+    if actor.id not in {c.user_id for c in base.contributions}:
+        base.contributions.append(VersionContributor(user_id=actor.id))
     apply_entry_fields(session, entry, draft)
     session.flush()
     audit.record(session, actor=actor, action=AuditAction.EDIT, version=base, before=before, after=snapshot(base))
