@@ -1,6 +1,7 @@
 """Vetted application factory and its settings."""
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -28,8 +29,12 @@ DEFAULTS: dict[str, Any] = {
     "THRESHOLDS": "",  # JSON written by `flask suggest calibrate`; empty uses the built-in per-language values
     "API_RATE_LIMIT": 120,  # requests per minute per API key
     "CORS_ORIGINS": "",  # comma-separated origins allowed to call the API (the extension's chrome-extension://ID)
-    "LOGIN_MAX_FAILURES": 5,  # failed logins before a username is locked for LOGIN_LOCK_MINUTES
-    "LOGIN_LOCK_MINUTES": 15,
+    "LOGIN_MAX_FAILURES": 5,  # sign-ins per username from one client address before that pair pauses
+    "LOGIN_LOCK_MINUTES": 15,  # how long a pause lasts (and the window failures are counted in)
+    "LOGIN_ADDRESS_MAX_FAILURES": 50,  # failed sign-ins from one address, any usernames, before it pauses
+    "TRUSTED_PROXIES": 0,  # reverse proxies in front whose X-Forwarded-For/-Proto are believed (0: none)
+    "SESSION_IDLE_MINUTES": 480,  # a console session unused this long ends
+    "SESSION_ABSOLUTE_HOURS": 12,  # and every session ends this long after sign-in
     "METRICS_TOKEN": "",  # bearer token that may read /metrics besides admins
     "SESSION_COOKIE_SECURE": False,  # set true behind TLS
     "NOTIFY_WORKER": True,  # deliver notifications and watch for spikes in a background thread of each worker
@@ -85,11 +90,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = storage.instance_secret(app.instance_path)
     app.config.update(
+        PERMANENT_SESSION_LIFETIME=datetime.timedelta(hours=app.config["SESSION_ABSOLUTE_HOURS"]),
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
+    if app.config["TRUSTED_PROXIES"] > 0:
+        # Sign-in throttling keys on the client's address; behind a proxy that is the forwarded one.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     storage.init_app(app)
     app.extensions["vetted.factory"] = create_app  # throwaway apps for evaluation are built the same way
 

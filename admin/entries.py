@@ -25,8 +25,11 @@ from kb.service import Draft
 from kb.workflow import Action, Role, Status, can
 from suggest.insights import analytics
 from web.auth import current_user, role_required
+from web.i18n import current_language, translate
 
 PAGE_SIZE = 25
+RELOAD = ("This version changed since you opened it, or the page did not say which version you saw; "
+          "reload and try again.")
 
 
 def _choices(form: EntryForm) -> None:
@@ -130,7 +133,7 @@ def entry(entry_id: int) -> Any:
     if working is not None:
         for action in (Action.SUBMIT, Action.WITHDRAW, Action.APPROVE, Action.REJECT):
             allowed[action.value] = can(action, status=Status(working.status), role=Role(user.role),
-                                        is_author=working.author_id == user.id,
+                                        is_author=kb_service.contributed(working, user),
                                         allow_self_approval=current_app.config["ALLOW_SELF_APPROVAL"])
     allowed["retire"] = approved is not None and Role(user.role).at_least(Role.APPROVER)
     return render_template("admin/entry.html", entry=item, approved=approved, working=working, diff=diff,
@@ -194,6 +197,9 @@ def move(version_id: int, action: str) -> Any:
         elif action == "withdraw":
             kb_service.withdraw(session=s, actor=actor, version_id=version_id, row_version=row_version)
         elif action == "approve":
+            if row_version is None:
+                # Approving whatever the text is now, unseen, is what the version stamp exists to prevent.
+                raise StaleWrite(translate(RELOAD, current_language()))
             kb_service.approve(session=s, actor=actor, version_id=version_id, row_version=row_version,
                                allow_self_approval=current_app.config["ALLOW_SELF_APPROVAL"])
         elif action == "reject":
@@ -250,6 +256,7 @@ def bulk_approve() -> Any:
     if not form.validate_on_submit():
         abort(400)
     ids = [int(i) for i in request.form.getlist("version_id") if i.isdigit()]
+    seen = {i: request.form.get(f"row_version-{i}", "") for i in ids}
     if not ids:
         flash("Select the versions to approve.", "error")
         return redirect(url_for("admin.review"))
@@ -260,7 +267,12 @@ def bulk_approve() -> Any:
     done, refused = 0, []
     for version_id in ids:
         try:
+            # Each row is approved only as the approver saw it: a version rewritten since the queue was
+            # opened (withdrawn, changed, resubmitted) is refused, never approved unseen.
+            if not seen[version_id].isdigit():
+                raise StaleWrite(translate(RELOAD, current_language()))
             kb_service.approve(session=s, actor=current_user(), version_id=version_id,
+                               row_version=int(seen[version_id]),
                                allow_self_approval=current_app.config["ALLOW_SELF_APPROVAL"])
             done += 1
         except KbError as exc:

@@ -17,15 +17,17 @@ from wtforms.validators import DataRequired
 from admin.blueprint import bp
 from kb import io, storage
 from kb.errors import KbError
-from kb.workflow import Role
+from kb.workflow import Role, Status
 from web.auth import current_user, role_required
+from web.i18n import current_language, translate
 
 MAX_UPLOAD = 5 * 1024 * 1024
+REVIEW_NOTE = "The imported versions wait in the review queue: another approver approves them."
 
 
 class UploadForm(FlaskForm):
     file = FileField("File", validators=[FileRequired()])
-    approve = BooleanField("Import as approved")
+    approve = BooleanField("Send for approval")
 
 
 class ApplyForm(FlaskForm):
@@ -37,6 +39,17 @@ class ExportForm(FlaskForm):
         csrf = False  # a download, no change
 
     format = SelectField("Format", choices=[SelectChoice(f) for f in io.FORMATS])
+
+
+def _self_approval() -> bool:
+    return bool(current_app.config["ALLOW_SELF_APPROVAL"]) and Role(current_user().role).at_least(Role.APPROVER)
+
+
+def _target(ticked: bool) -> Status:
+    """Return where ticked or unticked rows land: approval by the importer alone only where self-approval is on."""
+    if not ticked:
+        return Status.DRAFT
+    return Status.APPROVED if _self_approval() else Status.IN_REVIEW
 
 
 def _staging(token: str) -> Path:
@@ -67,18 +80,18 @@ def transfer() -> Any:
             numbered = io.read_numbered(text, fmt)
             plan = io.preview(session=storage.session(), rows=[r for _, r in numbered],
                               numbers=[n for n, _ in numbered])
-            if form.approve.data and not Role(current_user().role).at_least(Role.APPROVER):
-                raise KbError("importing as approved needs an approver")
+            target = _target(bool(form.approve.data))
             token = secrets.token_hex(16)
             path = _staging(token)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"rows": numbered, "approve": bool(form.approve.data), "user": current_user().id}, fh)
+                json.dump({"rows": numbered, "target": target.value, "user": current_user().id}, fh)
         except KbError as exc:
             error, plan = exc.message, None
     status = 422 if error or (request.method == "POST" and form.errors) else 200
     return render_template("admin/transfer.html", form=form, apply_form=apply_form, plan=plan, token=token,
-                           error=error, export_form=ExportForm(), formats=io.FORMATS), status
+                           error=error, export_form=ExportForm(), formats=io.FORMATS,
+                           target=_target(bool(form.approve.data)), self_approval=_self_approval()), status
 
 
 @bp.route("/transfer/apply", methods=["POST"])
@@ -94,8 +107,10 @@ def transfer_apply() -> Any:
         staged = json.loads(path.read_text(encoding="utf-8"))
         if staged["user"] != current_user().id:
             raise KbError("that import was prepared by someone else")
+        target = Status(staged.get("target", Status.DRAFT.value))
         counts = io.import_rows(session=storage.session(), rows=[r for _, r in staged["rows"]],
-                                actor=current_user(), approve=staged["approve"],
+                                actor=current_user(), target=target, via="console",
+                                allow_self_approval=current_app.config["ALLOW_SELF_APPROVAL"],
                                 numbers=[n for n, _ in staged["rows"]])
         path.unlink(missing_ok=True)
     except FileNotFoundError:
@@ -105,6 +120,8 @@ def transfer_apply() -> Any:
     else:
         flash(f"Imported: {counts['created']} created, {counts['updated']} updated, {counts['unchanged']} "
               "unchanged.", "ok")
+        if target is Status.IN_REVIEW:
+            flash(translate(REVIEW_NOTE, current_language()), "ok")
     return redirect(url_for("admin.transfer"))
 
 

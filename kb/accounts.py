@@ -6,12 +6,13 @@ import hashlib
 import hmac
 import re
 import secrets
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from kb import audit
+from kb import audit, sessions, throttle
 from kb.audit import AuditAction
 from kb.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from kb.models import ApiKey, User, utcnow
@@ -72,9 +73,27 @@ def set_role(*, session: Session, user_id: int, role: str, active: bool, actor: 
     if user.id == actor.id and (role != Role.ADMIN.value or not active):
         raise ValidationFailed("you cannot remove your own admin rights; ask another admin")
     before = {"role": user.role, "active": user.active}
+    if (user.role, user.active) != (role, active):
+        # A session carries the rights of its sign-in: whoever loses or changes rights signs in again.
+        sessions.end_all(session=session, user_id=user.id)
     user.role, user.active = role, active
     audit.record(session, actor=actor, action=AuditAction.USER_UPDATE, before=before,
                  after={"username": user.username, "role": role, "active": active})
+    session.commit()
+    return user
+
+
+@use_case
+def set_password(*, session: Session, user_id: int, password: str, actor: User | None = None) -> User:
+    """Give a user a new password and end every session they have open."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    if len(password) < MIN_PASSWORD:
+        raise ValidationFailed(f"a password needs at least {MIN_PASSWORD} characters")
+    user.password_hash = generate_password_hash(password)
+    sessions.end_all(session=session, user_id=user.id)
+    audit.record(session, actor=actor, action=AuditAction.USER_PASSWORD, after={"username": user.username})
     session.commit()
     return user
 
@@ -92,29 +111,60 @@ def get_by_username(*, session: Session, username: str) -> User:
     return user
 
 
+# One answer for a wrong password, an unknown or deactivated user and a paused sign-in, so none can be told apart.
+SIGN_IN_REFUSED = "wrong username or password (after too many failed logins, signing in from here pauses for a while)"
+
+
+@dataclass(frozen=True)
+class SignInLimits:
+    """How many sign-ins may fail, and for how long sign-in then pauses."""
+
+    max_failures: int = 5  # per username and client address
+    lock_minutes: int = 15
+    address_max_failures: int = 50  # per client address, whatever the usernames
+
+
 def authenticate(
-    *, session: Session, username: str, password: str, max_failures: int = 5, lock_minutes: int = 15
+    *, session: Session, username: str, password: str, address: str = "", limits: SignInLimits | None = None
 ) -> User:
-    """Return the user if the password is right; count failures and lock after too many."""
-    user = session.scalar(select(User).where(User.username == username))
+    """Return the user if the password is right; count every attempt and pause sign-in after too many failures."""
+    limits = limits or SignInLimits()
+    window = dt.timedelta(minutes=limits.lock_minutes)
+    name, where = username[:64], throttle.client_key(address)
     now = utcnow()
-    if user is None or not user.active:
-        check_password_hash(_DUMMY_HASH, password)
-        raise PermissionDenied("wrong username or password")
-    if user.locked_until and user.locked_until > now:
-        raise PermissionDenied("too many failed logins; try again later")
-    if not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= max_failures:
-            user.locked_until = now + dt.timedelta(minutes=lock_minutes)
-            user.failed_logins = 0
+    session.rollback()  # the counting UPDATE must open its transaction, or SQLite cannot wait for the write lock
+    # Counted before the password is looked at: simultaneous guesses each take a number, and only the first
+    # max_failures of a window can succeed, however many arrive at once.
+    attempt = throttle.count(session=session, username=name, address=where, now=now, window=window)
+    from_address = throttle.current(session=session, username=throttle.ANY_USER, address=where, now=now)
+    session.commit()
+    user = session.scalar(select(User).where(User.username == username))
+    live = user if user is not None and user.active else None
+    # Exactly one slow hash on every path, so the time taken does not tell unknown, locked and wrong apart.
+    right = check_password_hash(live.password_hash if live else _DUMMY_HASH, password)
+    session.commit()  # end the read before writing again (see above)
+    paused = attempt > limits.max_failures or from_address >= limits.address_max_failures
+    if right and live is not None and not paused:
+        throttle.clear(session=session, username=name, address=where)
         session.commit()
-        raise PermissionDenied("wrong username or password")
-    if user.failed_logins or user.locked_until:
-        user.failed_logins = 0
-        user.locked_until = None
+        return live
+    if not right:
+        failures = throttle.count(session=session, username=throttle.ANY_USER, address=where, now=now, window=window)
+        if attempt == limits.max_failures:
+            _pause(session, username=name, address=where, until=now + window)
+        if failures == limits.address_max_failures:
+            _pause(session, username=throttle.ANY_USER, address=where, until=now + window)
         session.commit()
-    return user
+    raise PermissionDenied(SIGN_IN_REFUSED)
+
+
+def _pause(session: Session, *, username: str, address: str, until: dt.datetime) -> None:
+    throttle.hold(session=session, username=username, address=address, until=until)
+    who = f"for {username!r} " if username else ""
+    audit.record(session, actor=None, action=AuditAction.LOGIN_LOCKED,
+                 comment=f"too many failed sign-ins {who}from {address}; paused until {until:%Y-%m-%d %H:%M} UTC",
+                 after={"username": username or None, "address": address,
+                        "until": until.isoformat(timespec="seconds")})
 
 
 def _hash_key(raw: str) -> str:

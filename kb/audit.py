@@ -25,6 +25,8 @@ class AuditAction(StrEnum):
     USER_UPDATE = "user_update"
     APIKEY_CREATE = "apikey_create"
     APIKEY_REVOKE = "apikey_revoke"
+    USER_PASSWORD = "user_password"
+    LOGIN_LOCKED = "login_locked"
     # owners and response times
     CONTACT_ADD = "contact_add"
     CONTACT_ON_CALL = "contact_on_call"

@@ -1,7 +1,8 @@
 """Backup and restore of the whole knowledge base, audit log included, as portable gzipped JSON.
 
 A backup taken from SQLite restores into PostgreSQL and back: rows are written table by table in foreign-key
-order, values as JSON with dates as ISO text. The embedding cache is left out (it is rebuilt on demand).
+order, values as JSON with dates as ISO text. The embedding cache is left out (it is rebuilt on demand), and so are
+sign-in sessions and throttle counters: a restore must not bring back anyone's session.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from kb import storage
 from kb.errors import ValidationFailed
 from kb.models import Base, Entry
 
-SKIPPED = {"embedding_cache"}
+SKIPPED = {"embedding_cache", "user_sessions", "login_throttles"}
 FORMAT = "vetted-backup/1"
 
 

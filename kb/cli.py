@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from kb import accounts, backup, demo, io, owners, storage
 from kb.errors import KbError
 from kb.models import User
-from kb.workflow import Role
+from kb.workflow import Role, Status
 
 kb_cli = AppGroup("kb", help="Set up, load, import and export the knowledge base.")
 users_cli = AppGroup("users", help="Manage console users.")
@@ -121,8 +121,12 @@ def import_command(path: Path, approve_as: str | None, as_user: str | None) -> N
     numbered = io.read_numbered(text, fmt)
     actor = _actor(approve_as or as_user)
     with progress_bar(len(numbered), f"Importing {path.name}") as advance:
+        # --approve-as is the operator's migration path: approved in that approver's name without a second
+        # person, through the workflow, and audited as an operator migration.
         counts = io.import_rows(session=storage.session(), rows=[r for _, r in numbered], actor=actor,
-                                approve=bool(approve_as), progress=advance, numbers=[n for n, _ in numbered])
+                                target=Status.APPROVED if approve_as else Status.DRAFT,
+                                allow_self_approval=bool(approve_as), via="cli", progress=advance,
+                                numbers=[n for n, _ in numbered])
     state = "approved" if approve_as else "drafts"
     click.echo(f"Imported {path.name} as {state}: {counts['created']} created, {counts['updated']} updated, "
                f"{counts['unchanged']} unchanged.")
@@ -176,6 +180,23 @@ def create_user_command(username: str, role: str, display_name: str, password_st
     user = accounts.create_user(session=storage.session(), username=username, password=password, role=role,
                                 display_name=display_name)
     click.echo(f"Created {user.role} {user.username}.")
+
+
+@users_cli.command("password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@friendly
+def password_command(username: str, password_stdin: bool) -> None:
+    """Set a user's password; every session they have open ends."""
+    require_migrated()
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    s = storage.session()
+    user = accounts.get_by_username(session=s, username=username)
+    accounts.set_password(session=s, user_id=user.id, password=password)
+    click.echo(f"Password of {user.username} changed; their sessions have ended.")
 
 
 @apikeys_cli.command("create")

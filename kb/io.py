@@ -15,15 +15,16 @@ from sqlalchemy.orm import Session, selectinload
 from kb import audit, content
 from kb.audit import AuditAction
 from kb.errors import ImportFailed, KbError, PermissionDenied, ValidationFailed
-from kb.models import Entry, EntryVersion, User, utcnow
-from kb.service import Draft, apply_entry_fields, new_version, snapshot
+from kb.models import Entry, EntryVersion, User
+from kb.service import Draft, apply_entry_fields, new_version, snapshot, stage_move
 from kb.storage import use_case
-from kb.workflow import Role, Status
+from kb.workflow import Action, Role, Status, transition
 
 FORMATS = ("csv", "json", "jsonl")
 FIELDS = ("id", "question", "answer", "lang", "alternates", "category", "department", "tags", "variants",
           "placeholders", "review_by", "status")
 _LIST_FIELDS = ("alternates", "tags", "placeholders")
+IMPORT_TARGETS = (Status.DRAFT, Status.IN_REVIEW, Status.APPROVED)
 Progress = Callable[[int], None]
 
 
@@ -183,31 +184,45 @@ def import_rows(
     session: Session,
     rows: list[dict[str, Any]],
     actor: User,
-    approve: bool,
+    target: Status = Status.DRAFT,
+    allow_self_approval: bool = False,
+    via: str = "console",
     progress: Progress | None = None,
     numbers: list[int] | None = None,
 ) -> dict[str, int]:
-    """Import every row or none: new ids become entries, known ids get a new version. Returns counts."""
-    if approve and not Role(actor.role).at_least(Role.APPROVER):
-        raise PermissionDenied(f"{actor.username} is {actor.role}; importing as approved needs an approver")
-    if not approve and not Role(actor.role).at_least(Role.EDITOR):
+    """Import every row or none, as drafts, in review or approved; the importer is each version's author."""
+    role = Role(actor.role)
+    if target not in IMPORT_TARGETS:
+        raise ValidationFailed(f"an import lands as {', '.join(s.value for s in IMPORT_TARGETS)}")
+    if not role.at_least(Role.EDITOR):
         raise PermissionDenied(f"{actor.username} is {actor.role}; importing needs an editor")
+    if target is Status.APPROVED:
+        # The importer wrote every row, so approving them is self-approval: refused unless allowed.
+        try:
+            transition(Action.APPROVE, status=Status.IN_REVIEW, role=role, is_author=True,
+                       allow_self_approval=allow_self_approval)
+        except PermissionDenied as exc:
+            raise PermissionDenied(f"importing as approved: {exc.message}") from None
     parsed = parse_rows(rows, numbers)
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     for done, (number, external_id, draft) in enumerate(parsed, start=1):
         try:
-            counts[_import_one(session, actor=actor, external_id=external_id, draft=draft, approve=approve)] += 1
+            counts[_import_one(session, actor=actor, external_id=external_id, draft=draft, target=target,
+                               via=via)] += 1
         except KbError as exc:
             raise ImportFailed(number, exc.message) from None
         if progress:
             progress(done)
-    audit.record(session, actor=actor, action=AuditAction.IMPORT, after={**counts, "approved": approve})
+    comment = ("operator migration: approved in the importer's name without a second approver"
+               if target is Status.APPROVED else "")
+    audit.record(session, actor=actor, action=AuditAction.IMPORT, comment=comment,
+                 after={**counts, "status": target.value, "via": via, "author": actor.username})
     session.commit()
     return counts
 
 
 def _import_one(
-    session: Session, *, actor: User, external_id: str | None, draft: Draft, approve: bool
+    session: Session, *, actor: User, external_id: str | None, draft: Draft, target: Status, via: str,
 ) -> str:
     entry, outcome = _existing(session, external_id, draft)
     if outcome == "unchanged":
@@ -220,19 +235,14 @@ def _import_one(
         number = max((v.number for v in entry.versions), default=0) + 1
     apply_entry_fields(session, entry, draft)
     version = new_version(entry, draft, number=number, author=actor)
-    version.author_id = None  # an import has no author; the importer is recorded in the audit log
     session.add(version)
     session.flush()
-    if approve:
-        previous = entry.approved_version
-        if previous is not None:
-            previous.status = Status.SUPERSEDED.value
-        version.status = Status.APPROVED.value
-        version.approver_id = actor.id
-        version.approved_at = version.submitted_at = utcnow()
-        entry.approved_version = version
-        session.flush()
-    audit.record(session, actor=actor, action=AuditAction.IMPORT, version=version, after=snapshot(version))
+    audit.record(session, actor=actor, action=AuditAction.IMPORT, version=version,
+                 after={**snapshot(version), "author": actor.username, "via": via})
+    if target in (Status.IN_REVIEW, Status.APPROVED):
+        stage_move(session, actor=actor, action=Action.SUBMIT, version=version)
+    if target is Status.APPROVED:
+        stage_move(session, actor=actor, action=Action.APPROVE, version=version, allow_self_approval=True)
     return outcome
 
 

@@ -89,7 +89,8 @@ def in_review(*, session: Session) -> list[EntryVersion]:
         session.scalars(
             select(EntryVersion)
             .where(EntryVersion.status == Status.IN_REVIEW.value)
-            .options(selectinload(EntryVersion.entry), selectinload(EntryVersion.author))
+            .options(selectinload(EntryVersion.entry), selectinload(EntryVersion.author),
+                     selectinload(EntryVersion.contributions))
             .order_by(EntryVersion.submitted_at, EntryVersion.id)
         )
     )

@@ -90,12 +90,41 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # No longer read or written: sign-in throttling lives in login_throttles, keyed by username and address.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": row_version}
+
+
+class UserSession(Base):
+    """One console sign-in: the cookie holds a random token, the database only its hash."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    user: Mapped[User] = relationship()
+
+
+class LoginThrottle(Base):
+    """Sign-in attempts for one (username, client address) pair, or for one address (username empty)."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (UniqueConstraint("username", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The count starts again from zero after this moment; while attempts exceed the limit it is the lock's end.
+    reset_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
 
 
 class ApiKey(Base):
@@ -151,6 +180,15 @@ class Entry(Base):
     __mapper_args__ = {"version_id_col": row_version}
 
 
+class VersionContributor(Base):
+    """Someone who wrote or changed a version's text: none of them may approve it (four eyes)."""
+
+    __tablename__ = "version_contributors"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("entry_versions.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+
+
 class EntryVersion(Base):
     """One version of an entry. Its content is frozen once submitted; only its status moves on."""
 
@@ -181,8 +219,17 @@ class EntryVersion(Base):
     entry: Mapped[Entry] = relationship(back_populates="versions", foreign_keys=[entry_id])
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     approver: Mapped[User | None] = relationship(foreign_keys=[approver_id])
+    contributions: Mapped[list[VersionContributor]] = relationship(cascade="all, delete-orphan")
 
     __mapper_args__ = {"version_id_col": row_version}
+
+    @property
+    def contributor_ids(self) -> set[int]:
+        """Return the ids of everyone who wrote or changed this version's text, the author included."""
+        ids = {c.user_id for c in self.contributions}
+        if self.author_id is not None:
+            ids.add(self.author_id)
+        return ids
 
 
 class AuditEvent(Base):

@@ -18,6 +18,7 @@ from kb.models import (
     Entry,
     EntryVersion,
     User,
+    VersionContributor,
     utcnow,
 )
 from kb.storage import use_case
@@ -92,6 +93,11 @@ def snapshot(version: EntryVersion) -> dict[str, Any]:
 
 def _role(actor: User) -> Role:
     return Role(actor.role)
+
+
+def contributed(version: EntryVersion, user: User) -> bool:
+    """Say whether `user` wrote or changed the version's text (and so may not approve it)."""
+    return user.id in version.contributor_ids
 
 
 def _category(session: Session, slug: str | None) -> Category | None:
@@ -170,6 +176,7 @@ def new_version(entry: Entry, draft: Draft, *, number: int, author: User) -> Ent
         review_by=draft.review_by,
         status=Status.DRAFT.value,
         author_id=author.id,
+        contributions=[VersionContributor(user_id=author.id)],
     )
 
 
@@ -242,6 +249,8 @@ def edit(
     base.status = Status.DRAFT.value
     if base.author_id is None:
         base.author_id = actor.id
+    if actor.id not in {c.user_id for c in base.contributions}:
+        base.contributions.append(VersionContributor(user_id=actor.id))
     apply_entry_fields(session, entry, draft)
     session.flush()
     audit.record(session, actor=actor, action=AuditAction.EDIT, version=base, before=before, after=snapshot(base))
@@ -262,11 +271,27 @@ def _move(
     version = get_version(session=session, version_id=version_id)
     if row_version is not None and version.row_version != row_version:
         raise StaleWrite("this version changed since you opened it; reload and try again")
+    stage_move(session, actor=actor, action=action, version=version, comment=comment,
+               allow_self_approval=allow_self_approval)
+    _commit(session)
+    return version
+
+
+def stage_move(
+    session: Session,
+    *,
+    actor: User,
+    action: Action,
+    version: EntryVersion,
+    comment: str = "",
+    allow_self_approval: bool = False,
+) -> EntryVersion:
+    """Move a version in the caller's transaction, audited, without committing (imports batch these)."""
     target = transition(
         action,
         status=Status(version.status),
         role=_role(actor),
-        is_author=version.author_id == actor.id,
+        is_author=contributed(version, actor),
         comment=comment,
         allow_self_approval=allow_self_approval,
     )
@@ -274,12 +299,6 @@ def _move(
     version.status = target.value
     if comment:
         version.comment = comment.strip()
-    return _finish_move(session, actor=actor, action=action, version=version, before=before, comment=comment)
-
-
-def _finish_move(
-    session: Session, *, actor: User, action: Action, version: EntryVersion, before: dict[str, Any], comment: str
-) -> EntryVersion:
     now = utcnow()
     entry = version.entry
     if action is Action.SUBMIT:
@@ -301,7 +320,6 @@ def _finish_move(
     session.flush()
     audit.record(session, actor=actor, action=AuditAction(action.value), version=version, before=before,
                  after=snapshot(version), comment=comment)
-    _commit(session)
     return version
 
 

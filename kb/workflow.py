@@ -75,6 +75,8 @@ def transition(
     allow_self_approval: bool = False,
 ) -> Status:
     """Return the status `action` leads to, or raise why it is not allowed."""
+    # `is_author` holds for everyone who wrote or changed the version's text, not only whoever started it:
+    # an approver who rewrites someone's draft has written what they would approve.
     rule = RULES[action]
     if not role.at_least(rule.min_role):
         raise PermissionDenied(f"{action.value} needs the {rule.min_role.value} role; you are {role.value}")
@@ -82,7 +84,7 @@ def transition(
         allowed = ", ".join(sorted(s.value for s in rule.sources))
         raise TransitionNotAllowed(f"cannot {action.value} a version that is {status.value} (only {allowed})")
     if action is Action.APPROVE and is_author and not allow_self_approval:
-        raise PermissionDenied("nobody approves their own draft; ask another approver")
+        raise PermissionDenied("nobody approves their own draft or text they changed; ask another approver")
     if rule.needs_comment and not comment.strip():
         raise ValidationFailed(f"{action.value} needs a comment saying why")
     return rule.target

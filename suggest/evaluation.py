@@ -16,6 +16,7 @@ from flask import Flask, current_app
 
 from kb import accounts, content, io, owners, redflags, storage
 from kb.errors import ImportFailed
+from kb.workflow import Status
 from suggest import engine as engine_mod
 from suggest.service import SuggestRequest, suggest
 
@@ -95,7 +96,8 @@ def throwaway_app(
                                         role="approver")
             rows = [_faq_row(r, n) for n, r in enumerate(faq_rows, start=1)]
             try:
-                io.import_rows(session=s, rows=rows, actor=user, approve=True, progress=progress)
+                io.import_rows(session=s, rows=rows, actor=user, target=Status.APPROVED, allow_self_approval=True,
+                               via="evaluation", progress=progress)
             except ImportFailed as exc:
                 raise EvalInputError(f"FAQ {exc.message}") from None
             yield app

@@ -1,6 +1,7 @@
 """Console sign-in, the current user, and role checks for every page."""
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -22,7 +23,7 @@ from flask_wtf import CSRFProtect, FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from kb import accounts, storage
+from kb import accounts, sessions, storage
 from kb.errors import PermissionDenied
 from kb.models import User
 from kb.workflow import Role
@@ -36,13 +37,29 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
 
 
+def lifetime() -> sessions.Lifetime:
+    """Return how long console sessions live, from the settings."""
+    return sessions.Lifetime(idle=dt.timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]),
+                             absolute=dt.timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"]))
+
+
+def sign_in_limits() -> accounts.SignInLimits:
+    """Return the sign-in throttling limits, from the settings."""
+    config = current_app.config
+    return accounts.SignInLimits(max_failures=config["LOGIN_MAX_FAILURES"], lock_minutes=config["LOGIN_LOCK_MINUTES"],
+                                 address_max_failures=config["LOGIN_ADDRESS_MAX_FAILURES"])
+
+
 def current_user() -> User | None:
     """Return the signed-in user of this request, if any."""
     if "user" not in g:
-        user_id = session.get("user_id")
-        user = accounts.get_user(session=storage.session(), user_id=user_id) if user_id else None
-        if user is not None and (not user.active or session.get("pw") != user.password_hash[-12:]):
-            user = None  # deactivated, or the password changed since this session began
+        token = session.get("sid")
+        user = None
+        if isinstance(token, str):
+            # Its own database session: noting the session's use commits, which must not commit a view's work.
+            with storage.database().session() as own:
+                user_id = sessions.resolve(session=own, token=token, lifetime=lifetime())
+            user = accounts.get_user(session=storage.session(), user_id=user_id) if user_id else None
         g.user = user
     return g.user
 
@@ -91,15 +108,16 @@ def login() -> Any:
         try:
             user = accounts.authenticate(
                 session=storage.session(), username=form.username.data, password=form.password.data,
-                max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-                lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"],
+                address=request.remote_addr or "", limits=sign_in_limits(),
             )
         except PermissionDenied as exc:
             error = exc.message
         else:
-            session.clear()
-            session["user_id"] = user.id
-            session["pw"] = user.password_hash[-12:]
+            language = session.get("ui_lang")
+            session.clear()  # a fresh cookie: nothing from before sign-in carries over
+            session["sid"] = sessions.start(session=storage.session(), user=user, lifetime=lifetime())
+            if language:
+                session["ui_lang"] = language
             session.permanent = True
             return redirect(_safe_next(request.args.get("next")))
     status = 401 if error else 200
@@ -109,7 +127,10 @@ def login() -> Any:
 @bp.route("/logout", methods=["POST"])
 @public
 def logout() -> Any:
-    """Sign out."""
+    """Sign out: the session ends on the server too, so a copy of the cookie opens nothing."""
+    token = session.get("sid")
+    if isinstance(token, str):
+        sessions.end(session=storage.session(), token=token)
     session.clear()
     return redirect(url_for("auth.login"))
 

@@ -150,6 +150,16 @@ HE: dict[str, str] = {
         'מצב חירום פעיל: שאלות מתאימות יקבלו את הודעת ההמתנה.',
     'Crisis mode is off.': 'מצב החירום הסתיים.',
     'self_harm': 'פגיעה עצמית',
+    "You wrote or changed this version; another approver decides.":
+    "כתבת או שינית את הגרסה הזו; מאשר אחר יחליט.",
+    "Send for approval (another approver approves)": "שליחה לאישור (מאשר אחר מאשר)",
+    "Imported versions land as": "הגרסאות המיובאות יישמרו כ",
+    "The imported versions wait in the review queue: another approver approves them.":
+    "הגרסאות המיובאות ממתינות בתור האישורים: מאשר אחר יאשר אותן.",
+    "This version changed since you opened it, or the page did not say which version you saw; "
+    "reload and try again.": "הגרסה השתנתה מאז שפתחת אותה, או שהדף לא ציין איזו גרסה ראית; טענו מחדש ונסו שוב.",
+    "wrong username or password (after too many failed logins, signing in from here pauses for a while)":
+    "שם משתמש או סיסמה שגויים (אחרי יותר מדי ניסיונות כושלים, הכניסה מכאן מושהית לזמן מה)",
 }
 
 

@@ -170,7 +170,8 @@ def test_an_approver_cannot_approve_their_own_draft_in_the_console(client, auth,
     auth.login("approver")
     assert "another approver decides" in client.get("/admin/review").get_data(as_text=True)
     token = _form_token(client, "/admin/review")
-    response = client.post(f"/admin/versions/{v.id}/approve", data={"csrf_token": token}, follow_redirects=True)
+    response = client.post(f"/admin/versions/{v.id}/approve",
+                           data={"csrf_token": token, "row_version": v.row_version}, follow_redirects=True)
     assert "own draft" in response.get_data(as_text=True)
     session.refresh(v)
     assert v.status == "in_review"
@@ -265,9 +266,11 @@ def test_bulk_approve_needs_confirmation_and_skips_own_drafts(client, auth, sess
     auth.login("approver")
     token = csrf_from(client.get("/admin/review").get_data(as_text=True))
     ids = [str(mine.id), str(theirs.id), str(other.id)]
-    client.post("/admin/review/bulk-approve", data={"csrf_token": token, "version_id": ids})
+    seen = {f"row_version-{v.id}": v.row_version for v in (mine, theirs, other)}
+    client.post("/admin/review/bulk-approve", data={"csrf_token": token, "version_id": ids, **seen})
     assert {session.get(EntryVersion, int(i)).status for i in ids} == {"in_review"}  # no confirmation, no change
-    page = client.post("/admin/review/bulk-approve", data={"csrf_token": token, "version_id": ids, "confirm": "yes"},
+    page = client.post("/admin/review/bulk-approve",
+                       data={"csrf_token": token, "version_id": ids, "confirm": "yes", **seen},
                        follow_redirects=True).get_data(as_text=True)
     session.expire_all()
     assert [session.get(EntryVersion, int(i)).status for i in ids] == ["in_review", "approved", "approved"]

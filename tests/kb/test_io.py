@@ -9,6 +9,10 @@ from sqlalchemy import func, select
 from kb import io, suggestable
 from kb.errors import ImportFailed, PermissionDenied, ValidationFailed
 from kb.models import Entry, EntryVersion
+from kb.workflow import Status
+
+# The operator's migration path (`flask kb import --approve-as`): approved by the importer alone, on purpose.
+OPERATOR = {"target": Status.APPROVED, "allow_self_approval": True, "via": "cli"}
 
 ROWS = [
     {"id": "faq-1", "question": "How do I restart my router?", "answer": "Unplug it for 30 seconds.",
@@ -26,7 +30,7 @@ def _count(session) -> int:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("fmt", io.FORMATS)
 def test_export_import_export_is_identical(app, session, users, fmt: str) -> None:  # type: ignore[no-untyped-def]
-    io.import_rows(session=session, rows=[dict(r) for r in ROWS], actor=users["approver"], approve=True)
+    io.import_rows(session=session, rows=[dict(r) for r in ROWS], actor=users["approver"], **OPERATOR)
     first = io.write_rows(io.export_rows(session=session), fmt)
     assert "approved" in first
 
@@ -41,13 +45,13 @@ def test_export_import_export_is_identical(app, session, users, fmt: str) -> Non
 
         owners.ensure_defaults(session=s)
         approver = accounts.create_user(session=s, username="imp", password="x" * 12, role="approver")
-        io.import_rows(session=s, rows=io.read_rows(first, fmt), actor=approver, approve=True)
+        io.import_rows(session=s, rows=io.read_rows(first, fmt), actor=approver, **OPERATOR)
         second = io.write_rows(io.export_rows(session=s), fmt)
     assert second == first
 
 
 def test_import_keeps_alternates_categories_languages(session, users) -> None:  # type: ignore[no-untyped-def]
-    counts = io.import_rows(session=session, rows=[dict(r) for r in ROWS], actor=users["approver"], approve=True)
+    counts = io.import_rows(session=session, rows=[dict(r) for r in ROWS], actor=users["approver"], **OPERATOR)
     assert counts == {"created": 3, "updated": 0, "unchanged": 0}
     exported = {r["id"]: r for r in io.export_rows(session=session)}
     assert exported["faq-1"]["alternates"] == ["reboot modem", "router reset"]
@@ -57,16 +61,16 @@ def test_import_keeps_alternates_categories_languages(session, users) -> None:  
 
 
 def test_import_without_approval_makes_drafts(session, users) -> None:  # type: ignore[no-untyped-def]
-    io.import_rows(session=session, rows=[dict(r) for r in ROWS], actor=users["editor"], approve=False)
+    io.import_rows(session=session, rows=[dict(r) for r in ROWS], actor=users["editor"])
     assert suggestable.list_suggestable(session=session) == []
     assert set(session.scalars(select(EntryVersion.status))) == {"draft"}
 
 
 def test_reimport_adds_versions_only_where_changed(session, users) -> None:  # type: ignore[no-untyped-def]
-    io.import_rows(session=session, rows=[dict(r) for r in ROWS], actor=users["approver"], approve=True)
+    io.import_rows(session=session, rows=[dict(r) for r in ROWS], actor=users["approver"], **OPERATOR)
     changed = [dict(r) for r in ROWS]
     changed[0]["answer"] = "Unplug it for a full minute."
-    counts = io.import_rows(session=session, rows=changed, actor=users["approver"], approve=True)
+    counts = io.import_rows(session=session, rows=changed, actor=users["approver"], **OPERATOR)
     assert counts == {"created": 0, "updated": 1, "unchanged": 2}
     answers = {v.answer for v in suggestable.list_suggestable(session=session)}
     assert "Unplug it for a full minute." in answers and "Unplug it for 30 seconds." not in answers
@@ -89,7 +93,7 @@ BAD_ROWS = [
 def test_a_bad_row_stops_the_import_and_nothing_is_written(session, users, bad, message) -> None:  # type: ignore[no-untyped-def]
     rows = [dict(ROWS[0]), bad, dict(ROWS[2])]
     with pytest.raises(ImportFailed) as caught:
-        io.import_rows(session=session, rows=rows, actor=users["approver"], approve=True)
+        io.import_rows(session=session, rows=rows, actor=users["approver"], **OPERATOR)
     assert message in str(caught.value)
     assert _count(session) == 0
 
@@ -119,12 +123,12 @@ def test_csv_reads_pipe_separated_lists_and_variant_columns() -> None:
 
 def test_approving_import_needs_an_approver(session, users) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(PermissionDenied):
-        io.import_rows(session=session, rows=[dict(ROWS[0])], actor=users["editor"], approve=True)
+        io.import_rows(session=session, rows=[dict(ROWS[0])], actor=users["editor"], **OPERATOR)
     with pytest.raises(PermissionDenied):
-        io.import_rows(session=session, rows=[dict(ROWS[0])], actor=users["agent"], approve=False)
+        io.import_rows(session=session, rows=[dict(ROWS[0])], actor=users["agent"])
 
 
 def test_jsonl_export_is_one_sorted_object_per_line(session, users) -> None:  # type: ignore[no-untyped-def]
-    io.import_rows(session=session, rows=[dict(r) for r in ROWS], actor=users["approver"], approve=True)
+    io.import_rows(session=session, rows=[dict(r) for r in ROWS], actor=users["approver"], **OPERATOR)
     lines = io.write_rows(io.export_rows(session=session), "jsonl").splitlines()
     assert [json.loads(line)["id"] for line in lines] == ["faq-1", "faq-2", "faq-3"]
