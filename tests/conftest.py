@@ -13,7 +13,6 @@ from flask.testing import FlaskClient
 from app import create_app
 from kb import accounts, owners, redflags, storage
 from kb.models import User
-from kb.service import Draft
 
 PASSWORD = "correct horse battery"
 ROLES = ("agent", "editor", "approver", "admin")
@@ -122,19 +121,6 @@ def session(app: Flask):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def users(session) -> dict[str, User]:  # type: ignore[no-untyped-def]
     return {u.username: u for u in accounts.list_users(session=session)}
-
-
-def make_draft(**overrides: object) -> Draft:
-    """Return a valid draft, with fields overridden."""
-    values: dict = {
-        "question": "How do I restart my router?",
-        "answer": "Unplug the router, wait 30 seconds and plug it back in.",
-        "lang": "en",
-        "alternates": ["reboot the modem"],
-        "category": "technical",
-    }
-    values.update(overrides)
-    return Draft(**values)
 
 
 class Auth:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from kb import accounts, service, storage
-from tests.conftest import make_draft
+from tests.factories import approved_entry
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -64,12 +64,6 @@ def _ask(base: str, key: str, question: str) -> list[int]:
         return [s["entry_id"] for s in json.loads(response.read())["suggestions"]]
 
 
-def _approve(session, users, **fields):  # type: ignore[no-untyped-def]
-    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft(**fields))
-    service.submit(session=session, actor=users["editor"], version_id=v.id)
-    return service.approve(session=session, actor=users["approver"], version_id=v.id)
-
-
 def _hammer(base: str, key: str, question: str, stop: threading.Event, log: list, failures: list) -> None:
     while not stop.is_set():
         sent = time.monotonic()
@@ -90,7 +84,7 @@ def test_changes_reach_every_worker(app, session, users, workers) -> None:  # ty
     for t in threads:
         t.start()
     time.sleep(0.5)
-    version = _approve(session, users)
+    version = approved_entry(session, users)
     approved_at = time.monotonic()
     time.sleep(2.0)
     retiring_at = time.monotonic()

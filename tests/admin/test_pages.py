@@ -7,9 +7,9 @@ import json
 
 from sqlalchemy import func, select
 
-from kb import service
 from kb.models import Contact, Crisis, Entry, EntryVersion, Inquiry, RedFlagRule, User
-from tests.conftest import csrf_from, make_draft
+from tests.conftest import csrf_from
+from tests.factories import approved_entry, draft
 
 
 def _token(client, path: str) -> str:  # type: ignore[no-untyped-def]
@@ -101,7 +101,7 @@ def test_a_bad_import_file_is_explained(client, auth) -> None:  # type: ignore[n
 
 
 def test_export_downloads_every_format(client, auth, session, users) -> None:  # type: ignore[no-untyped-def]
-    service.create_draft(session=session, actor=users["editor"], draft=make_draft())
+    draft(session, users)
     auth.login("editor")
     for fmt in ("csv", "json", "jsonl"):
         response = client.get(f"/admin/export?format={fmt}")
@@ -171,9 +171,7 @@ def test_dashboard_draws_its_chart(client, auth, session) -> None:  # type: igno
 
 
 def test_unanswered_question_becomes_a_proposed_phrasing(client, auth, session, users) -> None:  # type: ignore[no-untyped-def]
-    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
-    service.submit(session=session, actor=users["editor"], version_id=v.id)
-    service.approve(session=session, actor=users["approver"], version_id=v.id)
+    v = approved_entry(session, users)
     session.add(Inquiry(text="modem frozen, what now", lang="en", outcome="no_match"))
     session.add(Inquiry(text="unrelated thing", lang="en", outcome="no_match"))
     session.commit()

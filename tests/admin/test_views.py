@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from kb import service
 from kb.models import Entry, EntryVersion, Inquiry
-from tests.conftest import ROLES, csrf_from, make_draft
+from tests.conftest import ROLES, csrf_from
+from tests.factories import approved_entry, draft, in_review, make_draft
 
 RANK = {role: i for i, role in enumerate(ROLES)}
 
@@ -28,9 +29,7 @@ def test_every_route_declares_who_may_use_it(app) -> None:  # type: ignore[no-un
 
 @pytest.fixture
 def entry(session, users):  # type: ignore[no-untyped-def]
-    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
-    service.submit(session=session, actor=users["editor"], version_id=v.id)
-    return service.approve(session=session, actor=users["approver"], version_id=v.id)
+    return approved_entry(session, users)
 
 
 def _get_paths(app, entry_id: int) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -150,8 +149,7 @@ def test_a_stale_save_shows_both_versions_and_loses_neither(client, auth, sessio
 
 
 def test_reject_needs_a_comment_and_retire_a_reason(client, auth, session, users) -> None:  # type: ignore[no-untyped-def]
-    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
-    service.submit(session=session, actor=users["editor"], version_id=v.id)
+    v = in_review(session, users)
     auth.login("approver")
     token = _form_token(client, "/admin/review")
     response = client.post(f"/admin/versions/{v.id}/reject", data={"csrf_token": token, "comment": ""},
@@ -165,8 +163,7 @@ def test_reject_needs_a_comment_and_retire_a_reason(client, auth, session, users
 
 
 def test_an_approver_cannot_approve_their_own_draft_in_the_console(client, auth, session, users) -> None:  # type: ignore[no-untyped-def]
-    v = service.create_draft(session=session, actor=users["approver"], draft=make_draft())
-    service.submit(session=session, actor=users["approver"], version_id=v.id)
+    v = in_review(session, users, author="approver")
     auth.login("approver")
     assert "another approver decides" in client.get("/admin/review").get_data(as_text=True)
     token = _form_token(client, "/admin/review")
@@ -178,7 +175,7 @@ def test_an_approver_cannot_approve_their_own_draft_in_the_console(client, auth,
 
 def test_user_text_is_escaped_everywhere(client, auth, session, users) -> None:  # type: ignore[no-untyped-def]
     payload = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-    service.create_draft(session=session, actor=users["editor"], draft=make_draft(question=payload, answer=payload))
+    draft(session, users, question=payload, answer=payload)
     session.add(Inquiry(text=payload, lang="en", outcome="no_match"))
     session.commit()
     v = session.scalar(select(EntryVersion))
@@ -249,19 +246,16 @@ def test_login_never_redirects_off_site(client, auth) -> None:  # type: ignore[n
 
 
 def test_review_queue_shows_new_entries_in_full(client, auth, session, users) -> None:  # type: ignore[no-untyped-def]
-    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft(variants={"x": "Short."}))
-    service.submit(session=session, actor=users["editor"], version_id=v.id)
+    in_review(session, users, variants={"x": "Short."})
     auth.login("approver")
     html = client.get("/admin/review").get_data(as_text=True)
     assert "How do I restart my router?" in html and "X / Twitter" in html and "Short." in html
 
 
 def test_bulk_approve_needs_confirmation_and_skips_own_drafts(client, auth, session, users) -> None:  # type: ignore[no-untyped-def]
-    mine = service.create_draft(session=session, actor=users["approver"], draft=make_draft(question="Mine?"))
-    theirs = service.create_draft(session=session, actor=users["editor"], draft=make_draft(question="Theirs?"))
-    other = service.create_draft(session=session, actor=users["editor2"], draft=make_draft(question="Other?"))
-    for v, who in ((mine, "approver"), (theirs, "editor"), (other, "editor2")):
-        service.submit(session=session, actor=users[who], version_id=v.id)
+    mine = in_review(session, users, author="approver", question="Mine?")
+    theirs = in_review(session, users, question="Theirs?")
+    other = in_review(session, users, author="editor2", question="Other?")
     auth.login("approver")
     token = csrf_from(client.get("/admin/review").get_data(as_text=True))
     ids = [str(mine.id), str(theirs.id), str(other.id)]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from kb import service, storage, suggestable
+from kb import storage, suggestable
 from kb.models import AuditEvent
-from tests.conftest import make_draft
+from tests.factories import approved_entry
 
 
 def _fresh(tmp_path: Path, name: str):  # type: ignore[no-untyped-def]
@@ -22,9 +22,7 @@ def _fresh(tmp_path: Path, name: str):  # type: ignore[no-untyped-def]
 
 
 def test_backup_restore_backup_is_identical(app, runner, session, users, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
-    service.submit(session=session, actor=users["editor"], version_id=v.id)
-    service.approve(session=session, actor=users["approver"], version_id=v.id)
+    approved_entry(session, users)
     first = tmp_path / "one.json.gz"
     result = runner.invoke(args=["kb", "backup", str(first)])
     assert result.exit_code == 0, result.output

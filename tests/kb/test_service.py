@@ -14,17 +14,11 @@ from kb.errors import (
     ValidationFailed,
 )
 from kb.models import AuditEvent, Entry
-from tests.conftest import make_draft
-
-
-def _approved(session, users, **overrides):  # type: ignore[no-untyped-def]
-    version = service.create_draft(session=session, actor=users["editor"], draft=make_draft(**overrides))
-    service.submit(session=session, actor=users["editor"], version_id=version.id)
-    return service.approve(session=session, actor=users["approver"], version_id=version.id)
+from tests.factories import approved_entry, draft, in_review, make_draft
 
 
 def test_draft_submit_approve_makes_it_suggestable(session, users) -> None:  # type: ignore[no-untyped-def]
-    version = _approved(session, users)
+    version = approved_entry(session, users)
     assert version.status == "approved" and version.approver_id == users["approver"].id
     assert [v.id for v in suggestable.list_suggestable(session=session)] == [version.id]
     assert version.entry.approved_version_id == version.id
@@ -32,22 +26,21 @@ def test_draft_submit_approve_makes_it_suggestable(session, users) -> None:  # t
 
 
 def test_drafts_and_reviews_are_never_suggestable(session, users) -> None:  # type: ignore[no-untyped-def]
-    draft = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
-    other = service.create_draft(session=session, actor=users["editor"], draft=make_draft(question="Other?"))
-    service.submit(session=session, actor=users["editor"], version_id=other.id)
-    assert draft.status == "draft"
+    first = draft(session, users)
+    in_review(session, users, question="Other?")
+    assert first.status == "draft"
     assert suggestable.list_suggestable(session=session) == []
 
 
 def test_expired_review_date_stops_suggesting(session, users) -> None:  # type: ignore[no-untyped-def]
-    version = _approved(session, users, review_by=dt.date(2030, 1, 1))
+    version = approved_entry(session, users, review_by=dt.date(2030, 1, 1))
     assert suggestable.list_suggestable(session=session, today=dt.date(2029, 12, 31))
     assert suggestable.list_suggestable(session=session, today=dt.date(2030, 1, 2)) == []
     assert suggestable.suggestable_by_ids(session=session, version_ids=[version.id], today=dt.date(2030, 1, 2)) == {}
 
 
 def test_editing_approved_starts_a_draft_and_the_approved_keeps_serving(session, users) -> None:  # type: ignore[no-untyped-def]
-    v1 = _approved(session, users)
+    v1 = approved_entry(session, users)
     v2 = service.edit(session=session, actor=users["editor"], entry_id=v1.entry_id, base_version_id=v1.id,
                       base_row_version=v1.row_version, draft=make_draft(answer="A better answer."))
     assert (v2.number, v2.status) == (2, "draft")
@@ -60,7 +53,7 @@ def test_editing_approved_starts_a_draft_and_the_approved_keeps_serving(session,
 
 
 def test_a_stale_edit_is_refused_and_loses_nothing(session, users) -> None:  # type: ignore[no-untyped-def]
-    v1 = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
+    v1 = draft(session, users)
     seen = v1.row_version
     service.edit(session=session, actor=users["editor2"], entry_id=v1.entry_id, base_version_id=v1.id,
                  base_row_version=seen, draft=make_draft(answer="First save wins."))
@@ -71,7 +64,7 @@ def test_a_stale_edit_is_refused_and_loses_nothing(session, users) -> None:  # t
 
 
 def test_a_second_draft_from_the_same_approved_version_is_refused(session, users) -> None:  # type: ignore[no-untyped-def]
-    v1 = _approved(session, users)
+    v1 = approved_entry(session, users)
     service.edit(session=session, actor=users["editor"], entry_id=v1.entry_id, base_version_id=v1.id,
                  base_row_version=v1.row_version, draft=make_draft(answer="One."))
     with pytest.raises(StaleWrite, match="newer draft"):
@@ -80,7 +73,7 @@ def test_a_second_draft_from_the_same_approved_version_is_refused(session, users
 
 
 def test_stale_approval_is_refused(session, users) -> None:  # type: ignore[no-untyped-def]
-    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
+    v = draft(session, users)
     seen = v.row_version
     service.submit(session=session, actor=users["editor"], version_id=v.id)
     with pytest.raises(StaleWrite):
@@ -88,8 +81,7 @@ def test_stale_approval_is_refused(session, users) -> None:  # type: ignore[no-u
 
 
 def test_reject_returns_to_the_author_with_the_comment(session, users) -> None:  # type: ignore[no-untyped-def]
-    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
-    service.submit(session=session, actor=users["editor"], version_id=v.id)
+    v = in_review(session, users)
     with pytest.raises(ValidationFailed):
         service.reject(session=session, actor=users["approver"], version_id=v.id, comment=" ")
     session.rollback()
@@ -101,7 +93,7 @@ def test_reject_returns_to_the_author_with_the_comment(session, users) -> None: 
 
 
 def test_forbidden_moves_are_refused_with_a_reason(session, users) -> None:  # type: ignore[no-untyped-def]
-    v = service.create_draft(session=session, actor=users["approver"], draft=make_draft())
+    v = draft(session, users, author="approver")
     with pytest.raises(TransitionNotAllowed, match="draft"):
         service.approve(session=session, actor=users["approver2"], version_id=v.id)
     service.submit(session=session, actor=users["approver"], version_id=v.id)
@@ -114,7 +106,7 @@ def test_forbidden_moves_are_refused_with_a_reason(session, users) -> None:  # t
 
 
 def test_retire_needs_a_reason_and_stops_suggesting(session, users) -> None:  # type: ignore[no-untyped-def]
-    v = _approved(session, users)
+    v = approved_entry(session, users)
     with pytest.raises(ValidationFailed):
         service.retire(session=session, actor=users["approver"], entry_id=v.entry_id, reason="")
     session.rollback()
@@ -126,8 +118,7 @@ def test_retire_needs_a_reason_and_stops_suggesting(session, users) -> None:  # 
 
 def test_generation_moves_only_when_suggestable_set_changes(session, users) -> None:  # type: ignore[no-untyped-def]
     start = storage.generation(session)
-    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
-    service.submit(session=session, actor=users["editor"], version_id=v.id)
+    v = in_review(session, users)
     assert storage.generation(session) == start
     service.approve(session=session, actor=users["approver"], version_id=v.id)
     assert storage.generation(session) == start + 1
@@ -139,7 +130,7 @@ def test_generation_moves_only_when_suggestable_set_changes(session, users) -> N
 
 
 def test_every_step_is_audited_with_before_and_after(session, users) -> None:  # type: ignore[no-untyped-def]
-    v1 = _approved(session, users)
+    v1 = approved_entry(session, users)
     v2 = service.edit(session=session, actor=users["editor"], entry_id=v1.entry_id, base_version_id=v1.id,
                       base_row_version=v1.row_version, draft=make_draft(answer="New answer."))
     service.submit(session=session, actor=users["editor"], version_id=v2.id)
@@ -167,15 +158,15 @@ def test_content_rules_are_enforced(session, users) -> None:  # type: ignore[no-
         (make_draft(placeholders=["fee"]), "never used: fee"),
         (make_draft(category="nope"), "unknown category"),
     ]
-    for draft, message in cases:
+    for invalid, message in cases:
         with pytest.raises(ValidationFailed, match=message):
-            service.create_draft(session=session, actor=users["editor"], draft=draft)
+            service.create_draft(session=session, actor=users["editor"], draft=invalid)
         session.rollback()
     assert session.scalar(select(Entry.id)) is None
 
 
 def test_word_diff_of_two_versions(session, users) -> None:  # type: ignore[no-untyped-def]
-    v1 = _approved(session, users, answer="Unplug the router and wait.")
+    v1 = approved_entry(session, users, answer="Unplug the router and wait.")
     v2 = service.edit(session=session, actor=users["editor"], entry_id=v1.entry_id, base_version_id=v1.id,
                       base_row_version=v1.row_version, draft=make_draft(answer="Unplug the modem and wait."))
     diff = service.diff(session=session, version_a=v1.id, version_b=v2.id)
@@ -184,7 +175,7 @@ def test_word_diff_of_two_versions(session, users) -> None:  # type: ignore[no-u
 
 
 def test_audit_log_is_append_only_through_the_services(session, users) -> None:  # type: ignore[no-untyped-def]
-    _approved(session, users)
+    approved_entry(session, users)
     before = session.scalars(select(AuditEvent.id)).all()
     listing.status_counts(session=session)
     listing.audit_log(session=session, search="approve")

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from kb import accounts, service
-from tests.conftest import make_draft
+from tests.factories import approved_entry, make_draft
 
 URL = "/api/v1/suggest"
 
@@ -14,16 +14,11 @@ URL = "/api/v1/suggest"
 @pytest.fixture
 def kb(session, users):  # type: ignore[no-untyped-def]
     """Two approved entries with routing, provenance and a placeholder."""
-    made = []
-    for draft in (
-        make_draft(variants={"x": "Unplug it 30s, plug back in."}),
-        make_draft(question="How do I pay my bill?", answer="In the app. Fee: {fee}", alternates=[],
-                   category="billing", placeholders=["fee"]),
-    ):
-        v = service.create_draft(session=session, actor=users["editor"], draft=draft)
-        service.submit(session=session, actor=users["editor"], version_id=v.id)
-        made.append(service.approve(session=session, actor=users["approver"], version_id=v.id))
-    return made
+    return [
+        approved_entry(session, users, variants={"x": "Unplug it 30s, plug back in."}),
+        approved_entry(session, users, question="How do I pay my bill?", answer="In the app. Fee: {fee}",
+                       alternates=[], category="billing", placeholders=["fee"]),
+    ]
 
 
 def _key(session, users, scopes=("suggest", "feedback", "read")) -> str:  # type: ignore[no-untyped-def]

@@ -6,23 +6,20 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from kb import crises, redflags, service
+from kb import crises, redflags
 from kb.errors import PermissionDenied, ValidationFailed
 from kb.models import AuditEvent, Delivery, Inquiry, utcnow
 from suggest import engine as engine_mod
 from suggest.escalation import response_times as sla
 from suggest.escalation import spikes
 from suggest.service import SuggestRequest, suggest
-from tests.conftest import make_draft
+from tests.factories import approved_entry
 
 
 @pytest.fixture
 def billing(session, users):  # type: ignore[no-untyped-def]
-    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft(
-        question="Why is my bill higher this month?", answer="Promotions end; see Billing in the app.",
-        alternates=[], category="billing"))
-    service.submit(session=session, actor=users["editor"], version_id=v.id)
-    return service.approve(session=session, actor=users["approver"], version_id=v.id)
+    return approved_entry(session, users, question="Why is my bill higher this month?",
+                          answer="Promotions end; see Billing in the app.", alternates=[], category="billing")
 
 
 def _ask(app, session, text: str, **kw):  # type: ignore[no-untyped-def]

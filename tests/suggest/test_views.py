@@ -4,17 +4,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from kb import service
 from kb.models import Inquiry
-from tests.conftest import make_draft
+from tests.factories import approved_entry
 
 
 @pytest.fixture
 def approved(session, users):  # type: ignore[no-untyped-def]
-    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft(
-        answer="Unplug the router. A technician visit costs {fee}.", placeholders=["fee"]))
-    service.submit(session=session, actor=users["editor"], version_id=v.id)
-    return service.approve(session=session, actor=users["approver"], version_id=v.id)
+    return approved_entry(session, users, answer="Unplug the router. A technician visit costs {fee}.",
+                          placeholders=["fee"])
 
 
 def _ask(client, token, question, **extra):  # type: ignore[no-untyped-def]
