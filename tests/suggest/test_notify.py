@@ -163,3 +163,14 @@ def test_notifier_validation(session, kind, target, message) -> None:  # type: i
 
     with pytest.raises(ValidationFailed, match=message):
         notify.add_notifier(session=session, department="legal", kind=kind, target=target)
+
+
+def test_a_delivery_without_its_notifier_is_retried_not_a_crash(session, receiver) -> None:
+    notifier = notify.add_notifier(session=session, department="legal", kind="webhook", target=receiver.url)
+    notify.queue(session, subject="Orphan", payload={}, department_id=notifier.department_id)
+    delivery = session.scalar(select(Delivery).where(Delivery.kind == "webhook"))
+    delivery.notifier_id = None
+    session.commit()
+    assert notify.deliver_pending(session=session, senders=_senders())["retry"] == 1
+    session.refresh(delivery)
+    assert delivery.status == "pending" and "no notifier" in delivery.last_error
