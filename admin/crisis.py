@@ -19,7 +19,7 @@ from kb.models import RedFlagRule, utcnow
 from kb.workflow import Role
 from suggest.escalation import notify
 from suggest.escalation import response_times as sla
-from web.auth import current_user, role_required
+from web.auth import current_user, role_required, signed_in_user
 
 
 class CrisisForm(FlaskForm):
@@ -77,13 +77,13 @@ def crisis() -> Any:
         try:
             if request.form.get("action") == "start" and form.validate_on_submit():
                 ids = [int(i) for i in (form.entry_ids.data or "").replace(" ", "").split(",") if i.isdigit()]
-                crises.start(session=s, actor=current_user(), name=form.name.data,
+                crises.start(session=s, actor=signed_in_user(), name=form.name.data,
                              holding_statement=form.holding_statement.data, category=form.category.data or None,
                              entry_ids=ids, pattern=form.pattern.data or "")
                 flash("Crisis mode is on: matching questions now get the holding statement.", "ok")
                 return redirect(url_for("admin.crisis"))
             if request.form.get("action") == "end" and end_form.validate_on_submit():
-                crises.end(session=s, actor=current_user(), crisis_id=end_form.crisis_id.data)
+                crises.end(session=s, actor=signed_in_user(), crisis_id=end_form.crisis_id.data)
                 flash("Crisis mode is off.", "ok")
                 return redirect(url_for("admin.crisis"))
             status = 422
@@ -106,12 +106,12 @@ def red_flags() -> Any:
     notifier_form.department.choices = depts
     status = 200
     if request.method == "POST":
-        if not current_user() or not Role(current_user().role).at_least(Role.APPROVER):
+        if not Role(signed_in_user().role).at_least(Role.APPROVER):
             return render_template("error.html", status=403, title="Forbidden",
                                    message="Red-flag rules are changed by approvers."), 403
         try:
             if request.form.get("action") == "rule" and form.validate_on_submit():
-                redflags.save_rule(session=s, actor=current_user(), rule_id=form.rule_id.data,
+                redflags.save_rule(session=s, actor=signed_in_user(), rule_id=form.rule_id.data,
                                 row_version=form.row_version.data, kind=form.kind.data, name=form.name.data,
                                 lang=form.lang.data, keywords=_lines(form.keywords.data),
                                 patterns=_lines(form.patterns.data), department=form.department.data or None,
@@ -143,7 +143,7 @@ def response_times() -> Any:
     form = ResolveForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
-            sla.resolve(session=s, inquiry_id=form.inquiry_id.data, user=current_user())
+            sla.resolve(session=s, inquiry_id=form.inquiry_id.data, user=signed_in_user())
         except KbError as exc:
             flash(exc.message, "error")
         return redirect(url_for("admin.response_times"))

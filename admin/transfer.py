@@ -18,7 +18,7 @@ from admin.blueprint import bp
 from kb import io, storage
 from kb.errors import KbError
 from kb.workflow import Role
-from web.auth import current_user, role_required
+from web.auth import role_required, signed_in_user
 
 MAX_UPLOAD = 5 * 1024 * 1024
 
@@ -67,13 +67,13 @@ def transfer() -> Any:
             numbered = io.read_numbered(text, fmt)
             plan = io.preview(session=storage.session(), rows=[r for _, r in numbered],
                               numbers=[n for n, _ in numbered])
-            if form.approve.data and not Role(current_user().role).at_least(Role.APPROVER):
+            if form.approve.data and not Role(signed_in_user().role).at_least(Role.APPROVER):
                 raise KbError("importing as approved needs an approver")
             token = secrets.token_hex(16)
             path = _staging(token)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"rows": numbered, "approve": bool(form.approve.data), "user": current_user().id}, fh)
+                json.dump({"rows": numbered, "approve": bool(form.approve.data), "user": signed_in_user().id}, fh)
         except KbError as exc:
             error, plan = exc.message, None
     status = 422 if error or (request.method == "POST" and form.errors) else 200
@@ -92,10 +92,10 @@ def transfer_apply() -> Any:
     try:
         path = _staging(form.token.data)
         staged = json.loads(path.read_text(encoding="utf-8"))
-        if staged["user"] != current_user().id:
+        if staged["user"] != signed_in_user().id:
             raise KbError("that import was prepared by someone else")
         counts = io.import_rows(session=storage.session(), rows=[r for _, r in staged["rows"]],
-                                actor=current_user(), approve=staged["approve"],
+                                actor=signed_in_user(), approve=staged["approve"],
                                 numbers=[n for n, _ in staged["rows"]])
         path.unlink(missing_ok=True)
     except FileNotFoundError:

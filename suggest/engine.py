@@ -234,13 +234,13 @@ class Engine:
                     if self._lang_of.get(hit.version_id) == lang or not self._has_lang(lang):
                         candidates[hit.version_id] = Candidate(hit.version_id, dense=hit.score)
             same_lang = self._keys_in(lang)
-            for hit in self._lexical.search(question, k=k, keys=same_lang):
-                cand = candidates.get(hit.key)
+            for word_hit in self._lexical.search(question, k=k, keys=same_lang):
+                cand = candidates.get(word_hit.key)
                 if cand is None:
-                    model_id = self._model_of.get(hit.key)
-                    score = self._dense[model_id].score(qvec, hit.key) if model_id == enc.model_id else 0.0
-                    cand = candidates[hit.key] = Candidate(hit.key, dense=score)
-                cand.coverage = hit.coverage
+                    held_by = self._model_of.get(word_hit.key)
+                    score = self._dense[enc.model_id].score(qvec, word_hit.key) if held_by == enc.model_id else 0.0
+                    cand = candidates[word_hit.key] = Candidate(word_hit.key, dense=score)
+                cand.coverage = word_hit.coverage
         return Retrieval(
             lang=lang,
             model_id=enc.model_id,

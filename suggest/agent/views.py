@@ -22,7 +22,7 @@ from suggest import engine as engine_mod
 from suggest.agent import extension, metrics
 from suggest.results import Outcome, SuggestRequest
 from suggest.service import record_feedback, send_to_pr, suggest
-from web.auth import current_user, role_required
+from web.auth import current_user, role_required, signed_in_user
 from web.errors import json_body
 
 bp = Blueprint("agent", __name__, template_folder="templates")
@@ -98,7 +98,7 @@ def extension_page() -> Any:
     """How to install the browser extension, its download, and a key of the agent's own (shown once)."""
     form = ExtensionKeyForm()
     created = None
-    user = current_user()
+    user = signed_in_user()
     if form.validate_on_submit():
         _, created = accounts.create_api_key(session=storage.session(), user=user, scopes=["suggest", "feedback"],
                                              name=f"browser extension ({user.username})", actor=user)

@@ -59,6 +59,8 @@ def report(*, session: Session, since: dt.datetime, now: dt.datetime | None = No
     reports: dict[int, DepartmentReport] = {}
     durations: dict[int, list[float]] = {}
     for dept_id, created, due, resolved in rows:
+        if dept_id is None:  # the query leaves these out; this tells the type checker
+            continue
         r = reports.setdefault(dept_id, DepartmentReport(department=names.get(dept_id, "?")))
         r.total += 1
         if resolved is not None:

@@ -54,6 +54,7 @@ def dashboard(*, session: Session, days: int = 30, now: dt.datetime | None = Non
                                    EntryVersion.review_by < now.date()).order_by(EntryVersion.review_by)
     ))
     waits = [(v.approved_at - v.created_at).total_seconds() / 3600 for v in session.scalars(
-        select(EntryVersion).where(EntryVersion.approved_at.is_not(None), EntryVersion.author_id.is_not(None)))]
+        select(EntryVersion).where(EntryVersion.approved_at.is_not(None), EntryVersion.author_id.is_not(None)))
+        if v.approved_at is not None]
     board.median_hours_to_approval = round(statistics.median(waits), 1) if waits else None
     return board

@@ -78,7 +78,7 @@ def clusters(*, session: Session, days: int = 30, limit: int = 2000) -> list[Clu
         .order_by(Inquiry.id.desc())
         .limit(limit)
     ).all()
-    return cluster_texts([tuple(r) for r in rows])
+    return cluster_texts([(i, text, lang, sent, at) for i, text, lang, sent, at in rows])
 
 
 def dismiss(*, session: Session, inquiry_ids: list[int], user_id: int) -> int:

