@@ -28,7 +28,7 @@ def _env(config: dict, tmp_path: Path) -> dict[str, str]:
             "VETTED_NOTIFY_WORKER": "false", "VETTED_API_RATE_LIMIT": "100000"}
 
 
-def test_an_import_killed_midway_writes_nothing(app, config, session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_import_killed_midway_writes_nothing(app, config, session, tmp_path: Path) -> None:
     rows = [{"id": f"k{i}", "question": f"Question number {i} about routers?", "answer": f"Answer {i}.",
              "lang": "en"} for i in range(20000)]
     src = tmp_path / "big.jsonl"
@@ -45,7 +45,7 @@ def test_an_import_killed_midway_writes_nothing(app, config, session, tmp_path: 
         assert session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
 
 
-def test_a_worker_killed_mid_request_is_replaced_and_nothing_is_lost(app, config, session, users,  # type: ignore[no-untyped-def]
+def test_a_worker_killed_mid_request_is_replaced_and_nothing_is_lost(app, config, session, users,
                                                                      tmp_path: Path) -> None:
     v = approved_entry(session, users)
     key = accounts.create_api_key(session=session, user=users["agent"], scopes=["suggest"])[1]

@@ -28,7 +28,7 @@ def _port() -> int:
 
 
 @pytest.fixture
-def workers(app, config, tmp_path: Path):  # type: ignore[no-untyped-def]
+def workers(app, config, tmp_path: Path):
     port = _port()
     env = {**os.environ, "VETTED_DATABASE_URL": config["DATABASE_URL"], "VETTED_ENCODER": "fake",
            "VETTED_SECRET_KEY": "workers-test", "VETTED_INSTANCE_PATH": str(tmp_path / "instance"),
@@ -74,7 +74,7 @@ def _hammer(base: str, key: str, question: str, stop: threading.Event, log: list
             failures.append(repr(exc))
 
 
-def test_changes_reach_every_worker(app, session, users, workers) -> None:  # type: ignore[no-untyped-def]
+def test_changes_reach_every_worker(app, session, users, workers) -> None:
     key = accounts.create_api_key(session=session, user=users["agent"], scopes=["suggest"])[1]
     question = "How do I restart my router?"
     assert _ask(workers, key, question) == []

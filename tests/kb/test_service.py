@@ -17,7 +17,7 @@ from kb.models import AuditEvent, Entry
 from tests.factories import approved_entry, draft, in_review, make_draft
 
 
-def test_draft_submit_approve_makes_it_suggestable(session, users) -> None:  # type: ignore[no-untyped-def]
+def test_draft_submit_approve_makes_it_suggestable(session, users) -> None:
     version = approved_entry(session, users)
     assert version.status == "approved" and version.approver_id == users["approver"].id
     assert [v.id for v in suggestable.list_suggestable(session=session)] == [version.id]
@@ -25,21 +25,21 @@ def test_draft_submit_approve_makes_it_suggestable(session, users) -> None:  # t
     assert version.entry.department.slug == "technical-support"  # taken from the category
 
 
-def test_drafts_and_reviews_are_never_suggestable(session, users) -> None:  # type: ignore[no-untyped-def]
+def test_drafts_and_reviews_are_never_suggestable(session, users) -> None:
     first = draft(session, users)
     in_review(session, users, question="Other?")
     assert first.status == "draft"
     assert suggestable.list_suggestable(session=session) == []
 
 
-def test_expired_review_date_stops_suggesting(session, users) -> None:  # type: ignore[no-untyped-def]
+def test_expired_review_date_stops_suggesting(session, users) -> None:
     version = approved_entry(session, users, review_by=dt.date(2030, 1, 1))
     assert suggestable.list_suggestable(session=session, today=dt.date(2029, 12, 31))
     assert suggestable.list_suggestable(session=session, today=dt.date(2030, 1, 2)) == []
     assert suggestable.suggestable_by_ids(session=session, version_ids=[version.id], today=dt.date(2030, 1, 2)) == {}
 
 
-def test_editing_approved_starts_a_draft_and_the_approved_keeps_serving(session, users) -> None:  # type: ignore[no-untyped-def]
+def test_editing_approved_starts_a_draft_and_the_approved_keeps_serving(session, users) -> None:
     v1 = approved_entry(session, users)
     v2 = service.edit(session=session, actor=users["editor"], entry_id=v1.entry_id, base_version_id=v1.id,
                       base_row_version=v1.row_version, draft=make_draft(answer="A better answer."))
@@ -52,7 +52,7 @@ def test_editing_approved_starts_a_draft_and_the_approved_keeps_serving(session,
     assert session.get(type(v1), v1.id).status == "superseded"
 
 
-def test_a_stale_edit_is_refused_and_loses_nothing(session, users) -> None:  # type: ignore[no-untyped-def]
+def test_a_stale_edit_is_refused_and_loses_nothing(session, users) -> None:
     v1 = draft(session, users)
     seen = v1.row_version
     service.edit(session=session, actor=users["editor2"], entry_id=v1.entry_id, base_version_id=v1.id,
@@ -63,7 +63,7 @@ def test_a_stale_edit_is_refused_and_loses_nothing(session, users) -> None:  # t
     assert service.get_version(session=session, version_id=v1.id).answer == "First save wins."
 
 
-def test_a_second_draft_from_the_same_approved_version_is_refused(session, users) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_draft_from_the_same_approved_version_is_refused(session, users) -> None:
     v1 = approved_entry(session, users)
     service.edit(session=session, actor=users["editor"], entry_id=v1.entry_id, base_version_id=v1.id,
                  base_row_version=v1.row_version, draft=make_draft(answer="One."))
@@ -72,7 +72,7 @@ def test_a_second_draft_from_the_same_approved_version_is_refused(session, users
                      base_row_version=v1.row_version, draft=make_draft(answer="Two."))
 
 
-def test_stale_approval_is_refused(session, users) -> None:  # type: ignore[no-untyped-def]
+def test_stale_approval_is_refused(session, users) -> None:
     v = draft(session, users)
     seen = v.row_version
     service.submit(session=session, actor=users["editor"], version_id=v.id)
@@ -80,7 +80,7 @@ def test_stale_approval_is_refused(session, users) -> None:  # type: ignore[no-u
         service.approve(session=session, actor=users["approver"], version_id=v.id, row_version=seen)
 
 
-def test_reject_returns_to_the_author_with_the_comment(session, users) -> None:  # type: ignore[no-untyped-def]
+def test_reject_returns_to_the_author_with_the_comment(session, users) -> None:
     v = in_review(session, users)
     with pytest.raises(ValidationFailed):
         service.reject(session=session, actor=users["approver"], version_id=v.id, comment=" ")
@@ -92,7 +92,7 @@ def test_reject_returns_to_the_author_with_the_comment(session, users) -> None: 
     assert edited.id == v.id and edited.status == "draft"
 
 
-def test_forbidden_moves_are_refused_with_a_reason(session, users) -> None:  # type: ignore[no-untyped-def]
+def test_forbidden_moves_are_refused_with_a_reason(session, users) -> None:
     v = draft(session, users, author="approver")
     with pytest.raises(TransitionNotAllowed, match="draft"):
         service.approve(session=session, actor=users["approver2"], version_id=v.id)
@@ -105,7 +105,7 @@ def test_forbidden_moves_are_refused_with_a_reason(session, users) -> None:  # t
         service.create_draft(session=session, actor=users["agent"], draft=make_draft())
 
 
-def test_retire_needs_a_reason_and_stops_suggesting(session, users) -> None:  # type: ignore[no-untyped-def]
+def test_retire_needs_a_reason_and_stops_suggesting(session, users) -> None:
     v = approved_entry(session, users)
     with pytest.raises(ValidationFailed):
         service.retire(session=session, actor=users["approver"], entry_id=v.entry_id, reason="")
@@ -116,7 +116,7 @@ def test_retire_needs_a_reason_and_stops_suggesting(session, users) -> None:  # 
         service.retire(session=session, actor=users["approver"], entry_id=v.entry_id, reason="again")
 
 
-def test_generation_moves_only_when_suggestable_set_changes(session, users) -> None:  # type: ignore[no-untyped-def]
+def test_generation_moves_only_when_suggestable_set_changes(session, users) -> None:
     start = storage.generation(session)
     v = in_review(session, users)
     assert storage.generation(session) == start
@@ -129,7 +129,7 @@ def test_generation_moves_only_when_suggestable_set_changes(session, users) -> N
     assert (gen, added, [x.id for x in removed]) == (start + 2, [], [v.id])
 
 
-def test_every_step_is_audited_with_before_and_after(session, users) -> None:  # type: ignore[no-untyped-def]
+def test_every_step_is_audited_with_before_and_after(session, users) -> None:
     v1 = approved_entry(session, users)
     v2 = service.edit(session=session, actor=users["editor"], entry_id=v1.entry_id, base_version_id=v1.id,
                       base_row_version=v1.row_version, draft=make_draft(answer="New answer."))
@@ -147,7 +147,7 @@ def test_every_step_is_audited_with_before_and_after(session, users) -> None:  #
     assert events[6].comment == "Old."
 
 
-def test_content_rules_are_enforced(session, users) -> None:  # type: ignore[no-untyped-def]
+def test_content_rules_are_enforced(session, users) -> None:
     cases = [
         (make_draft(question=" "), "question is empty"),
         (make_draft(answer=""), "answer is empty"),
@@ -165,7 +165,7 @@ def test_content_rules_are_enforced(session, users) -> None:  # type: ignore[no-
     assert session.scalar(select(Entry.id)) is None
 
 
-def test_word_diff_of_two_versions(session, users) -> None:  # type: ignore[no-untyped-def]
+def test_word_diff_of_two_versions(session, users) -> None:
     v1 = approved_entry(session, users, answer="Unplug the router and wait.")
     v2 = service.edit(session=session, actor=users["editor"], entry_id=v1.entry_id, base_version_id=v1.id,
                       base_row_version=v1.row_version, draft=make_draft(answer="Unplug the modem and wait."))
@@ -174,7 +174,7 @@ def test_word_diff_of_two_versions(session, users) -> None:  # type: ignore[no-u
                                ("equal", "and wait.")]}
 
 
-def test_audit_log_is_append_only_through_the_services(session, users) -> None:  # type: ignore[no-untyped-def]
+def test_audit_log_is_append_only_through_the_services(session, users) -> None:
     approved_entry(session, users)
     before = session.scalars(select(AuditEvent.id)).all()
     listing.status_counts(session=session)

@@ -123,7 +123,7 @@ def config(config: dict, model_cache: Path) -> dict:
     return {**config, "ENCODER": "auto", "LANG_ENCODERS": "", "MODEL_CACHE": str(model_cache)}
 
 
-def test_hebrew_and_english_questions_are_answered_end_to_end(app, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_hebrew_and_english_questions_are_answered_end_to_end(app, session, users) -> None:
     router = approved_entry(session, users)
     bill = approved_entry(session, users, question="Why is my bill higher this month?",
                           answer="Promotions end; see Billing in the app.", alternates=[], category="billing")
@@ -133,7 +133,7 @@ def test_hebrew_and_english_questions_are_answered_end_to_end(app, session, user
                              answer="מבצעים מסתיימים; הפירוט נמצא באפליקציה.", alternates=[], category="billing")
     engine = engine_mod.engine(app)
 
-    def ask(question: str):  # type: ignore[no-untyped-def]
+    def ask(question: str):
         return suggest(session=session, engine=engine, request=SuggestRequest(question), record=False)
 
     english = ask("my router froze, how can I reboot it")

@@ -16,12 +16,12 @@ from tests.factories import approved_entry, make_draft
 ROUTER = "How do I restart my router?"
 
 
-def _ask(session, eng, question: str, **kw):  # type: ignore[no-untyped-def]
+def _ask(session, eng, question: str, **kw):
     return suggest(session=session, engine=eng, request=SuggestRequest(question, include_low=True, **kw),
                    record=False)
 
 
-def test_approval_edit_and_retirement_reach_a_running_engine(app, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_approval_edit_and_retirement_reach_a_running_engine(app, session, users) -> None:
     eng = engine_mod.engine(app)
     eng.sync(session)
     assert _ask(session, eng, ROUTER).suggestions == []
@@ -43,7 +43,7 @@ def test_approval_edit_and_retirement_reach_a_running_engine(app, session, users
     assert eng.stats()["versions"] == 0
 
 
-def test_sync_is_incremental(app, session, users, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_sync_is_incremental(app, session, users, monkeypatch) -> None:
     eng = engine_mod.engine(app)
     approved_entry(session, users)
     eng.sync(session)
@@ -56,7 +56,7 @@ def test_sync_is_incremental(app, session, users, monkeypatch) -> None:  # type:
     assert encoded == [2]  # only the new version's question and answer, nothing re-encoded
 
 
-def test_index_hits_are_refiltered_against_the_database(app, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_index_hits_are_refiltered_against_the_database(app, session, users) -> None:
     eng = engine_mod.engine(app)
     approved_entry(session, users, review_by=dt.date(2030, 1, 1))
     eng.sync(session)
@@ -66,7 +66,7 @@ def test_index_hits_are_refiltered_against_the_database(app, session, users) -> 
     assert late.suggestions == [] and late.outcome == "no_match"
 
 
-def test_embeddings_are_cached_so_a_new_worker_never_reencodes(app, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_embeddings_are_cached_so_a_new_worker_never_reencodes(app, session, users) -> None:
     approved_entry(session, users)
     engine_mod.engine(app).sync(session)
     cached = session.scalar(select(func.count()).select_from(EmbeddingCache))
@@ -79,13 +79,13 @@ def test_embeddings_are_cached_so_a_new_worker_never_reencodes(app, session, use
     assert calls == [] and fresh.stats()["versions"] == 1
 
 
-def test_duplicate_hits_of_one_entry_are_collapsed(app, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_hits_of_one_entry_are_collapsed(app, session, users) -> None:
     v = approved_entry(session, users, alternates=["restart the router", "router restart how"])
     result = _ask(session, engine_mod.engine(app), ROUTER, k=5)
     assert [s.entry_id for s in result.suggestions].count(v.entry_id) == 1
 
 
-def test_repeated_questions_come_from_a_cache_the_generation_invalidates(app, session, users, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_repeated_questions_come_from_a_cache_the_generation_invalidates(app, session, users, monkeypatch) -> None:
     eng = engine_mod.engine(app)
     approved_entry(session, users)
     retrievals: list[str] = []
@@ -99,14 +99,14 @@ def test_repeated_questions_come_from_a_cache_the_generation_invalidates(app, se
     assert len(retrievals) == 2  # the KB moved, so the question was matched again
 
 
-def test_no_match_when_nothing_is_close(app, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_no_match_when_nothing_is_close(app, session, users) -> None:
     approved_entry(session, users)
     result = suggest(session=session, engine=engine_mod.engine(app),
                      request=SuggestRequest("Quelle heure est-il à Tokyo?"), record=False)
     assert result.outcome == "no_match" and result.suggestions == []
 
 
-def test_channel_variant_is_chosen_when_present(app, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_channel_variant_is_chosen_when_present(app, session, users) -> None:
     approved_entry(session, users, variants={"x": "Unplug it, wait 30s, plug in."})
     eng = engine_mod.engine(app)
     assert _ask(session, eng, ROUTER, channel="twitter").suggestions[0].answer == "Unplug it, wait 30s, plug in."

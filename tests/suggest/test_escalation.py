@@ -17,16 +17,16 @@ from tests.factories import approved_entry
 
 
 @pytest.fixture
-def billing(session, users):  # type: ignore[no-untyped-def]
+def billing(session, users):
     return approved_entry(session, users, question="Why is my bill higher this month?",
                           answer="Promotions end; see Billing in the app.", alternates=[], category="billing")
 
 
-def _ask(app, session, text: str, **kw):  # type: ignore[no-untyped-def]
+def _ask(app, session, text: str, **kw):
     return suggest(session=session, engine=engine_mod.engine(app), request=SuggestRequest(text, **kw))
 
 
-def test_crisis_mode_overrides_library_answers_until_it_ends(app, session, users, billing) -> None:  # type: ignore[no-untyped-def]
+def test_crisis_mode_overrides_library_answers_until_it_ends(app, session, users, billing) -> None:
     assert _ask(app, session, "why is my bill higher").outcome == "answer"
     with pytest.raises(PermissionDenied):
         crises.start(session=session, actor=users["editor"], name="Billing error", holding_statement="We know.",
@@ -47,7 +47,7 @@ def test_crisis_mode_overrides_library_answers_until_it_ends(app, session, users
     assert actions[-2:] == ["crisis_start", "crisis_end"]
 
 
-def test_crisis_by_pattern_and_validation(app, session, users, billing) -> None:  # type: ignore[no-untyped-def]
+def test_crisis_by_pattern_and_validation(app, session, users, billing) -> None:
     with pytest.raises(ValidationFailed, match="say what the crisis covers"):
         crises.start(session=session, actor=users["approver"], name="x", holding_statement="y")
     with pytest.raises(ValidationFailed, match="not a valid regular expression"):
@@ -58,7 +58,7 @@ def test_crisis_by_pattern_and_validation(app, session, users, billing) -> None:
     assert _ask(app, session, "No internet in Haifa since morning").escalation.kind == "crisis"
 
 
-def test_escalations_queue_notifications_for_the_department(app, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_escalations_queue_notifications_for_the_department(app, session, users) -> None:
     from suggest.escalation import notify
 
     notify.add_notifier(session=session, department="legal", kind="webhook", target="http://127.0.0.1:9/hook",
@@ -71,7 +71,7 @@ def test_escalations_queue_notifications_for_the_department(app, session, users)
     assert deliveries[1].payload["first_response_due"].endswith("Z")
 
 
-def test_edited_rules_apply_to_the_next_question(app, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_edited_rules_apply_to_the_next_question(app, session, users) -> None:
     assert _ask(app, session, "the rabbit ate the cable").outcome != "escalate"
     with pytest.raises(PermissionDenied):
         redflags.save_rule(session=session, actor=users["editor"], rule_id=None, row_version=None, kind="safety",
@@ -93,7 +93,7 @@ def test_edited_rules_apply_to_the_next_question(app, session, users) -> None:  
     assert _ask(app, session, "the rabbit ate the cable").outcome != "escalate"
 
 
-def test_routed_answers_and_escalations_owe_a_response_in_time(app, session, users, billing) -> None:  # type: ignore[no-untyped-def]
+def test_routed_answers_and_escalations_owe_a_response_in_time(app, session, users, billing) -> None:
     routed = _ask(app, session, "why is my bill higher")
     escalated = _ask(app, session, "I'm calling my lawyer")
     owed = sla.owed(session=session)
@@ -111,7 +111,7 @@ def test_routed_answers_and_escalations_owe_a_response_in_time(app, session, use
     assert (report["Customer service"].missed, report["Customer service"].open) == (1, 0)
 
 
-def test_spikes_raise_one_alert_with_the_usual_rate(session, billing) -> None:  # type: ignore[no-untyped-def]
+def test_spikes_raise_one_alert_with_the_usual_rate(session, billing) -> None:
     now = utcnow()
     for day in range(1, 8):  # about one question an hour, each of the last seven days at this time
         for hour in range(0, 24, 4):
