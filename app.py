@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "SUGGEST_K": 3,  # suggestions returned by default
     "SUGGEST_CACHE_SIZE": 512,  # repeated identical questions answered from this many cached results
     "INDEX_SYNC_MS": 200,  # a worker asks the database for KB changes at most this often
+    "REPEAT_WINDOW_MINUTES": 30,  # the same message from the same agent within this time is one inquiry
     "FLAG_EXAMPLE_MATCH": "0.9",  # how close (0..1 on the encoder's scale) a message must be to a red-flag example
     "THRESHOLDS": "",  # JSON written by `flask suggest calibrate`; empty uses the built-in per-language values
     "API_RATE_LIMIT": 120,  # requests per minute per API key

@@ -17,12 +17,13 @@ from wtforms.fields.choices import SelectChoice
 
 from admin.blueprint import bp
 from admin.forms import CHANNEL_LABELS, ActionForm, ApiKeyForm, EntryForm, RevokeForm
-from kb import accounts, listing, owners, storage
+from kb import accounts, history, listing, owners, storage
 from kb import service as kb_service
 from kb.errors import KbError, StaleWrite
 from kb.models import EntryVersion
 from kb.service import Draft
 from kb.workflow import Action, Role, Status, can
+from suggest.insights import analytics
 from web.auth import current_user, role_required, signed_in_user
 
 PAGE_SIZE = 25
@@ -124,7 +125,7 @@ def entry(entry_id: int) -> Any:
     working = kb_service.open_version(session=s, entry_id=entry_id)
     approved = item.approved_version
     user = signed_in_user()
-    diff = kb_service.diff(session=s, version_a=approved.id, version_b=working.id) if approved and working else {}
+    diff = history.diff(session=s, version_a=approved.id, version_b=working.id) if approved and working else {}
     allowed = {}
     if working is not None:
         for action in (Action.SUBMIT, Action.WITHDRAW, Action.APPROVE, Action.REJECT):
@@ -133,7 +134,8 @@ def entry(entry_id: int) -> Any:
                                         allow_self_approval=current_app.config["ALLOW_SELF_APPROVAL"])
     allowed["retire"] = approved is not None and Role(user.role).at_least(Role.APPROVER)
     return render_template("admin/entry.html", entry=item, approved=approved, working=working, diff=diff,
-                           allowed=allowed, history=kb_service.history(session=s, entry_id=entry_id),
+                           allowed=allowed, history=history.trail(session=s, entry_id=entry_id),
+                           edited=analytics.edited_sends(session=s, entry_id=entry_id),
                            form=ActionForm(), labels=CHANNEL_LABELS)
 
 
@@ -160,7 +162,6 @@ def edit_entry(entry_id: int) -> Any:
                 base_row_version=int(form.base_row_version.data or 0), draft=_draft_from(form),
             )
         except StaleWrite as exc:
-            s.rollback()
             latest = kb_service.open_version(session=s, entry_id=entry_id) or item.approved_version
             conflict = {"message": exc.message, "theirs": latest}
             if latest is not None:
@@ -201,7 +202,6 @@ def move(version_id: int, action: str) -> Any:
         else:
             abort(404)
     except KbError as exc:
-        s.rollback()
         flash(exc.message, "error")
     else:
         flash(f"Version {version.number}: {action} done.", "ok")
@@ -222,7 +222,6 @@ def retire(entry_id: int) -> Any:
     try:
         kb_service.retire(session=s, actor=signed_in_user(), entry_id=entry_id, reason=form.comment.data or "")
     except KbError as exc:
-        s.rollback()
         flash(exc.message, "error")
     else:
         flash("Retired: it is no longer suggested.", "ok")
@@ -237,7 +236,7 @@ def review() -> Any:
     items = []
     for version in listing.in_review(session=s):
         approved = version.entry.approved_version
-        diff = kb_service.diff(session=s, version_a=approved.id, version_b=version.id) if approved else {}
+        diff = history.diff(session=s, version_a=approved.id, version_b=version.id) if approved else {}
         items.append({"version": version, "approved": approved, "diff": diff})
     return render_template("admin/review.html", items=items, form=ActionForm(), me=current_user(),
                            allow_self=current_app.config["ALLOW_SELF_APPROVAL"], labels=CHANNEL_LABELS)
@@ -265,7 +264,6 @@ def bulk_approve() -> Any:
                                allow_self_approval=current_app.config["ALLOW_SELF_APPROVAL"])
             done += 1
         except KbError as exc:
-            s.rollback()
             refused.append(f"#{version_id}: {exc.message}")
     flash(f"Approved {done} version(s).", "ok")
     for message in refused:

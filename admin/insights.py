@@ -55,7 +55,6 @@ def unanswered_queue() -> Any:
                                                        entry_id=phrasing_form.entry_id.data,
                                                        phrasing=phrasing_form.phrasing.data)
             except KbError as exc:
-                s.rollback()
                 flash(exc.message, "error")
             else:
                 flash(f"Proposed as a phrasing of entry {version.entry_id} (draft version {version.number}).", "ok")
@@ -80,5 +79,7 @@ def alerts() -> Any:
     if request.method == "POST" and form.validate_on_submit():
         spikes.acknowledge(session=s, alert_id=form.alert_id.data, user_id=signed_in_user().id)
         return redirect(url_for("admin.alerts"))
-    return render_template("admin/alerts.html", alerts=spikes.open_alerts(session=s), form=form,
+    open_alerts = spikes.open_alerts(session=s)
+    named = {a.id: spikes.questions(session=s, alert=a) for a in open_alerts}
+    return render_template("admin/alerts.html", alerts=open_alerts, named=named, form=form,
                            deliveries=notify.recent(session=s))

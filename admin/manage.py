@@ -96,7 +96,6 @@ def owners_page() -> Any:
                 flash(f"Saved {category_form.slug.data}.", "ok")
                 return redirect(url_for("admin.owners_page"))
         except KbError as exc:
-            s.rollback()
             flash(exc.message, "error")
             status = exc.status
         else:
@@ -128,7 +127,6 @@ def users_page() -> Any:
                 flash("Saved.", "ok")
                 return redirect(url_for("admin.users_page"))
         except KbError as exc:
-            s.rollback()
             form.form_errors.append(exc.message)
         status = 422
     return render_template("admin/users.html", users=accounts.list_users(session=s), form=form,

@@ -101,7 +101,6 @@ def transfer_apply() -> Any:
     except FileNotFoundError:
         flash("That import is no longer available; upload the file again.", "error")
     except KbError as exc:
-        storage.session().rollback()
         flash(exc.message, "error")
     else:
         flash(f"Imported: {counts['created']} created, {counts['updated']} updated, {counts['unchanged']} "

@@ -15,6 +15,7 @@ from kb import audit
 from kb.audit import AuditAction
 from kb.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from kb.models import ApiKey, User, utcnow
+from kb.storage import use_case
 from kb.workflow import Role
 
 SCOPES = ("suggest", "feedback", "read")
@@ -25,6 +26,7 @@ _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
+@use_case
 def create_user(
     *, session: Session, username: str, password: str, role: str, display_name: str = "", actor: User | None = None
 ) -> User:
@@ -57,6 +59,7 @@ def get_user(*, session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
 
 
+@use_case
 def set_role(*, session: Session, user_id: int, role: str, active: bool, actor: User) -> User:
     """Change a user's role or deactivate them; an admin cannot lock themselves out."""
     user = session.get(User, user_id)
@@ -119,6 +122,7 @@ def _hash_key(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+@use_case
 def create_api_key(
     *, session: Session, user: User, scopes: list[str], name: str = "", actor: User | None = None
 ) -> tuple[ApiKey, str]:
@@ -156,10 +160,11 @@ def verify_api_key(*, session: Session, raw: str, touch: bool = True) -> ApiKey 
     return key
 
 
-def revoke_api_key(*, session: Session, key_id: int, actor: User | None = None) -> ApiKey:
-    """Revoke a key; it stops working at once."""
+@use_case
+def revoke_api_key(*, session: Session, key_id: int, actor: User | None = None, own_only: bool = False) -> ApiKey:
+    """Revoke a key; it stops working at once. With `own_only`, the actor may revoke only a key of their own."""
     key = session.get(ApiKey, key_id)
-    if key is None:
+    if key is None or (own_only and (actor is None or key.user_id != actor.id)):
         raise NotFound(f"no API key {key_id}")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
@@ -168,6 +173,9 @@ def revoke_api_key(*, session: Session, key_id: int, actor: User | None = None) 
     return key
 
 
-def list_api_keys(*, session: Session) -> list[ApiKey]:
-    """Return every API key, newest first."""
-    return list(session.scalars(select(ApiKey).order_by(ApiKey.id.desc())))
+def list_api_keys(*, session: Session, user_id: int | None = None) -> list[ApiKey]:
+    """Return every API key (or one user's), newest first."""
+    query = select(ApiKey).order_by(ApiKey.id.desc())
+    if user_id is not None:
+        query = query.where(ApiKey.user_id == user_id)
+    return list(session.scalars(query))

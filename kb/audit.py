@@ -32,8 +32,10 @@ class AuditAction(StrEnum):
     CATEGORY_UPDATE = "category_update"
     # escalation set-up and follow-up
     RED_FLAG_RULE_SAVE = "red_flag_rule_save"
+    RED_FLAG_RULE_REMOVE = "red_flag_rule_remove"
     CRISIS_START = "crisis_start"
     CRISIS_END = "crisis_end"
+    INQUIRY_TAKEN = "inquiry_taken"
     INQUIRY_RESOLVED = "inquiry_resolved"
     UNANSWERED_DISMISS = "unanswered_dismiss"
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -17,7 +18,9 @@ MAX_QUESTION = 1000
 MAX_ANSWER = 10_000
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]{0,39})\}")
-_URL = re.compile(r"https?://\S+", re.IGNORECASE)
+# Spelled out, not \S or IGNORECASE: Python and JavaScript disagree on both (U+001C-U+001F, U+FEFF, and the long s
+# that IGNORECASE folds to s), and static/js/suggestions.js must count exactly as this does.
+_URL = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
 # X counts these code-point ranges as one character and everything else (CJK, emoji) as two; a URL is 23.
 _LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 _URL_WEIGHT = 23
@@ -42,7 +45,8 @@ def normalise_channel(channel: str | None) -> str:
 
 
 def weighted_length(text: str) -> int:
-    """Count `text` the way X does: most scripts 1 per character, CJK and emoji 2, a URL 23."""
+    """Count `text` the way X does: NFC first, most scripts 1 per character, CJK and emoji 2, a URL 23."""
+    text = unicodedata.normalize("NFC", text)
     total = 0
     for part in _URL.split(text):
         for ch in part:

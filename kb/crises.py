@@ -11,43 +11,59 @@ from kb.audit import AuditAction
 from kb.errors import NotFound, PermissionDenied, ValidationFailed
 from kb.models import Category, Crisis, Department, User, utcnow
 from kb.redflags import fold_pattern
+from kb.storage import use_case
 from kb.workflow import Role
 
 
+@use_case
 def start(
-    *, session: Session, actor: User, name: str, holding_statement: str, category: str | None = None,
+    *, session: Session, actor: User, name: str, holding_statement: str = "", category: str | None = None,
     entry_ids: list[int] | None = None, pattern: str = "", department: str | None = None,
+    categories: list[str] | None = None, keywords: list[str] | None = None,
+    holding_statements: dict[str, str] | None = None,
 ) -> Crisis:
-    """Put a topic into crisis mode (approvers only); audited, and every worker picks it up at once."""
+    """Put a topic into crisis mode (approvers only); audited, and every worker picks it up at once.
+
+    It covers categories, entries, and words or phrases in the message (a regular expression only if asked);
+    the holding statement is given per language, the first one standing in for languages without their own.
+    """
     if not Role(actor.role).at_least(Role.APPROVER):
         raise PermissionDenied("crisis mode needs an approver")
-    if not name.strip() or not holding_statement.strip():
+    statements = {lang: text.strip() for lang, text in (holding_statements or {}).items() if text and text.strip()}
+    fallback = holding_statement.strip() or next(iter(statements.values()), "")
+    slugs = list(dict.fromkeys([*(categories or []), *([category] if category else [])]))
+    words = [k.strip() for k in keywords or [] if k.strip()]
+    if not name.strip() or not fallback:
         raise ValidationFailed("a crisis needs a name and a holding statement")
-    if not (category or entry_ids or pattern.strip()):
-        raise ValidationFailed("say what the crisis covers: a category, entries, or a pattern")
+    if not (slugs or entry_ids or words or pattern.strip()):
+        raise ValidationFailed("say what the crisis covers: categories, entries, or words in the message")
     if pattern.strip():
         try:
             re.compile(fold_pattern(pattern))
         except re.error as exc:
             raise ValidationFailed(f"the pattern is not a valid regular expression: {exc}") from None
-    cat = session.scalar(select(Category).where(Category.slug == category)) if category else None
-    if category and cat is None:
-        raise ValidationFailed(f"unknown category {category!r}")
+    found = {c.slug: c for c in session.scalars(select(Category).where(Category.slug.in_(slugs)))} if slugs else {}
+    unknown = [s for s in slugs if s not in found]
+    if unknown:
+        raise ValidationFailed(f"unknown category {unknown[0]!r}")
+    first = found[slugs[0]] if slugs else None
     dept = owners.get_department(session=session, slug=department) if department else None
-    crisis = Crisis(name=name.strip(), holding_statement=holding_statement.strip(), category=cat,
-                    entry_ids=[str(i) for i in entry_ids or []], pattern=pattern.strip(),
-                    department=dept or (cat.department if cat else None) or
+    crisis = Crisis(name=name.strip(), holding_statement=fallback, holding_statements=statements, category=first,
+                    categories=slugs, keywords=words, entry_ids=[str(i) for i in entry_ids or []],
+                    pattern=pattern.strip(),
+                    department=dept or (first.department if first else None) or
                     owners.find_department(session=session, slug="spokesperson"),
                     started_by_id=actor.id)
     session.add(crisis)
     session.flush()
     audit.record(session, actor=actor, action=AuditAction.CRISIS_START,
-                 after={"crisis": crisis.id, "name": crisis.name, "category": category,
-                        "entries": entry_ids or [], "pattern": crisis.pattern})
+                 after={"crisis": crisis.id, "name": crisis.name, "categories": slugs, "keywords": words,
+                        "entries": entry_ids or [], "pattern": crisis.pattern, "statements": sorted(statements)})
     session.commit()
     return crisis
 
 
+@use_case
 def end(*, session: Session, actor: User, crisis_id: int) -> Crisis:
     """Turn crisis mode off; audited."""
     if not Role(actor.role).at_least(Role.APPROVER):

@@ -41,6 +41,7 @@ _KEYWORDS_EN = {
               "small claims", "court", "cease and desist", "consumer protection authority", "file a complaint "
               "with the ministry", "ombudsman"],
     "press": ["journalist", "reporter", "newspaper", "going to the press", "tell the press", "contact the press",
+              "talk to the press", "speak to the press", "go to the media", "talk to the media",
               "press release", "media enquiry", "media inquiry", "news channel",
               "tv programme", "tv program", "for an article", "for a story", "comment for an article",
               "investigative"],
@@ -70,7 +71,9 @@ _KEYWORDS_HE = {
               "בית משפט", "תביעות קטנות", "מכתב התראה", "הרשות להגנת הצרכן", "המועצה לצרכנות", "משרד התקשורת",
               "נציב תלונות"],
     "press": ["עיתונאי", "עיתונאית", "לכתבה", "בכתבה", "עיתון", "לתקשורת", "תגובה לכתבה", "תחקיר",
-              "ערוץ 12", "ערוץ 13", "כאן חדשות", "חדשות 12", "חברת החדשות", "ynet", "הארץ", "ידיעות אחרונות", "מעריב"],
+              "ערוץ 12", "ערוץ 13", "כאן חדשות", "חדשות 12", "חברת החדשות", "ynet",
+              "עיתון הארץ", "כתב הארץ", "כתבת הארץ",
+              "ידיעות אחרונות", "מעריב"],
     "safety": ["התחשמלתי", "התחשמל", "מכת חשמל", "שריפה", "עלה באש", "נשרף", "עשן", "ניצוצות", "פיצוץ",
                "התפוצץ", "ריח שרוף", "עמוד נפל", "כבל נפל", "חוט חשוף", "חוטים חשופים", "נפצע", "נפצעתי",
                "פצוע", "לא הצלחתי להתקשר למד\"א", "לא הצלחתי לחייג למשטרה"],

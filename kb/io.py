@@ -17,6 +17,7 @@ from kb.audit import AuditAction
 from kb.errors import ImportFailed, KbError, PermissionDenied, ValidationFailed
 from kb.models import Entry, EntryVersion, User, utcnow
 from kb.service import Draft, apply_entry_fields, new_version, snapshot
+from kb.storage import use_case
 from kb.workflow import Role, Status
 
 FORMATS = ("csv", "json", "jsonl")
@@ -176,6 +177,7 @@ def _existing(session: Session, external_id: str | None, draft: Draft) -> tuple[
     return entry, "unchanged" if current is not None and _same(current, entry, draft) else "updated"
 
 
+@use_case
 def import_rows(
     *,
     session: Session,
@@ -192,20 +194,15 @@ def import_rows(
         raise PermissionDenied(f"{actor.username} is {actor.role}; importing needs an editor")
     parsed = parse_rows(rows, numbers)
     counts = {"created": 0, "updated": 0, "unchanged": 0}
-    try:
-        for done, (number, external_id, draft) in enumerate(parsed, start=1):
-            try:
-                counts[_import_one(session, actor=actor, external_id=external_id, draft=draft,
-                                   approve=approve)] += 1
-            except KbError as exc:
-                raise ImportFailed(number, exc.message) from None
-            if progress:
-                progress(done)
-        audit.record(session, actor=actor, action=AuditAction.IMPORT, after={**counts, "approved": approve})
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    for done, (number, external_id, draft) in enumerate(parsed, start=1):
+        try:
+            counts[_import_one(session, actor=actor, external_id=external_id, draft=draft, approve=approve)] += 1
+        except KbError as exc:
+            raise ImportFailed(number, exc.message) from None
+        if progress:
+            progress(done)
+    audit.record(session, actor=actor, action=AuditAction.IMPORT, after={**counts, "approved": approve})
+    session.commit()
     return counts
 
 

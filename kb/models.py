@@ -70,8 +70,9 @@ class Category(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
-    first_response_minutes: Mapped[int] = mapped_column(Integer, default=60)
-    resolution_minutes: Mapped[int] = mapped_column(Integer, default=24 * 60)
+    first_response_minutes: Mapped[int] = mapped_column(Integer, default=60)  # the agency's first reply
+    take_minutes: Mapped[int] = mapped_column(Integer, default=60)  # the department takes a handed-over one
+    resolution_minutes: Mapped[int] = mapped_column(Integer, default=24 * 60)  # the department resolves it
     # Conversations in a routed category are handed to the department after the approved first reply.
     routed: Mapped[bool] = mapped_column(Boolean, default=False)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
@@ -242,6 +243,18 @@ class Inquiry(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     first_response_due: Mapped[dt.datetime | None] = mapped_column(DateTime)
     resolution_due: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # A conversation is owed only once it is handed over: an escalation, a question sent to PR, or an agent's
+    # hand-off to a department (a sales lead, a service case). Routine answers are not owed.
+    handoff: Mapped[str | None] = mapped_column(String(24), index=True)
+    # The agency's clock: when the agent first replied on the page (copied or used an answer or a statement).
+    replied_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # The organisation's clock: when the department took the conversation over, and by when it should.
+    taken_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    taken_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", name="fk_inquiries_taken_by_id"))
+    take_due: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # The same message asked again by the same agent soon after is the same inquiry, not a new one.
+    asked_count: Mapped[int] = mapped_column(Integer, default=1)
+    last_asked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     took_ms: Mapped[float] = mapped_column(Float, default=0.0)
 
 
@@ -265,7 +278,12 @@ class Crisis(Base):
     holding_statement: Mapped[str] = mapped_column(Text)
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
     entry_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
-    pattern: Mapped[str] = mapped_column(String(500), default="")
+    pattern: Mapped[str] = mapped_column(String(500), default="")  # advanced: a regular expression
+    # What the crisis covers, in the office's words: more categories, and words or phrases in the message.
+    categories: Mapped[list[str] | None] = mapped_column(JSON, default=list)
+    keywords: Mapped[list[str] | None] = mapped_column(JSON, default=list)
+    # The holding statement in each language ({"he": ..., "en": ...}); `holding_statement` is the fallback.
+    holding_statements: Mapped[dict[str, str] | None] = mapped_column(JSON, default=dict)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -291,6 +309,11 @@ class Alert(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # One alert per topic per window, even when several workers look at the same moment.
+    window_start: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    inquiry_ids: Mapped[list[int] | None] = mapped_column(JSON)  # the questions that made it
+
+    __table_args__ = (UniqueConstraint("kind", "key", "window_start", name="uq_alerts_topic_window"),)
 
 
 class Notifier(Base):

@@ -10,6 +10,7 @@ from kb import audit
 from kb.audit import AuditAction
 from kb.errors import Conflict, NotFound, StaleWrite, ValidationFailed
 from kb.models import Category, Contact, Department, User
+from kb.storage import use_case
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ DEFAULT_CATEGORIES = (
 )
 
 
+@use_case
 def ensure_defaults(*, session: Session) -> int:
     """Create the default departments and categories that are missing; return how many were added."""
     added = 0
@@ -92,6 +94,7 @@ def list_categories(*, session: Session) -> list[Category]:
     return list(session.scalars(select(Category).options(selectinload(Category.department)).order_by(Category.id)))
 
 
+@use_case
 def add_contact(
     *, session: Session, department: str, name: str, email: str = "", phone: str = "", on_call: bool = False,
     actor: User | None = None,
@@ -109,6 +112,7 @@ def add_contact(
     return contact
 
 
+@use_case
 def set_on_call(*, session: Session, contact_id: int, on_call: bool, actor: User | None = None) -> Contact:
     """Mark a contact as on call (or not); escalations name on-call contacts first."""
     contact = session.get(Contact, contact_id)
@@ -119,6 +123,7 @@ def set_on_call(*, session: Session, contact_id: int, on_call: bool, actor: User
     return contact
 
 
+@use_case
 def remove_contact(*, session: Session, contact_id: int, actor: User | None = None) -> None:
     """Remove a contact from its department."""
     contact = session.get(Contact, contact_id)
@@ -129,6 +134,7 @@ def remove_contact(*, session: Session, contact_id: int, actor: User | None = No
     _changed(session, actor, AuditAction.CONTACT_REMOVE, {"contact": name})
 
 
+@use_case
 def update_category(
     *, session: Session, slug: str, first_response_minutes: int, resolution_minutes: int, department: str | None,
     routed: bool, row_version: int, actor: User | None = None,

@@ -11,6 +11,7 @@ from kb.audit import AuditAction
 from kb.default_rules import DEFAULT_RULES
 from kb.errors import NotFound, PermissionDenied, StaleWrite, ValidationFailed
 from kb.models import Department, RedFlagRule, User
+from kb.storage import use_case
 from kb.workflow import Role
 
 KINDS = ("legal", "press", "safety", "privacy", "discrimination", "protest", "self_harm", "custom")
@@ -30,6 +31,11 @@ def check_pattern(pattern: str) -> str | None:
     except re.error as exc:
         return str(exc)
     return None
+
+
+def list_rules(*, session: Session) -> list[RedFlagRule]:
+    """Return every rule, active or not, by kind and language."""
+    return list(session.scalars(select(RedFlagRule).order_by(RedFlagRule.kind, RedFlagRule.lang, RedFlagRule.id)))
 
 
 def active_rules(*, session: Session) -> list[RedFlagRule]:
@@ -65,6 +71,7 @@ def ensure_default_rules(*, session: Session) -> int:
     return added
 
 
+@use_case
 def save_rule(
     *, session: Session, actor: User, rule_id: int | None, row_version: int | None, kind: str, name: str, lang: str,
     keywords: list[str], patterns: list[str], department: str | None, holding_statement: str, severity: int,
@@ -89,7 +96,7 @@ def save_rule(
             raise NotFound(f"no rule {rule_id}")
         if row_version is not None and rule.row_version != row_version:
             raise StaleWrite("someone else changed this rule first; reload to see their change")
-        before = {"keywords": rule.keywords, "patterns": rule.patterns, "active": rule.active}
+        before = _snapshot(rule)
     else:
         rule = RedFlagRule()
         session.add(rule)
@@ -99,7 +106,55 @@ def save_rule(
     rule.department = owners.get_department(session=session, slug=department) if department else None
     rule.holding_statement, rule.severity, rule.active = holding_statement.strip(), severity, active
     session.flush()
-    audit.record(session, actor=actor, action=AuditAction.RED_FLAG_RULE_SAVE, before=before,
-                 after={"rule": rule.id, "kind": kind, "keywords": keywords, "patterns": patterns, "active": active})
+    audit.record(session, actor=actor, action=AuditAction.RED_FLAG_RULE_SAVE, before=before, after=_snapshot(rule))
     session.commit()
     return rule
+
+
+def _snapshot(rule: RedFlagRule) -> dict[str, object]:
+    return {"rule": rule.id, "kind": rule.kind, "name": rule.name, "lang": rule.lang,
+            "keywords": list(rule.keywords or []), "patterns": list(rule.patterns or []),
+            "department": rule.department.slug if rule.department else None,
+            "holding_statement": rule.holding_statement, "severity": rule.severity, "active": rule.active}
+
+
+def _approver_rule(session: Session, actor: User, rule_id: int, row_version: int | None) -> RedFlagRule:
+    if not Role(actor.role).at_least(Role.APPROVER):
+        raise PermissionDenied("red-flag rules are changed by approvers")
+    rule = session.get(RedFlagRule, rule_id)
+    if rule is None:
+        raise NotFound(f"no rule {rule_id}")
+    if row_version is not None and rule.row_version != row_version:
+        raise StaleWrite("someone else changed this rule first; reload to see their change")
+    return rule
+
+
+def get_rule(*, session: Session, rule_id: int) -> RedFlagRule:
+    """Return one rule."""
+    rule = session.get(RedFlagRule, rule_id)
+    if rule is None:
+        raise NotFound(f"no rule {rule_id}")
+    return rule
+
+
+@use_case
+def set_active(*, session: Session, actor: User, rule_id: int, active: bool, row_version: int | None = None
+               ) -> RedFlagRule:
+    """Switch a rule on or off (approvers); audited with before and after."""
+    rule = _approver_rule(session, actor, rule_id, row_version)
+    before = _snapshot(rule)
+    rule.active = active
+    session.flush()
+    audit.record(session, actor=actor, action=AuditAction.RED_FLAG_RULE_SAVE, before=before, after=_snapshot(rule))
+    session.commit()
+    return rule
+
+
+@use_case
+def remove_rule(*, session: Session, actor: User, rule_id: int, row_version: int | None = None) -> None:
+    """Remove a rule for good (approvers); the audit keeps what it was."""
+    rule = _approver_rule(session, actor, rule_id, row_version)
+    before = _snapshot(rule)
+    session.delete(rule)
+    audit.record(session, actor=actor, action=AuditAction.RED_FLAG_RULE_REMOVE, before=before)
+    session.commit()

@@ -2,20 +2,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from kb import audit, content
 from kb.audit import AuditAction
 from kb.errors import NotFound, StaleWrite, TransitionNotAllowed, ValidationFailed
 from kb.models import (
-    AuditEvent,
     Category,
     Department,
     Entry,
@@ -23,6 +20,7 @@ from kb.models import (
     User,
     utcnow,
 )
+from kb.storage import use_case
 from kb.workflow import Action, Role, Status, transition
 
 OPEN_STATUSES = (Status.DRAFT.value, Status.REJECTED.value, Status.IN_REVIEW.value)
@@ -131,6 +129,7 @@ def _commit(session: Session) -> None:
         raise StaleWrite("someone else saved this first; reload to see their change") from None
 
 
+@use_case
 def add_draft(
     session: Session,
     *,
@@ -151,6 +150,7 @@ def add_draft(
     return version
 
 
+@use_case
 def create_draft(*, session: Session, actor: User, draft: Draft, external_id: str | None = None) -> EntryVersion:
     """Create a new entry with its first draft."""
     version = add_draft(session, actor=actor, draft=draft, external_id=external_id)
@@ -198,6 +198,7 @@ def open_version(*, session: Session, entry_id: int) -> EntryVersion | None:
     )
 
 
+@use_case
 def edit(
     *,
     session: Session,
@@ -304,16 +305,19 @@ def _finish_move(
     return version
 
 
+@use_case
 def submit(*, session: Session, actor: User, version_id: int, row_version: int | None = None) -> EntryVersion:
     """Send a draft for review."""
     return _move(session, actor=actor, action=Action.SUBMIT, version_id=version_id, row_version=row_version)
 
 
+@use_case
 def withdraw(*, session: Session, actor: User, version_id: int, row_version: int | None = None) -> EntryVersion:
     """Take a version back from review to draft."""
     return _move(session, actor=actor, action=Action.WITHDRAW, version_id=version_id, row_version=row_version)
 
 
+@use_case
 def approve(
     *,
     session: Session,
@@ -333,6 +337,7 @@ def approve(
     )
 
 
+@use_case
 def reject(
     *, session: Session, actor: User, version_id: int, comment: str, row_version: int | None = None
 ) -> EntryVersion:
@@ -342,6 +347,7 @@ def reject(
     )
 
 
+@use_case
 def retire(*, session: Session, actor: User, entry_id: int, reason: str) -> EntryVersion:
     """Stop suggesting an entry: its approved version is retired."""
     entry = get_entry(session=session, entry_id=entry_id)
@@ -353,6 +359,7 @@ def retire(*, session: Session, actor: User, entry_id: int, reason: str) -> Entr
     )
 
 
+@use_case
 def propose_alternate(*, session: Session, actor: User, entry_id: int, phrasing: str) -> EntryVersion:
     """Propose a customer's wording as another phrasing of an entry: a draft change, reviewed like any edit."""
     entry = get_entry(session=session, entry_id=entry_id)
@@ -370,54 +377,3 @@ def propose_alternate(*, session: Session, actor: User, entry_id: int, phrasing:
                   department=snap["department"], tags=snap["tags"])
     return edit(session=session, actor=actor, entry_id=entry_id, base_version_id=base.id,
                 base_row_version=base.row_version, draft=draft)
-
-
-def history(*, session: Session, entry_id: int) -> list[AuditEvent]:
-    """Return the audit trail of an entry, oldest first."""
-    get_entry(session=session, entry_id=entry_id)
-    return list(
-        session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.entry_id == entry_id)
-            .options(selectinload(AuditEvent.actor))
-            .order_by(AuditEvent.id)
-        )
-    )
-
-
-def word_diff(before: str, after: str) -> list[tuple[str, str]]:
-    """Return [(op, text)] with op in equal/delete/insert, word by word."""
-    a, b = before.split(), after.split()
-    ops: list[tuple[str, str]] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            ops.append(("equal", " ".join(a[i1:i2])))
-        else:
-            if i2 > i1:
-                ops.append(("delete", " ".join(a[i1:i2])))
-            if j2 > j1:
-                ops.append(("insert", " ".join(b[j1:j2])))
-    return ops
-
-
-def diff(*, session: Session, version_a: int, version_b: int) -> dict[str, list[tuple[str, str]]]:
-    """Return a word-level diff of every text field that differs between two versions."""
-    a = get_version(session=session, version_id=version_a)
-    b = get_version(session=session, version_id=version_b)
-    sa, sb = snapshot(a), snapshot(b)
-    out: dict[str, list[tuple[str, str]]] = {}
-    for key in ("question", "answer", "alternates", "variants", "placeholders", "review_by"):
-        left, right = _as_text(sa[key]), _as_text(sb[key])
-        if left != right:
-            out[key] = word_diff(left, right)
-    return out
-
-
-def _as_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return "\n".join(value)
-    if isinstance(value, Mapping):
-        return "\n".join(f"{k}: {v}" for k, v in sorted(value.items()))
-    return str(value)

@@ -1,12 +1,13 @@
 """Database engine, sessions, schema checks and the KB generation."""
 from __future__ import annotations
 
+import functools
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import cast
+from typing import ParamSpec, TypeVar, cast
 
 from alembic import command
 from alembic.config import Config
@@ -23,6 +24,8 @@ from kb.workflow import Status
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTENSION = "vetted.db"
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class Database:
@@ -168,3 +171,22 @@ def instance_secret(instance_path: str) -> str:
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def use_case(fn: Callable[P, R]) -> Callable[P, R]:
+    """Mark a service function as one transaction: whatever it raises, its session is rolled back first.
+
+    Callers (views, commands) can then catch a domain error and go on with a clean session.
+    """
+
+    @functools.wraps(fn)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except BaseException:
+            session = kwargs.get("session")
+            if isinstance(session, Session):
+                session.rollback()
+            raise
+
+    return wrapped

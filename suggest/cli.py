@@ -12,7 +12,8 @@ from flask.cli import AppGroup
 from kb import storage
 from kb.cli import friendly, progress_bar, require_migrated
 from suggest import calibration, engine, evaluation
-from suggest.service import SuggestRequest, suggest
+from suggest.results import SuggestRequest
+from suggest.service import suggest
 
 suggest_cli = AppGroup("suggest", help="Evaluate, calibrate and query the suggestion engine.")
 

@@ -17,7 +17,8 @@ from flask import Flask, current_app
 from kb import accounts, content, io, owners, redflags, storage
 from kb.errors import ImportFailed
 from suggest import engine as engine_mod
-from suggest.service import SuggestRequest, suggest
+from suggest.results import SuggestRequest
+from suggest.service import suggest
 
 Progress = Callable[[int], None]
 FACTORY = "vetted.factory"  # app.extensions key of the application factory, set by create_app

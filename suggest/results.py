@@ -65,12 +65,15 @@ class Escalation:
     sla: Sla
     crisis_id: int | None = None
     crisis: str | None = None
-    department_id: int | None = None  # who is notified; never sent to clients
+    kinds: list[str] = field(default_factory=list)  # every red flag in the message, most severe first
+    department_id: int | None = None  # who owes the answer; never sent to clients
+    notify_department_ids: list[int] = field(default_factory=list)  # everyone concerned; never sent to clients
 
     def as_json(self) -> dict[str, Any]:
         """Return the escalation as the API sends it (crisis fields only for a crisis)."""
         body = asdict(self)
-        del body["department_id"]
+        del body["department_id"], body["notify_department_ids"]
+        body["kinds"] = self.kinds or [self.kind]
         if self.crisis_id is None:
             del body["crisis_id"], body["crisis"]
         return body

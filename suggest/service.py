@@ -8,19 +8,15 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from kb import suggestable
-from kb.errors import NotFound, ValidationFailed
-from kb.models import EntryVersion, Inquiry, utcnow
+from kb.models import EntryVersion
+from suggest import inquiries
 from suggest.engine import Engine
-from suggest.escalation import notify, routing, screen
+from suggest.escalation import routing, screen
 from suggest.matching.fusion import Candidate, label, rank
 from suggest.matching.lexical import detect_language
-from suggest.results import MAX_K, MAX_QUESTION, Outcome, Suggestion, SuggestRequest, SuggestResult
-
-__all__ = ["MAX_K", "MAX_QUESTION", "FEEDBACK_ACTIONS", "SuggestRequest", "SuggestResult", "suggest",
-           "record_feedback", "send_to_pr"]
+from suggest.results import Outcome, Suggestion, SuggestRequest, SuggestResult
 
 RERANK_DEPTH = 10  # candidates re-read from the database per question (at least 2k)
-FEEDBACK_ACTIONS = ("used", "edited", "not_helpful")
 
 
 def _suggestion(version: EntryVersion, cand: Candidate, channel: str) -> Suggestion:
@@ -56,6 +52,7 @@ def suggest(
     record: bool = True,
     today: dt.date | None = None,
     rank_always: bool = False,
+    repeat_window: dt.timedelta = inquiries.REPEAT_WINDOW,
 ) -> SuggestResult:
     """Answer one message: escalate a red flag, else suggest approved answers, else say there is none."""
     started = time.perf_counter()
@@ -81,8 +78,10 @@ def suggest(
         result = _under_crisis(session, engine, request.question, result)
     result.took_ms = (time.perf_counter() - started) * 1000
     if record:
-        result.inquiry_id = _record(session, request, result, source, user_id, api_key_id,
-                                    screening.hit.rule_id if screening.hit else None, ranked)
+        result.inquiry_id = inquiries.record(
+            session, request=request, result=result, source=source, user_id=user_id, api_key_id=api_key_id,
+            rule_id=screening.hit.rule_id if screening.hit else None,
+            top_score=ranked[0].fused if ranked else None, repeat_window=repeat_window)
     return result
 
 
@@ -93,7 +92,7 @@ def _under_crisis(session: Session, engine: Engine, question: str, result: Sugge
                               [top.entry_id] if top else [])
     if found is None:
         return result
-    return SuggestResult(outcome=Outcome.ESCALATE, lang=result.lang, escalation=found.escalation,
+    return SuggestResult(outcome=Outcome.ESCALATE, lang=result.lang, escalation=found.escalation_in(result.lang),
                          ranking=result.ranking, crisis_id=found.crisis_id)
 
 
@@ -125,84 +124,3 @@ def _match(
         ranking=list(dict.fromkeys(live[c.version_id] for c in decision.ranked)), encode_ms=retrieval.encode_ms,
     )
     return result, decision.ranked
-
-
-def _record(
-    session: Session,
-    request: SuggestRequest,
-    result: SuggestResult,
-    source: str,
-    user_id: int | None,
-    api_key_id: int | None,
-    rule_id: int | None,
-    ranked: list[Candidate],
-) -> int:
-    now = utcnow()
-    top = result.suggestions[0] if result.suggestions else None
-    inquiry = Inquiry(
-        text=request.question, lang=result.lang, channel=request.channel or "web", source=source,
-        outcome=result.outcome.value, top_entry_id=top.entry_id if top else None,
-        top_score=top.score if top else (ranked[0].fused if ranked else None), rule_id=rule_id,
-        user_id=user_id, api_key_id=api_key_id, created_at=now, took_ms=result.took_ms, crisis_id=result.crisis_id,
-    )
-    sla = None
-    if result.escalation is not None:
-        sla = result.escalation.sla
-        inquiry.department_id = result.escalation.department_id
-    elif top is not None and top.route is not None and result.outcome is Outcome.ANSWER:
-        sla = top.route.sla
-        inquiry.department_id = top.department_id
-    if sla:
-        inquiry.first_response_due = now + dt.timedelta(minutes=sla.first_response_minutes)
-        inquiry.resolution_due = now + dt.timedelta(minutes=sla.resolution_minutes)
-    session.add(inquiry)
-    if result.escalation is not None:
-        session.flush()
-        esc = result.escalation
-        notify.queue(session, subject=f"Escalation ({esc.kind}): {request.question[:120]}",
-                     department_id=esc.department_id,
-                     payload={"kind": esc.kind, "inquiry_id": inquiry.id, "question": request.question,
-                              "channel": inquiry.channel, "department": esc.department,
-                              "first_response_due": inquiry.first_response_due.isoformat() + "Z"
-                              if inquiry.first_response_due else None})
-    session.commit()
-    return inquiry.id
-
-
-def record_feedback(
-    *, session: Session, inquiry_id: int, entry_id: int | None, version: int | None, action: str,
-    sent_text: str | None = None, user_id: int | None = None, api_key_id: int | None = None,
-) -> Inquiry:
-    """Record what the agent did with a suggestion: used, edited before sending, or not helpful."""
-    if action not in FEEDBACK_ACTIONS:
-        raise ValidationFailed(f"action must be one of {', '.join(FEEDBACK_ACTIONS)}")
-    inquiry = session.get(Inquiry, inquiry_id)
-    if inquiry is None or not _owns(inquiry, user_id=user_id, api_key_id=api_key_id):
-        raise NotFound(f"no inquiry {inquiry_id}")
-    if sent_text is not None and len(sent_text) > 10_000:
-        raise ValidationFailed("sent_text is longer than 10000 characters")
-    inquiry.chosen_entry_id = entry_id
-    inquiry.chosen_version = version
-    inquiry.feedback = action
-    inquiry.sent_text = sent_text
-    session.commit()
-    return inquiry
-
-
-def send_to_pr(
-    *, session: Session, inquiry_id: int, user_id: int | None, api_key_id: int | None = None
-) -> Inquiry:
-    """Put an unanswered question in PR's queue of missing answers."""
-    inquiry = session.get(Inquiry, inquiry_id)
-    if inquiry is None or not _owns(inquiry, user_id=user_id, api_key_id=api_key_id):
-        raise NotFound(f"no inquiry {inquiry_id}")
-    inquiry.sent_to_pr = True
-    session.commit()
-    return inquiry
-
-
-def _owns(inquiry: Inquiry, *, user_id: int | None, api_key_id: int | None) -> bool:
-    """Say whether the caller asked this question: the same API key, or the same signed-in agent."""
-    if api_key_id is not None:
-        return inquiry.api_key_id == api_key_id
-    return user_id is not None and inquiry.user_id == user_id

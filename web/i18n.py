@@ -13,6 +13,40 @@ RTL = frozenset({"he"})
 bp = Blueprint("i18n", __name__)
 
 HE: dict[str, str] = {
+    # The agent page's script (suggest/agent/page_text.py).
+    "High confidence": "ביטחון גבוה", "Medium confidence": "ביטחון בינוני", "Low confidence": "ביטחון נמוך",
+    "{who}, version {version}": "{who}, גרסה {version}", "unknown": "לא ידוע", "none set": "לא נקבע",
+    "overdue": "באיחור", "Route to": "העברה אל", "no hand-over needed": "אין צורך בהעברה", "on call": "תורן",
+    "first response within {first} min, resolution within {hours} h":
+    "מענה ראשון תוך {first} דק׳, פתרון תוך {hours} שע׳",
+    "{n} / 280 characters on X": "{n} / 280 תווים ב-X", "Fill in: {names}": "יש למלא: {names}", "Copy": "העתקה",
+    "Used": "השתמשתי", "Edited before sending": "ערכתי לפני השליחה", "Not helpful": "לא עזר",
+    "Thanks, recorded: {action}": "תודה, נרשם: {action}", "Not recorded: {detail}": "לא נרשם: {detail}",
+    "Red flag: do not answer from the library": "דגל אדום: לא עונים מהמאגר",
+    "This message looks like: {kind}.": "ההודעה נראית כעניין של: {kind}.",
+    "Hand it to {dept}.": "העבירו אל {dept}.",
+    "the in-house team": "הצוות הפנימי", "They answer: {sla}": "הם עונים: {sla}",
+    "Holding statement you may post:": "הודעת ביניים שאפשר לפרסם:", "Copy holding statement": "העתקת הודעת הביניים",
+    "No approved answer for this question": "אין תשובה מאושרת לשאלה הזו",
+    "Do not improvise a reply. Ask the in-house team.": "אל תאלתרו תשובה. פנו לצוות הפנימי.",
+    "Send to PR as a missing answer": "שליחה לדוברות כתשובה חסרה", "Sent to PR's queue.": "נשלח לתור של הדוברות.",
+    "Not sent: {detail}": "לא נשלח: {detail}", "legal": "משפטי", "press": "עיתונות", "safety": "בטיחות",
+    "privacy": "פרטיות", "discrimination": "אפליה", "protest": "מחאה", "self harm": "פגיעה עצמית",
+    "custom": "כלל מותאם",
+    "request failed ({status})": "הבקשה נכשלה ({status})",
+    "This answer cannot be copied yet.": "עדיין אי אפשר להעתיק את התשובה הזו.",
+    "Copied answer {n}.": "תשובה {n} הועתקה.",
+    "Copied": "הועתק", "The browser did not allow copying: select the text and copy it by hand.":
+    "הדפדפן לא איפשר העתקה: סמנו את הטקסט והעתיקו ידנית.", "Copied the holding statement.": "הודעת הביניים הועתקה.",
+    "The browser did not allow copying.": "הדפדפן לא איפשר העתקה.",
+    "Paste a customer's message first.": "הדביקו קודם הודעה של לקוח.",
+    "Searching approved answers…": "מחפש תשובות מאושרות…",
+    "Red flag: escalate, do not answer from the library.": "דגל אדום: מעבירים הלאה, לא עונים מהמאגר.",
+    "No approved answer.": "אין תשובה מאושרת.",
+    "{n} approved answer(s) in {ms} ms.": "{n} תשובות מאושרות תוך {ms} אלפיות שנייה.",
+    "Search failed: {detail}": "החיפוש נכשל: {detail}",
+    # The console.
+    "The questions": "השאלות",
     "Search": "חיפוש", "Extension": "תוסף", "Entries": "רשומות", "Review": "אישורים", "Unanswered": "ללא מענה",
     "Dashboard": "לוח מחוונים", "Audit": "יומן ביקורת", "API keys": "מפתחות API", "Owners": "בעלי תחום",
     "Users": "משתמשים", "Crisis": "מצב חירום", "Red flags": "דגלים אדומים", "Response times": "זמני תגובה",
@@ -54,7 +88,74 @@ HE: dict[str, str] = {
     "Alternates": "ניסוחים נוספים",
     "Variants": "גרסאות ערוץ", "Review_by": "מועד בדיקה", "Severity": "חומרה", "Kind": "סוג",
     "Department": "מחלקה", "Rule": "כלל", "Add rule": "הוספת כלל",
+    "met": "עמדו בזמן", "missed": "חרגו", "open": "פתוחות", "in time": "בזמן", "late": "באיחור",
+    "no reply yet": "טרם נענו", "Resolved in time, per department": "טופלו בזמן, לפי מחלקה",
+    "First reply on the page, per agency rep": "תגובה ראשונה בעמוד, לפי נציג הסוכנות",
+    "Owed an in-house answer": "ממתינות לתשובה מהארגון", "Taken": "נלקחה", "Take": "לקיחה לטיפול",
+    "Answered": "נענתה", "Only overdue": "רק באיחור", "All": "הכול", "Last 7 days": "7 הימים האחרונים",
+    "Last 30 days": "30 הימים האחרונים", "Agency rep": "נציג סוכנות",
+    "Median reply (min)": "חציון תגובה (דק׳)", "Median (min)": "חציון (דק׳)", "Handed over as": "הועברה כ",
+    "escalation": "הסלמה", "no_match": "ללא תשובה מאושרת", "sales_lead": "ליד מכירות",
+    "service_case": "פניית שירות", "other": "אחר", "Total": "סה״כ", "Open": "פתוחות",
+    "Create a key for my extension": "יצירת מפתח לתוסף שלי", "Scopes": "הרשאות", "Created": "נוצר",
+    "Last used": "שימוש אחרון", "State": "מצב", "never": "אף פעם", "revoked": "בוטל", "active": "פעיל",
+    "Revoke": "ביטול", "Revoke key": "ביטול מפתח",
+    "Key revoked: it stops working at once.": "המפתח בוטל ומפסיק לעבוד מיד.",
+    "That form was sent already; no new key was made.": "הטופס כבר נשלח; לא נוצר מפתח חדש.",
+    'Messages that trip a rule are never answered from the library: the agent gets '
+    'the holding statement and the department is told at once.':
+        'הודעות שמפעילות כלל לעולם אינן נענות מהמאגר: הנציג מקבל הודעת המתנה והמחלקה מקבלת התראה מיד.',
+    'Words and phrases': 'מילים וביטויים',
+    'Words and phrases (one per line)': 'מילים וביטויים (אחד בכל שורה)',
+    'yes': 'כן',
+    'no': 'לא',
+    'Switch off': 'כיבוי',
+    'Switch on': 'הפעלה',
+    'Edit rule': 'עריכת כלל',
+    'A word matches its forms with a Hebrew prefix (ו, ה, ב, ל, מ, ש, כ); a phrase matches its words in order.':
+        'מילה מתאימה גם עם אותיות השימוש (ו, ה, ב, ל, מ, ש, כ); ביטוי מתאים כשמילותיו מופיעות ברצף.',
+    'Advanced: regular expressions': 'מתקדם: ביטויים רגולריים',
+    'Regular expressions (one per line)': 'ביטויים רגולריים (אחד בכל שורה)',
+    'Regular expression': 'ביטוי רגולרי',
+    'Cancel': 'ביטול', 'How agents edited it before sending': 'איך נציגים ערכו אותה לפני השליחה', 'Sent': 'נשלח',
+    'Notifiers': 'ערוצי התראה',
+    'How': 'אופן',
+    'Address': 'כתובת',
+    'Webhook secret': 'סוד ה-webhook',
+    'Each department is told of its escalations and alerts in the console, and by '
+    'these webhooks and e-mail addresses.':
+        'כל מחלקה מקבלת את ההסלמות וההתראות שלה במערכת, וגם בכתובות ה-webhook והדואר האלה.',
+    'webhook': 'webhook',
+    'email': 'דואר אלקטרוני',
+    'Covers': 'חל על',
+    'Since': 'מאז',
+    'languages': 'שפות',
+    'Find entries this crisis covers': 'חיפוש רשומות שמצב החירום חל עליהן',
+    'Holding statement in Hebrew': 'הודעת המתנה בעברית',
+    'Holding statement in English': 'הודעת המתנה באנגלית',
+    'Holding statement in Arabic': 'הודעת המתנה בערבית',
+    'Holding statement in Russian': 'הודעת המתנה ברוסית',
+    'More languages': 'שפות נוספות',
+    'Categories': 'קטגוריות',
+    'Words and phrases in the message (one per line)': 'מילים וביטויים בהודעה (אחד בכל שורה)',
+    'Contacts and owners': 'אנשי קשר ובעלי תחום',
+    'Forbidden': 'אין הרשאה',
+    'Red-flag rules are changed by approvers.': 'כללי דגל אדום משתנים בידי מאשרים.',
+    'Rule saved; it applies to the next question.': 'הכלל נשמר; הוא חל מהשאלה הבאה.',
+    'Rule removed.': 'הכלל הוסר.',
+    'Rule switched on.': 'הכלל הופעל.',
+    'Rule switched off.': 'הכלל כובה.',
+    'Notifier added.': 'ערוץ ההתראה נוסף.',
+    'Crisis mode is on: matching questions now get the holding statement.':
+        'מצב חירום פעיל: שאלות מתאימות יקבלו את הודעת ההמתנה.',
+    'Crisis mode is off.': 'מצב החירום הסתיים.',
+    'self_harm': 'פגיעה עצמית',
 }
+
+
+def gettext(text: str) -> str:
+    """Return the interface text in the current request's language."""
+    return translate(text, current_language())
 
 
 def translate(text: str, lang: str) -> str:

@@ -1,6 +1,7 @@
 """The JSON API: suggest, feedback, entries, its OpenAPI spec, health and metrics."""
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections import defaultdict, deque
@@ -18,8 +19,9 @@ from kb.workflow import Role, Status
 from suggest import engine as engine_mod
 from suggest.agent import extension, metrics
 from suggest.agent.openapi import spec
+from suggest.inquiries import hand_off, record_feedback, send_to_pr
 from suggest.results import SuggestRequest
-from suggest.service import record_feedback, send_to_pr, suggest
+from suggest.service import suggest
 from web.auth import current_user, public
 from web.errors import ApiError, error_response, json_body
 
@@ -44,6 +46,11 @@ class RateLimiter:
                 return 60 - (now - hits[0])
             hits.append(now)
         return None
+
+
+def repeat_window() -> dt.timedelta:
+    """Return how long the same message from the same agent counts as the same inquiry."""
+    return dt.timedelta(minutes=int(current_app.config["REPEAT_WINDOW_MINUTES"]))
 
 
 def _limiter() -> RateLimiter:
@@ -86,7 +93,7 @@ def suggest_endpoint() -> Any:
     req = SuggestRequest.from_json(json_body(), default_k=int(current_app.config["SUGGEST_K"]))
     key = g.api_key
     result = suggest(session=storage.session(), engine=engine_mod.engine(), request=req, source="api",
-                     user_id=key.user_id, api_key_id=key.id)
+                     user_id=key.user_id, api_key_id=key.id, repeat_window=repeat_window())
     metrics.observe(result.outcome, result.took_ms)
     return jsonify(result.as_json())
 
@@ -116,6 +123,17 @@ def send_to_pr_endpoint() -> Any:
     inquiry = send_to_pr(session=storage.session(), inquiry_id=field(data, "inquiry_id", (int,), required=True),
                          user_id=None, api_key_id=g.api_key.id)
     return jsonify({"inquiry_id": inquiry.id, "sent_to_pr": inquiry.sent_to_pr})
+
+
+@bp.route("/api/v1/handoff", methods=["POST"])
+@require_key("feedback")
+def handoff_endpoint() -> Any:
+    """Hand a conversation over to an in-house department (a sales lead, a service case)."""
+    data = json_body()
+    inquiry = hand_off(session=storage.session(), inquiry_id=field(data, "inquiry_id", (int,), required=True),
+                       department=field(data, "department", (str,), required=True),
+                       reason=field(data, "reason", (str,), required=True), user_id=None, api_key_id=g.api_key.id)
+    return jsonify({"inquiry_id": inquiry.id, "handoff": inquiry.handoff})
 
 
 @bp.route("/api/v1/keys/current", methods=["GET"])

@@ -16,7 +16,11 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-SOURCE = Path(__file__).resolve().parents[2] / "static" / "extension"
+STATIC = Path(__file__).resolve().parents[2] / "static"
+SOURCE = STATIC / "extension"
+# Files the extension shares with the site. An extension cannot load code from a server, so the build copies them;
+# the repository keeps one copy, under static/js.
+SHARED = (STATIC / "js" / "suggestions.js",)
 KEY_FILE = "extension_key.pem"
 
 
@@ -52,6 +56,8 @@ def origin(instance_path: str) -> str:
 def build(instance_path: str, server_url: str) -> dict[str, bytes]:
     """Return the extension's files for this server: manifest with its key, config with the server address."""
     files = {p.name: p.read_bytes() for p in sorted(SOURCE.iterdir()) if p.is_file()}
+    for shared in SHARED:
+        files[shared.name] = shared.read_bytes()
     manifest = json.loads(files["manifest.json"])
     manifest["key"] = base64.b64encode(_public_der(instance_path)).decode()
     files["manifest.json"] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()

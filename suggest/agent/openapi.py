@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from kb.content import CHANNELS
-from suggest.service import FEEDBACK_ACTIONS, MAX_K, MAX_QUESTION
+from suggest.inquiries import FEEDBACK_ACTIONS, HANDOFF_REASONS
+from suggest.results import MAX_K, MAX_QUESTION
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -46,7 +47,8 @@ def spec() -> dict[str, Any]:
     }
     escalation = {
         "type": ["object", "null"],
-        "properties": {"kind": {"type": "string"}, "rule_id": {"type": "integer"},
+        "properties": {"kind": {"type": "string"}, "kinds": {"type": "array", "items": {"type": "string"}},
+                       "rule_id": {"type": "integer"},
                        "department": {"type": ["string", "null"]},
                        "contacts": {"type": "array", "items": _contact()},
                        "holding_statement": {"type": "string"}, "sla": _sla()},
@@ -112,6 +114,18 @@ def spec() -> dict[str, Any]:
                     "type": "object", "properties": {"inquiry_id": {"type": "integer"},
                                                      "sent_to_pr": {"type": "boolean"}}}}}},
                               **_errors(400, 401, 403, 404, 413, 415, 429)},
+            }},
+            "/api/v1/handoff": {"post": {
+                "summary": "Hand a conversation over to an in-house department (it is owed an answer from then on)",
+                "security": bearer,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["inquiry_id", "department", "reason"],
+                    "properties": {"inquiry_id": {"type": "integer"}, "department": {"type": "string"},
+                                   "reason": {"enum": list(HANDOFF_REASONS)}}}}}},
+                "responses": {"200": {"description": "Handed over", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"inquiry_id": {"type": "integer"},
+                                                     "handoff": {"type": "string"}}}}}},
+                              **_errors(400, 401, 403, 404, 413, 415, 422, 429)},
             }},
             "/api/v1/keys/current": {"get": {
                 "summary": "The user and scopes of the presented key (a connection test)",

@@ -1,35 +1,52 @@
 """The agent's search page and the JSON calls it makes with the agent's session."""
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask import (
     Blueprint,
     Response,
     current_app,
+    flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_wtf import FlaskForm
+from wtforms import IntegerField
+from wtforms.validators import DataRequired
 
 from kb import accounts, content, owners, storage
 from kb.content import field
+from kb.errors import KbError
 from kb.workflow import Role
 from suggest import engine as engine_mod
 from suggest.agent import extension, metrics
+from suggest.agent.api import repeat_window
+from suggest.agent.page_text import page_text
+from suggest.inquiries import hand_off, record_feedback, send_to_pr
 from suggest.results import Outcome, SuggestRequest
-from suggest.service import record_feedback, send_to_pr, suggest
+from suggest.service import suggest
 from web.auth import current_user, role_required, signed_in_user
 from web.errors import json_body
+from web.i18n import current_language, gettext
 
 bp = Blueprint("agent", __name__, template_folder="templates")
 
 
 class ExtensionKeyForm(FlaskForm):
     """A button that creates the agent's own extension key."""
+
+
+class RevokeOwnKeyForm(FlaskForm):
+    """A button that revokes one of the agent's own keys."""
+
+    key_id = IntegerField(validators=[DataRequired()])
 
 
 @bp.route("/")
@@ -43,7 +60,7 @@ def home() -> Any:
 @role_required(Role.AGENT)
 def search() -> Any:
     """Show the search page."""
-    return render_template("agent/search.html", channels=content.CHANNELS)
+    return render_template("agent/search.html", channels=content.CHANNELS, text=page_text(current_language()))
 
 
 @bp.route("/agent/suggest", methods=["POST"])
@@ -53,7 +70,7 @@ def agent_suggest() -> Any:
     req = SuggestRequest.from_json(json_body(), default_k=int(current_app.config["SUGGEST_K"]))
     user = current_user()
     result = suggest(session=storage.session(), engine=engine_mod.engine(), request=req, source="page",
-                     user_id=user.id if user else None)
+                     user_id=user.id if user else None, repeat_window=repeat_window())
     metrics.observe(result.outcome, result.took_ms)
     body = result.as_json()
     if result.outcome is Outcome.NO_MATCH:
@@ -92,19 +109,48 @@ def agent_send_to_pr() -> Any:
     return jsonify({"inquiry_id": inquiry.id, "sent_to_pr": inquiry.sent_to_pr})
 
 
+@bp.route("/agent/handoff", methods=["POST"])
+@role_required(Role.AGENT)
+def agent_handoff() -> Any:
+    """Hand the conversation over to an in-house department."""
+    data = json_body()
+    user = current_user()
+    inquiry = hand_off(session=storage.session(), inquiry_id=field(data, "inquiry_id", (int,), required=True),
+                       department=field(data, "department", (str,), required=True),
+                       reason=field(data, "reason", (str,), required=True), user_id=user.id if user else None)
+    return jsonify({"inquiry_id": inquiry.id, "handoff": inquiry.handoff})
+
+
 @bp.route("/extension", methods=["GET", "POST"])
 @role_required(Role.AGENT)
 def extension_page() -> Any:
     """How to install the browser extension, its download, and a key of the agent's own (shown once)."""
-    form = ExtensionKeyForm()
-    created = None
+    form, revoke_form = ExtensionKeyForm(prefix="create"), RevokeOwnKeyForm(prefix="revoke")
     user = signed_in_user()
-    if form.validate_on_submit():
-        _, created = accounts.create_api_key(session=storage.session(), user=user, scopes=["suggest", "feedback"],
-                                             name=f"browser extension ({user.username})", actor=user)
-    keys = [k for k in accounts.list_api_keys(session=storage.session()) if k.user_id == user.id]
-    return render_template("agent/extension.html", form=form, created=created, keys=keys,
-                           extension_id=extension.extension_id(current_app.instance_path))
+    s = storage.session()
+    created = None
+    if request.method == "POST" and request.form.get("action") == "revoke":
+        if revoke_form.validate_on_submit():
+            try:
+                accounts.revoke_api_key(session=s, key_id=revoke_form.key_id.data, actor=user, own_only=True)
+                flash(gettext("Key revoked: it stops working at once."), "ok")
+            except KbError as exc:
+                flash(exc.message, "error")
+        return redirect(url_for("agent.extension_page"))
+    if request.method == "POST" and form.validate_on_submit():
+        # Each page carries a one-time token, so a reload that sends the form again makes no second key.
+        if request.form.get("once") and request.form.get("once") == session.pop("extension_key_once", None):
+            _, created = accounts.create_api_key(session=s, user=user, scopes=["suggest", "feedback"],
+                                                 name=f"browser extension ({user.username})", actor=user)
+        else:
+            flash(gettext("That form was sent already; no new key was made."), "warn")
+    session["extension_key_once"] = once = secrets.token_urlsafe(16)
+    response = make_response(render_template(
+        "agent/extension.html", form=form, revoke_form=revoke_form, created=created, once=once,
+        keys=accounts.list_api_keys(session=s, user_id=user.id),
+        extension_id=extension.extension_id(current_app.instance_path)))
+    response.headers["Cache-Control"] = "no-store"  # the page may show a new key once
+    return response
 
 
 @bp.route("/extension.zip")

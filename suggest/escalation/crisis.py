@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
 from kb import crises
+from kb.models import RedFlagRule
 from kb.redflags import fold_pattern
+from suggest.escalation import detect
 from suggest.escalation.routing import crisis_escalation
 from suggest.matching.lexical import normalise
 from suggest.results import Escalation
@@ -17,18 +19,27 @@ from suggest.results import Escalation
 class ActiveCrisis:
     crisis_id: int
     name: str
-    category: str | None
+    categories: frozenset[str]
     entry_ids: frozenset[int]
+    words: detect.CompiledRule | None  # the crisis's words and phrases, matched like a red-flag rule's
     pattern: re.Pattern[str] | None
     escalation: Escalation
+    statements: dict[str, str]  # holding statement per language
 
     def matches(self, text: str, category: str | None, entry_ids: list[int]) -> bool:
         """Say whether a question (its text, and where matching put it) falls under this crisis."""
         if self.pattern is not None and self.pattern.search(normalise(text)):
             return True
-        if self.category is not None and category == self.category:
+        if self.words is not None and detect.detect(text, [self.words]) is not None:
+            return True
+        if category is not None and category in self.categories:
             return True
         return bool(self.entry_ids.intersection(entry_ids))
+
+    def escalation_in(self, lang: str) -> Escalation:
+        """Return the escalation with the holding statement in the question's language, where there is one."""
+        statement = self.statements.get(lang)
+        return replace(self.escalation, holding_statement=statement) if statement else self.escalation
 
 
 def compile_active(*, session: Session) -> list[ActiveCrisis]:
@@ -41,9 +52,13 @@ def compile_active(*, session: Session) -> list[ActiveCrisis]:
                 pattern = re.compile(fold_pattern(c.pattern), re.IGNORECASE)
             except re.error:
                 pattern = None
+        categories = set(c.categories or []) | ({c.category.slug} if c.category else set())
+        words = (detect.compile_rule(RedFlagRule(id=0, kind="crisis", lang="*", severity=5,
+                                                 keywords=list(c.keywords), patterns=[]))
+                 if c.keywords else None)
         out.append(ActiveCrisis(
-            crisis_id=c.id, name=c.name, category=c.category.slug if c.category else None,
-            entry_ids=frozenset(int(i) for i in c.entry_ids or []), pattern=pattern,
-            escalation=crisis_escalation(c),
+            crisis_id=c.id, name=c.name, categories=frozenset(categories),
+            entry_ids=frozenset(int(i) for i in c.entry_ids or []), words=words, pattern=pattern,
+            escalation=crisis_escalation(c), statements=dict(c.holding_statements or {}),
         ))
     return out

@@ -60,8 +60,8 @@ def _phrase_at(message: list[list[str]], phrase: tuple[frozenset[str], ...]) -> 
     return False
 
 
-def detect(text: str, rules: list[CompiledRule]) -> FlagHit | None:
-    """Return the most severe rule the message trips, or None."""
+def detect_all(text: str, rules: list[CompiledRule]) -> list[FlagHit]:
+    """Return every rule the message trips (one hit per rule), most severe first."""
     tokens = analyse(text, keep_stop=True)
     present = {form for forms in tokens for form in forms}
     folded = normalise(text)
@@ -80,8 +80,10 @@ def detect(text: str, rules: list[CompiledRule]) -> FlagHit | None:
                 if found:
                     hits.append((rule.severity, FlagHit(rule.rule_id, rule.kind, found.group(0))))
                     break
-    if not hits:
-        return None
-    return max(hits, key=lambda h: h[0])[1]
+    return [hit for _, hit in sorted(hits, key=lambda h: -h[0])]
 
 
+def detect(text: str, rules: list[CompiledRule]) -> FlagHit | None:
+    """Return the most severe rule the message trips, or None."""
+    hits = detect_all(text, rules)
+    return hits[0] if hits else None

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from kb.errors import NotFound, ValidationFailed
 from kb.models import Delivery, Department, Notifier, utcnow
+from kb.storage import use_case
 
 log = logging.getLogger(__name__)
 KINDS = ("webhook", "email")
@@ -46,6 +47,7 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+@use_case
 def add_notifier(*, session: Session, department: str, kind: str, target: str, secret: str = "") -> Notifier:
     """Tell a department by webhook or e-mail from now on."""
     if kind not in KINDS:
@@ -68,12 +70,15 @@ def list_notifiers(*, session: Session) -> list[Notifier]:
     return list(session.scalars(select(Notifier).options(selectinload(Notifier.department)).order_by(Notifier.id)))
 
 
-def queue(session: Session, *, subject: str, payload: dict[str, Any], department_id: int | None) -> list[Delivery]:
-    """Stage a message for the console and for each of the department's notifiers (the caller commits)."""
+def queue(session: Session, *, subject: str, payload: dict[str, Any], department_id: int | None = None,
+          department_ids: list[int | None] | None = None) -> list[Delivery]:
+    """Stage a message for the console and for the notifiers of every department concerned (the caller commits)."""
     deliveries = [Delivery(kind="inapp", subject=subject, payload=payload, status="sent", sent_at=utcnow())]
-    if department_id is not None:
+    wanted = [d for d in dict.fromkeys([department_id, *(department_ids or [])]) if d is not None]
+    if wanted:
         for notifier in session.scalars(
-            select(Notifier).where(Notifier.department_id == department_id, Notifier.active.is_(True))
+            select(Notifier).where(Notifier.department_id.in_(wanted), Notifier.active.is_(True))
+            .order_by(Notifier.id)
         ):
             deliveries.append(Delivery(notifier=notifier, kind=notifier.kind, subject=subject, payload=payload))
     session.add_all(deliveries)

@@ -21,6 +21,28 @@ def rule_escalation(rule: RedFlagRule) -> Escalation:
     )
 
 
+# The spokesperson's office hears of every message that could become a story, whoever takes it over.
+TELL_SPOKESPERSON = frozenset({"press", "protest"})
+
+
+def combined_escalation(rules: list[RedFlagRule], lang: str, by_kind_lang: dict[tuple[str, str], RedFlagRule],
+                        spokesperson_id: int | None) -> Escalation:
+    """Return one escalation for every rule a message trips (most severe first).
+
+    The most severe kind decides who takes over and which holding statement is posted, in the message's
+    language where a rule of that kind exists in it; every department concerned is notified.
+    """
+    first = rules[0]
+    lead = by_kind_lang.get((first.kind, lang), first)
+    escalation = rule_escalation(lead)
+    kinds = list(dict.fromkeys(r.kind for r in rules))
+    notified = [r.department_id for r in rules if r.department_id is not None]
+    if spokesperson_id is not None and TELL_SPOKESPERSON.intersection(kinds):
+        notified.append(spokesperson_id)
+    return Escalation(**{**escalation.__dict__, "rule_id": first.id, "kinds": kinds,
+                         "notify_department_ids": list(dict.fromkeys(notified))})
+
+
 def crisis_escalation(crisis: Crisis) -> Escalation:
     """Return what an agent is shown for a question under a crisis in force."""
     return Escalation(

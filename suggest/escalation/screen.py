@@ -6,7 +6,8 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy.orm import Session
 
-from kb import redflags
+from kb import owners, redflags
+from kb.models import RedFlagRule
 from suggest.engine import Engine
 from suggest.escalation import crisis, detect, routing
 from suggest.matching.fusion import dense_scale
@@ -16,8 +17,10 @@ from suggest.results import Escalation
 @dataclass(frozen=True)
 class RuleSet:
     rules: list[detect.CompiledRule]
-    escalations: dict[int, Escalation]
+    by_id: dict[int, RedFlagRule]
+    by_kind_lang: dict[tuple[str, str], RedFlagRule]
     examples: list[tuple[int, str, np.ndarray]]  # rule id, encoder model id, its example messages' vectors
+    spokesperson_id: int | None
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,12 @@ def rule_set(session: Session, engine: Engine) -> RuleSet:
             if rule.examples:
                 model_id, vectors = engine.encode_fixed(rule.lang, list(rule.examples))
                 examples.append((rule.id, model_id, vectors))
-        return RuleSet([detect.compile_rule(r) for r in rules], {r.id: routing.rule_escalation(r) for r in rules},
-                       examples)
+        by_kind_lang: dict[tuple[str, str], RedFlagRule] = {}
+        for rule in sorted(rules, key=lambda r: -r.severity):
+            by_kind_lang.setdefault((rule.kind, rule.lang), rule)
+        spokesperson = owners.find_department(session=session, slug="spokesperson")
+        return RuleSet([detect.compile_rule(r) for r in rules], {r.id: r for r in rules}, by_kind_lang, examples,
+                       spokesperson.id if spokesperson else None)
 
     return engine.per_generation("red_flags", build)
 
@@ -59,15 +66,19 @@ def _closest_example(engine: Engine, rules: RuleSet, vector: np.ndarray, lang: s
 def screen(session: Session, engine: Engine, question: str, lang: str) -> Screening:
     """Say whether a message is a red flag, and which escalation it gets."""
     rules = rule_set(session, engine)
-    hit = detect.detect(question, rules.rules)
+    hits = detect.detect_all(question, rules.rules)
     query = None
-    if hit is None and rules.examples:
+    if not hits and rules.examples:
         # Example messages catch red flags worded in ways no keyword foresaw; the vector is reused for matching.
         query, _ = engine.encode_query(question, lang)
         rule_id = _closest_example(engine, rules, query, lang)
         if rule_id is not None:
-            hit = detect.FlagHit(rule_id, rules.escalations[rule_id].kind, "example")
-    return Screening(hit, rules.escalations[hit.rule_id] if hit else None, query)
+            hits = [detect.FlagHit(rule_id, rules.by_id[rule_id].kind, "example")]
+    if not hits:
+        return Screening(None, None, query)
+    tripped = [rules.by_id[h.rule_id] for h in hits]
+    escalation = routing.combined_escalation(tripped, lang, rules.by_kind_lang, rules.spokesperson_id)
+    return Screening(hits[0], escalation, query)
 
 
 def crisis_for(session: Session, engine: Engine, question: str, category: str | None,

@@ -12,7 +12,8 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kb.models import Alert, Entry, EntryVersion, Inquiry, utcnow
@@ -26,6 +27,7 @@ class SpikeSettings:
     history_hours: int = 7 * 24
     min_count: int = 10
     factor: float = 3.0
+    min_history_hours: int = 72  # no alert until questions have been recorded for this long: no baseline yet
 
 
 def is_spike(count: int, usual: float, s: SpikeSettings) -> bool:
@@ -51,10 +53,16 @@ def detect(*, session: Session, settings: SpikeSettings = SpikeSettings(), now: 
     recent: Counter[str] = Counter()
     before: Counter[str] = Counter()
     labels: dict[str, str] = {}
-    for _, _, _, outcome, entry_id, at in rows:
+    first = session.scalar(select(func.min(Inquiry.created_at)).where(Inquiry.source != "eval"))
+    if first is None or first > now - dt.timedelta(hours=settings.min_history_hours):
+        return []  # too little history to know what is usual
+    members: dict[str, list[int]] = {}
+    for inquiry_id, _, _, outcome, entry_id, at in rows:
         if outcome == "answer" and entry_id is not None:
             key = f"entry:{entry_id}"
             (recent if at > now - window else before)[key] += 1
+            if at > now - window:
+                members.setdefault(key, []).append(inquiry_id)
     unanswered = [(r[0], r[1], r[2], False, r[5]) for r in rows if r[3] == "no_match"]
     for cluster in cluster_texts(unanswered):
         key = f"cluster:{cluster.lang}:{cluster.label.casefold()[:200]}"
@@ -62,6 +70,8 @@ def detect(*, session: Session, settings: SpikeSettings = SpikeSettings(), now: 
         times = {r[0]: r[5] for r in rows}
         for inquiry_id in cluster.inquiry_ids:
             (recent if times[inquiry_id] > now - window else before)[key] += 1
+            if times[inquiry_id] > now - window:
+                members.setdefault(key, []).append(inquiry_id)
     alerts = []
     for key, count in recent.items():
         usual = before[key] / windows
@@ -70,15 +80,37 @@ def detect(*, session: Session, settings: SpikeSettings = SpikeSettings(), now: 
         topic, department_id = _topic(session, key, labels)
         message = (f"{count} questions about {topic} in the last {_label(settings.window_minutes)}, "
                    f"usually {usual:.0f}")
+        questions = sorted(members.get(key, []), reverse=True)[:MAX_NAMED]
         alert = Alert(kind="spike", key=key, message=message, count=count, baseline=round(usual, 2),
-                      department_id=department_id, created_at=now)
-        session.add(alert)
+                      department_id=department_id, created_at=now, inquiry_ids=questions,
+                      window_start=_window_start(now, settings.window_minutes))
+        try:
+            # Several workers look at the same moment: the unique (topic, window) row lets only one alert.
+            with session.begin_nested():
+                session.add(alert)
+        except IntegrityError:
+            continue
         notify.queue(session, subject=message, department_id=department_id,
                      payload={"kind": "spike", "key": key, "count": count, "usual": round(usual, 2),
-                              "message": message})
+                              "message": message, "inquiry_ids": questions})
         alerts.append(alert)
     session.commit()
     return alerts
+
+
+MAX_NAMED = 20  # questions an alert names
+
+
+def _window_start(now: dt.datetime, window_minutes: int) -> dt.datetime:
+    """Return the start of the fixed window `now` falls in (the unit of one alert per topic)."""
+    minutes = (now - dt.datetime(2000, 1, 1)) // dt.timedelta(minutes=window_minutes)
+    return dt.datetime(2000, 1, 1) + minutes * dt.timedelta(minutes=window_minutes)
+
+
+def questions(*, session: Session, alert: Alert) -> list[Inquiry]:
+    """Return the questions that made an alert, newest first."""
+    ids = list(alert.inquiry_ids or [])
+    return list(session.scalars(select(Inquiry).where(Inquiry.id.in_(ids)).order_by(Inquiry.id.desc()))) if ids else []
 
 
 def _alerted_recently(session: Session, key: str, since: dt.datetime) -> bool:

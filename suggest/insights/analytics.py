@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kb import history
 from kb.models import EntryVersion, Inquiry, utcnow
 from kb.workflow import Status
 
@@ -40,7 +41,7 @@ def dashboard(*, session: Session, days: int = 30, now: dt.datetime | None = Non
         i = index.get(created.date().isoformat())
         if i is not None and outcome in board.per_day:
             board.per_day[outcome][i] += 1
-        if chosen is not None and feedback in ("used", "edited"):
+        if chosen is not None and feedback in ("copied", "used", "edited"):
             uses[chosen] += 1
     board.total = len(rows)
     if rows:
@@ -58,3 +59,25 @@ def dashboard(*, session: Session, days: int = 30, now: dt.datetime | None = Non
         if v.approved_at is not None]
     board.median_hours_to_approval = round(statistics.median(waits), 1) if waits else None
     return board
+
+
+@dataclass
+class EditedSend:
+    inquiry_id: int
+    at: dt.datetime
+    version: int | None
+    ops: list[tuple[str, str]]  # word diff from the approved answer to what the agent sent
+
+
+def edited_sends(*, session: Session, entry_id: int, limit: int = 20) -> list[EditedSend]:
+    """Return what agents changed in an entry's approved answer before sending it, newest first."""
+    rows = session.execute(
+        select(Inquiry.id, Inquiry.created_at, Inquiry.chosen_version, Inquiry.sent_text)
+        .where(Inquiry.chosen_entry_id == entry_id, Inquiry.feedback == "edited", Inquiry.sent_text.is_not(None))
+        .order_by(Inquiry.id.desc()).limit(limit)
+    ).all()
+    answers = dict(session.execute(select(EntryVersion.number, EntryVersion.answer)
+                                   .where(EntryVersion.entry_id == entry_id)).all())
+    return [EditedSend(inquiry_id, at, number,
+                       history.word_diff(answers.get(number, "") if number is not None else "", sent or ""))
+            for inquiry_id, at, number, sent in rows]

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from kb import audit
 from kb.audit import AuditAction
 from kb.models import Inquiry, utcnow
+from kb.storage import use_case
 from suggest.matching.lexical import analyse
 
 SIMILARITY = 0.5  # Jaccard overlap of token forms at which two questions count as one
@@ -81,6 +82,7 @@ def clusters(*, session: Session, days: int = 30, limit: int = 2000) -> list[Clu
     return cluster_texts([(i, text, lang, sent, at) for i, text, lang, sent, at in rows])
 
 
+@use_case
 def dismiss(*, session: Session, inquiry_ids: list[int], user_id: int) -> int:
     """Take questions out of the queue (they stay in the record); return how many."""
     now = utcnow()

@@ -7,7 +7,7 @@ import json
 
 from sqlalchemy import func, select
 
-from kb.models import Contact, Crisis, Entry, EntryVersion, Inquiry, RedFlagRule, User
+from kb.models import AuditEvent, Contact, Crisis, Entry, EntryVersion, Inquiry, RedFlagRule, User
 from tests.conftest import csrf_from
 from tests.factories import approved_entry, draft
 
@@ -109,23 +109,42 @@ def test_export_downloads_every_format(client, auth, session, users) -> None:
         assert f"vetted-knowledge-base.{fmt}" in response.headers["Content-Disposition"]
 
 
-def test_crisis_page_starts_and_ends_crisis_mode_for_approvers_only(client, auth, session) -> None:
+def test_crisis_page_starts_and_ends_crisis_mode_for_approvers_only(client, auth, session, users) -> None:
+    v = approved_entry(session, users, question="Is there an outage in my area?", category="technical")
     auth.login("editor")
     token = _token(client, "/admin/crisis")
-    form = {"csrf_token": token, "action": "start", "crisis-name": "Outage", "crisis-holding_statement": "On it.",
-            "crisis-pattern": "outage"}
+    form = {"csrf_token": token, "action": "start", "crisis-name": "Outage",
+            "crisis-holding_he": "אנחנו מטפלים בתקלה.", "crisis-holding_en": "We are on it.",
+            "crisis-keywords": "outage in haifa\nהפסקה בחיפה", "crisis-categories": ["billing"],
+            "crisis-entries": [str(v.entry_id)]}
     assert client.post("/admin/crisis", data=form).status_code == 403
     assert session.scalar(select(Crisis.id)) is None
     client.post("/logout", data={"csrf_token": token})
     auth.login("approver")
+    found = client.get("/admin/crisis?find=outage").get_data(as_text=True)
+    assert "Is there an outage in my area?" in found and f'value="{v.entry_id}"' in found
     token = _token(client, "/admin/crisis")
-    client.post("/admin/crisis", data={**form, "csrf_token": token})
+    assert client.post("/admin/crisis", data={**form, "csrf_token": token}).status_code == 302
     crisis = session.scalar(select(Crisis))
-    assert crisis.active and crisis.pattern == "outage"
+    assert crisis.active and crisis.keywords == ["outage in haifa", "הפסקה בחיפה"] and crisis.pattern == ""
+    assert crisis.categories == ["billing"] and crisis.entry_ids == [str(v.entry_id)]
     assert "Outage" in client.get("/search").get_data(as_text=True)  # the banner every page shows
+    hebrew = client.post("/agent/suggest", json={"question": "יש הפסקה בחיפה?"}, headers={"X-CSRFToken": token})
+    english = client.post("/agent/suggest", json={"question": "Is there an outage in Haifa now?"},
+                          headers={"X-CSRFToken": token})
+    assert hebrew.get_json()["escalation"]["holding_statement"] == "אנחנו מטפלים בתקלה."
+    assert english.get_json()["escalation"]["holding_statement"] == "We are on it."
     client.post("/admin/crisis", data={"csrf_token": token, "action": "end", "end-crisis_id": crisis.id})
     session.refresh(crisis)
     assert not crisis.active
+
+
+def test_a_crisis_without_a_holding_statement_is_explained(client, auth) -> None:
+    auth.login("approver")
+    token = _token(client, "/admin/crisis")
+    page = client.post("/admin/crisis", data={"csrf_token": token, "action": "start", "crisis-name": "Outage",
+                                              "crisis-keywords": "outage"})
+    assert page.status_code == 422 and "needs a name and a holding statement" in page.get_data(as_text=True)
 
 
 def test_red_flag_rules_are_edited_by_approvers(client, auth, session) -> None:
@@ -146,6 +165,41 @@ def test_red_flag_rules_are_edited_by_approvers(client, auth, session) -> None:
     answer = client.post("/agent/suggest", json={"question": "I'm switching to Bezeq next week"},
                          headers={"X-CSRFToken": token}).get_json()
     assert answer["outcome"] == "escalate" and answer["escalation"]["department"] == "Sales"
+    # Edit it in the office's words, switch it off, and remove it: each change audited with before and after.
+    edit_page = client.get(f"/admin/red-flags?edit={rule.id}").get_data(as_text=True)
+    assert "switching to Bezeq" in edit_page and f'value="{rule.id}"' in edit_page
+    client.post("/admin/red-flags", data={**form, "csrf_token": token, "rule-rule_id": rule.id,
+                                          "rule-row_version": rule.row_version,
+                                          "rule-keywords": "switching to Bezeq\nmoving to Partner"})
+    session.refresh(rule)
+    assert rule.keywords == ["switching to Bezeq", "moving to Partner"]
+    act = {"csrf_token": token, "act-rule_id": rule.id, "act-row_version": rule.row_version}
+    client.post("/admin/red-flags", data={**act, "action": "off"})
+    session.refresh(rule)
+    assert not rule.active
+    calm = client.post("/agent/suggest", json={"question": "I'm moving to Partner next week"},
+                       headers={"X-CSRFToken": token}).get_json()
+    assert calm["outcome"] != "escalate"
+    rule_id = rule.id
+    client.post("/admin/red-flags", data={**act, "act-row_version": rule.row_version, "action": "remove"})
+    session.expire_all()
+    assert session.scalar(select(RedFlagRule.id).where(RedFlagRule.id == rule_id)) is None
+    trail = session.scalars(select(AuditEvent).where(AuditEvent.action.like("red_flag_rule_%"))
+                            .order_by(AuditEvent.id)).all()
+    assert [e.action for e in trail][-3:] == ["red_flag_rule_save", "red_flag_rule_save", "red_flag_rule_remove"]
+    assert trail[-2].before["active"] is True and trail[-2].after["active"] is False
+    assert trail[-1].before["keywords"] == ["switching to Bezeq", "moving to Partner"]
+
+
+def test_notifiers_have_their_own_page_for_approvers(client, auth, session) -> None:
+    auth.login("editor")
+    assert client.get("/admin/notifiers").status_code == 403
+    client.post("/logout", data={"csrf_token": _token(client, "/search")})
+    auth.login("approver")
+    token = _token(client, "/admin/notifiers")
+    client.post("/admin/notifiers", data={"csrf_token": token, "notifier-department": "legal",
+                                          "notifier-kind": "email", "notifier-target": "legal@example.com"})
+    assert "legal@example.com" in client.get("/admin/notifiers").get_data(as_text=True)
 
 
 def test_response_times_page_lists_what_is_owed_and_resolves(client, auth, session) -> None:
@@ -158,8 +212,16 @@ def test_response_times_page_lists_what_is_owed_and_resolves(client, auth, sessi
     page = client.get("/admin/response-times").get_data(as_text=True)
     assert "my lawyer will call you" in page and "<svg" in page
     client.post("/admin/response-times", data={"csrf_token": _token(client, "/admin/response-times"),
-                                               "inquiry_id": asked["inquiry_id"]})
-    assert session.get(Inquiry, asked["inquiry_id"]).resolved_at is not None
+                                               "inquiry_id": asked["inquiry_id"], "step": "take"})
+    inquiry = session.get(Inquiry, asked["inquiry_id"])
+    assert inquiry.taken_at is not None and inquiry.resolved_at is None
+    client.post("/admin/response-times", data={"csrf_token": _token(client, "/admin/response-times"),
+                                               "inquiry_id": asked["inquiry_id"], "step": "resolve"})
+    session.refresh(inquiry)
+    assert inquiry.resolved_at is not None
+    assert "my lawyer will call you" not in client.get("/admin/response-times").get_data(as_text=True)
+    reps = client.get("/admin/response-times?period=30").get_data(as_text=True)
+    assert "First reply on the page, per agency rep" in reps and ">Agent<" in reps
 
 
 def test_dashboard_draws_its_chart(client, auth, session) -> None:

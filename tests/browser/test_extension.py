@@ -31,7 +31,11 @@ def unpacked(demo_app, live_server, tmp_path: Path) -> Path:
     assert response.status_code == 200 and response.mimetype == "application/zip"
     with zipfile.ZipFile(io.BytesIO(response.data)) as zf:
         zf.extractall(tmp_path)
-    return tmp_path / "vetted-extension"
+    folder = tmp_path / "vetted-extension"
+    # The build copies the site's one card module in; the browser loads that copy, not static/extension.
+    assert (folder / "suggestions.js").read_bytes() == (extension.STATIC / "js" / "suggestions.js").read_bytes()
+    assert not (extension.SOURCE / "suggestions.js").exists()
+    return folder
 
 
 @pytest.fixture
@@ -96,15 +100,15 @@ def test_install_configure_and_answer_in_two_steps(ext, demo_app, live_server, a
 
     popup = _select_and_ask(ctx, worker, "en")
     card = popup.locator(".suggestion").first
-    expect(card.locator(".q")).to_have_text("How do I restart my router?")
+    expect(card.locator(".entry-question")).to_have_text("How do I restart my router?")
     expect(popup.locator("#channel")).to_have_value("x")  # chosen from the site
     expect(card.locator(".answer")).to_have_text("Unplug the router, wait 30 seconds, plug it back in. Lights "
                                                  "settle in ~2 minutes. Still red? DM us and we'll check the line.")
-    expect(card.locator(".count")).to_contain_text("/ 280 characters on X")
+    expect(card.locator(".length")).to_contain_text("/ 280 characters on X")
     card.locator("button.copy").click()
     assert popup.evaluate("navigator.clipboard.readText()").startswith("Unplug the router, wait 30 seconds")
     card.locator("button.feedback").first.click()
-    expect(card.locator(".state")).to_have_text("Recorded: Used")
+    expect(card.locator(".feedback-state")).to_have_text("Recorded: Used")
     shot(popup, "extension-english")
 
 
@@ -115,7 +119,7 @@ def test_hebrew_interface_and_answer(ext, live_server, api_key) -> None:
     assert options.evaluate("document.documentElement.dir") == "rtl"
     popup = _select_and_ask(ctx, worker, "he")
     card = popup.locator(".suggestion").first
-    expect(card.locator(".q")).to_have_text("איך מאתחלים את הראוטר?")
+    expect(card.locator(".entry-question")).to_have_text("איך מאתחלים את הראוטר?")
     assert popup.evaluate("document.documentElement.dir") == "rtl"
     assert card.locator(".answer").evaluate("el => getComputedStyle(el).direction") == "rtl"
     expect(popup.locator("button.feedback").first).to_have_text("השתמשתי")

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from kb import listing, service, storage, suggestable
+from kb import history, listing, service, storage, suggestable
 from kb.errors import (
     PermissionDenied,
     StaleWrite,
@@ -136,7 +136,7 @@ def test_every_step_is_audited_with_before_and_after(session, users) -> None:
     service.submit(session=session, actor=users["editor"], version_id=v2.id)
     service.reject(session=session, actor=users["approver"], version_id=v2.id, comment="No.")
     service.retire(session=session, actor=users["approver"], entry_id=v1.entry_id, reason="Old.")
-    events = service.history(session=session, entry_id=v1.entry_id)
+    events = history.trail(session=session, entry_id=v1.entry_id)
     assert [(e.action, e.actor.username) for e in events] == [
         ("create", "editor"), ("submit", "editor"), ("approve", "approver"), ("edit", "editor"),
         ("submit", "editor"), ("reject", "approver"), ("retire", "approver"),
@@ -169,7 +169,7 @@ def test_word_diff_of_two_versions(session, users) -> None:
     v1 = approved_entry(session, users, answer="Unplug the router and wait.")
     v2 = service.edit(session=session, actor=users["editor"], entry_id=v1.entry_id, base_version_id=v1.id,
                       base_row_version=v1.row_version, draft=make_draft(answer="Unplug the modem and wait."))
-    diff = service.diff(session=session, version_a=v1.id, version_b=v2.id)
+    diff = history.diff(session=session, version_a=v1.id, version_b=v2.id)
     assert diff == {"answer": [("equal", "Unplug the"), ("delete", "router"), ("insert", "modem"),
                                ("equal", "and wait.")]}
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import select
 
-from kb import accounts, service
+from kb import accounts, owners, service
 from tests.factories import approved_entry, make_draft
 
 URL = "/api/v1/suggest"
@@ -71,7 +72,36 @@ def test_escalation_withholds_library_answers(client, kb, key) -> None:
     assert body["outcome"] == "escalate" and body["suggestions"] == []
     esc = body["escalation"]
     assert esc["kind"] == "legal" and esc["department"] == "Legal" and esc["holding_statement"]
-    assert set(esc) == {"kind", "rule_id", "department", "contacts", "holding_statement", "sla"}
+    assert set(esc) == {"kind", "kinds", "rule_id", "department", "contacts", "holding_statement", "sla"}
+    assert esc["kinds"] == ["legal"]
+
+
+def test_every_red_flag_in_a_message_counts(client, kb, key, session) -> None:
+    """Suing and going to the press: legal takes over, and the spokesperson's office is told as well."""
+    from kb.models import Delivery, Notifier
+
+    s = session
+    targets = {}
+    for slug in ("legal", "spokesperson"):
+        dept = owners.get_department(session=s, slug=slug)
+        notifier = Notifier(department=dept, kind="email", target=f"{slug}@example.com", secret="")
+        s.add(notifier)
+        targets[slug] = notifier
+    s.commit()
+    body = _post(client, {"question": "I'm going to sue you and talk to the press about it"}, key).get_json()
+    esc = body["escalation"]
+    assert body["outcome"] == "escalate" and esc["kinds"][0] == "legal" and "press" in esc["kinds"]
+    assert esc["department"] == "Legal"
+    told = {d.notifier.target for d in s.scalars(select(Delivery).where(Delivery.notifier_id.is_not(None)))}
+    assert told == {"legal@example.com", "spokesperson@example.com"}
+
+
+def test_holding_statement_follows_the_message_language(client, kb, key) -> None:
+    hebrew = _post(client, {"question": "אני אתבע אתכם בבית משפט"}, key).get_json()["escalation"]
+    english = _post(client, {"question": "I will sue you in court"}, key).get_json()["escalation"]
+    assert hebrew["kinds"] == english["kinds"] == ["legal"]
+    assert any("\u0590" <= ch <= "\u05ff" for ch in hebrew["holding_statement"])
+    assert not any("\u0590" <= ch <= "\u05ff" for ch in english["holding_statement"])
 
 
 def test_no_match_is_plain(client, kb, key) -> None:

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from kb import crises, redflags
-from kb.errors import PermissionDenied, ValidationFailed
-from kb.models import AuditEvent, Delivery, Inquiry, utcnow
+from kb import crises, redflags, storage
+from kb.errors import NotFound, PermissionDenied, ValidationFailed
+from kb.models import Alert, AuditEvent, Delivery, Inquiry, utcnow
 from suggest import engine as engine_mod
+from suggest import inquiries
 from suggest.escalation import response_times as sla
 from suggest.escalation import spikes
 from suggest.service import SuggestRequest, suggest
@@ -22,8 +24,9 @@ def billing(session, users):
                           answer="Promotions end; see Billing in the app.", alternates=[], category="billing")
 
 
-def _ask(app, session, text: str, **kw):
-    return suggest(session=session, engine=engine_mod.engine(app), request=SuggestRequest(text, **kw))
+def _ask(app, session, text: str, user_id: int | None = None, **kw):
+    return suggest(session=session, engine=engine_mod.engine(app), request=SuggestRequest(text, **kw),
+                   user_id=user_id)
 
 
 def test_crisis_mode_overrides_library_answers_until_it_ends(app, session, users, billing) -> None:
@@ -93,22 +96,65 @@ def test_edited_rules_apply_to_the_next_question(app, session, users) -> None:
     assert _ask(app, session, "the rabbit ate the cable").outcome != "escalate"
 
 
-def test_routed_answers_and_escalations_owe_a_response_in_time(app, session, users, billing) -> None:
-    routed = _ask(app, session, "why is my bill higher")
-    escalated = _ask(app, session, "I'm calling my lawyer")
-    owed = sla.owed(session=session)
-    assert {i.id for i in owed} == {routed.inquiry_id, escalated.inquiry_id}
-    routed_inquiry = session.get(Inquiry, routed.inquiry_id)
-    assert (routed_inquiry.resolution_due - routed_inquiry.created_at) == dt.timedelta(minutes=24 * 60)
+def test_only_handed_over_conversations_are_owed(app, session, users, billing) -> None:
+    """A routine answer, even in a routed category, is not owed; an escalation, a question sent to PR and an
+    agent's hand-off are, each with the department's clocks."""
+    agent = users["agent"].id
+    routine = _ask(app, session, "why is my bill higher", user_id=agent)
+    escalated = _ask(app, session, "I'm calling my lawyer", user_id=agent)
+    unanswered = _ask(app, session, "do you sell garden furniture", user_id=agent)
+    assert routine.outcome == "answer" and unanswered.outcome == "no_match"
+    assert {i.id for i in sla.owed(session=session)} == {escalated.inquiry_id}
+    inquiries.send_to_pr(session=session, inquiry_id=unanswered.inquiry_id, user_id=agent)
+    lead = _ask(app, session, "I want to add three lines for my company", user_id=agent)
+    inquiries.hand_off(session=session, inquiry_id=lead.inquiry_id, department="sales", reason="sales_lead",
+                       user_id=agent)
+    owed = {i.id: i for i in sla.owed(session=session)}
+    assert set(owed) == {escalated.inquiry_id, unanswered.inquiry_id, lead.inquiry_id}
+    assert (owed[unanswered.inquiry_id].handoff, owed[lead.inquiry_id].handoff) == ("no_match", "sales_lead")
+    assert session.get(Inquiry, routine.inquiry_id).department_id is None
+    with pytest.raises(ValidationFailed, match="handed over already"):
+        inquiries.hand_off(session=session, inquiry_id=lead.inquiry_id, department="sales", reason="other",
+                           user_id=agent)
     later = utcnow() + dt.timedelta(days=2)
-    assert {i.id for i in sla.owed(session=session, now=later, overdue_only=True)} == {routed.inquiry_id,
-                                                                                       escalated.inquiry_id}
+    assert {i.id for i in sla.owed(session=session, now=later, overdue_only=True)} == set(owed)
+    sla.take(session=session, inquiry_id=escalated.inquiry_id, user=users["admin"])
     sla.resolve(session=session, inquiry_id=escalated.inquiry_id, user=users["admin"])
     report = {r.department: r for r in sla.report(session=session, since=utcnow() - dt.timedelta(days=1),
                                                   now=later)}
-    assert (report["Legal"].met, report["Legal"].missed) == (1, 0)
-    assert report["Legal"].median_minutes is not None
-    assert (report["Customer service"].missed, report["Customer service"].open) == (1, 0)
+    assert (report["Legal"].met, report["Legal"].missed, report["Legal"].taken_in_time) == (1, 0, 1)
+    assert (report["Sales"].missed, report["Sales"].open, report["Sales"].taken_late) == (1, 0, 1)
+    with pytest.raises(NotFound):
+        sla.resolve(session=session, inquiry_id=routine.inquiry_id, user=users["admin"])
+
+
+def test_the_same_message_asked_again_is_one_inquiry(app, session, users, billing) -> None:
+    agent = users["agent"].id
+    first = _ask(app, session, "I'm calling my lawyer", user_id=agent)
+    again = _ask(app, session, "I'm calling my lawyer", user_id=agent, channel="x")
+    other_agent = _ask(app, session, "I'm calling my lawyer", user_id=users["editor"].id)
+    assert first.inquiry_id == again.inquiry_id != other_agent.inquiry_id
+    inquiry = session.get(Inquiry, first.inquiry_id)
+    assert inquiry.asked_count == 2 and inquiry.channel == "x"
+    told = session.scalars(select(Delivery).where(Delivery.kind == "inapp")).all()
+    assert len(told) == 2  # one escalation notice per inquiry, not per search
+    later = suggest(session=session, engine=engine_mod.engine(app), request=SuggestRequest("I'm calling my lawyer"),
+                    user_id=agent, repeat_window=dt.timedelta(0))
+    assert later.inquiry_id != first.inquiry_id
+
+
+def test_the_agencys_clock_starts_at_the_question_and_stops_at_the_first_reply(app, session, users, billing):
+    agent = users["agent"].id
+    answered = _ask(app, session, "why is my bill higher", user_id=agent)
+    inquiries.record_feedback(session=session, inquiry_id=answered.inquiry_id, entry_id=billing.entry_id,
+                              version=1, action="copied", user_id=agent)
+    inquiries.record_feedback(session=session, inquiry_id=answered.inquiry_id, entry_id=billing.entry_id,
+                              version=1, action="used", user_id=agent)
+    _ask(app, session, "why is my bill higher than last month", user_id=agent)
+    later = utcnow() + dt.timedelta(days=1)
+    reps = {r.rep: r for r in sla.rep_report(session=session, since=utcnow() - dt.timedelta(days=1), now=later)}
+    assert (reps["Agent"].asked, reps["Agent"].replied_in_time, reps["Agent"].replied_late) == (2, 1, 1)
+    assert session.get(Inquiry, answered.inquiry_id).feedback == "used"
 
 
 def test_spikes_raise_one_alert_with_the_usual_rate(session, billing) -> None:
@@ -131,6 +177,42 @@ def test_spikes_raise_one_alert_with_the_usual_rate(session, billing) -> None:
     assert messages[1] == "30 questions about billing and payments in the last hour, usually 0"
     assert spikes.detect(session=session, now=now + dt.timedelta(minutes=5)) == []  # once per window
     assert session.scalar(select(Delivery.subject).where(Delivery.kind == "inapp")).endswith("usually 0")
+    named = spikes.questions(session=session, alert=next(a for a in alerts if a.key.startswith("cluster:")))
+    assert len(named) == 12 and {q.text for q in named} == {"is the new Galim TV box supporting Netflix"}
+
+
+def test_no_spike_before_there_is_a_usual_rate(session, billing) -> None:
+    """A new installation's first busy hour is not a spike: there is no history to compare it with."""
+    now = utcnow()
+    for minute in range(0, 60, 2):
+        session.add(Inquiry(text="why is the bill so high", lang="en", outcome="answer",
+                            top_entry_id=billing.entry_id, created_at=now - dt.timedelta(minutes=minute)))
+    session.commit()
+    assert spikes.detect(session=session, now=now) == []
+
+
+def test_two_workers_looking_at_once_raise_one_alert(app, session, billing) -> None:
+    """Each worker's background loop looks for spikes; two at the same moment must not both alert."""
+    now = utcnow()
+    session.add(Inquiry(text="old", lang="en", outcome="answer", created_at=now - dt.timedelta(days=5)))
+    for minute in range(0, 60, 2):
+        session.add(Inquiry(text="why is the bill so high", lang="en", outcome="answer",
+                            top_entry_id=billing.entry_id, created_at=now - dt.timedelta(minutes=minute)))
+    session.commit()
+    results = []
+    barrier = threading.Barrier(2)
+
+    def look() -> None:
+        with storage.database(app).session() as own:
+            barrier.wait()
+            results.append(len(spikes.detect(session=own, now=now)))
+
+    threads = [threading.Thread(target=look) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [0, 1] and session.scalar(select(func.count(Alert.id))) == 1
 
 
 def test_spike_rule() -> None:

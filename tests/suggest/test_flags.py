@@ -88,3 +88,14 @@ def test_example_messages_catch_wordings_no_keyword_foresaw(app, session, users)
     routine = suggest(session=session, engine=eng, request=SuggestRequest("how do I order a new phone line"),
                       record=False)
     assert routine.outcome != "escalate"
+
+
+def test_a_newspaper_name_that_is_also_a_word_does_not_flag_routine_questions() -> None:
+    """"הארץ" is a newspaper, but "בחוץ לארץ" (abroad) is a roaming question, not the press."""
+    from kb.default_rules import DEFAULT_RULES
+
+    rules = [flags.compile_rule(RedFlagRule(id=i, kind=r["kind"], lang=r["lang"], severity=r["severity"],
+                                            keywords=r["keywords"], patterns=r.get("patterns", [])))
+             for i, r in enumerate(DEFAULT_RULES)]
+    assert flags.detect("שימוש בטלפון בחוץ לארץ", rules) is None
+    assert flags.detect("אני כתב הארץ ומבקש תגובה", rules).kind == "press"

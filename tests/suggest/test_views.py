@@ -49,6 +49,22 @@ def test_ask_copy_feedback_round_trip(client, auth, approved, session, users) ->
     assert "99 NIS" in inquiry.sent_text
 
 
+def test_edited_text_is_shown_against_the_approved_answer(client, auth, approved, session) -> None:
+    auth.login("agent")
+    token = auth.csrf()
+    body = _ask(client, token, "how do I restart the router").get_json()
+    top = body["suggestions"][0]
+    client.post("/agent/feedback", json={"inquiry_id": body["inquiry_id"], "entry_id": top["entry_id"],
+                                         "version": top["version"], "action": "edited",
+                                         "sent_text": top["answer"].replace("{fee}", "99 NIS") + " Sorry!"},
+                headers={"X-CSRFToken": token})
+    client.post("/logout", data={"csrf_token": token})
+    auth.login("editor")
+    page = client.get(f"/admin/entries/{top['entry_id']}").get_data(as_text=True)
+    assert "How agents edited it before sending" in page
+    assert "<del>{fee}.</del>" in page and "<ins>99 NIS. Sorry!</ins>" in page
+
+
 def test_no_match_names_whom_to_ask_and_can_go_to_pr(client, auth, approved, session) -> None:
     from kb import owners
 
@@ -96,3 +112,35 @@ def test_agents_cannot_touch_others_inquiries(client, auth, approved, session) -
                            headers={"X-CSRFToken": auth.csrf()})
     assert response.status_code == 404
     assert session.scalar(select(Inquiry.feedback).where(Inquiry.id == body["inquiry_id"])) is None
+
+
+def _page_field(page: str, name: str) -> str:
+    import re
+
+    return re.search(rf'name="{name}"[^>]*value="([^"]+)"', page).group(1)
+
+
+def test_extension_keys_are_the_agents_own_to_list_and_revoke(client, auth, session, users) -> None:
+    from kb import accounts
+    from kb.models import ApiKey
+
+    others = accounts.create_api_key(session=session, user=users["editor"], scopes=["suggest"], name="editor's")[0]
+    auth.login("agent")
+    page = client.get("/extension").get_data(as_text=True)
+    form = {"create-csrf_token": _page_field(page, "create-csrf_token"), "action": "create",
+            "once": _page_field(page, "once")}
+    created = client.post("/extension", data=form).get_data(as_text=True)
+    assert 'class="new-key"' in created
+    # The browser sends the same form again on reload: no second key.
+    again = client.post("/extension", data=form).get_data(as_text=True)
+    assert 'class="new-key"' not in again
+    mine = session.scalars(select(ApiKey).where(ApiKey.user_id == users["agent"].id)).all()
+    assert len(mine) == 1 and "editor&#39;s" not in again
+    revoke = {"revoke-csrf_token": _page_field(again, "revoke-csrf_token"), "action": "revoke",
+              "revoke-key_id": str(others.id)}
+    client.post("/extension", data=revoke)
+    session.refresh(others)
+    assert others.revoked_at is None  # an agent cannot revoke somebody else's key
+    client.post("/extension", data={**revoke, "revoke-key_id": str(mine[0].id)})
+    session.refresh(mine[0])
+    assert mine[0].revoked_at is not None

@@ -1,0 +1,169 @@
+"""The record of every question asked, and what happens to it after: replied, handed over, taken, resolved."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kb import owners
+from kb.errors import NotFound, ValidationFailed
+from kb.models import Category, Inquiry, utcnow
+from suggest.escalation import notify
+from suggest.results import Escalation, Sla, SuggestRequest, SuggestResult
+
+REPEAT_WINDOW = dt.timedelta(minutes=30)
+FEEDBACK_ACTIONS = ("copied", "used", "edited", "not_helpful")
+REPLIED = frozenset({"copied", "used", "edited"})  # the agent posted something on the page
+HANDOFF_REASONS = ("sales_lead", "service_case", "other")
+# Who takes a question nobody has an approved answer for, and under which category's response times.
+PR_DEPARTMENT, PR_CATEGORY = "spokesperson", "general"
+
+
+def _repeat_of(session: Session, request: SuggestRequest, user_id: int | None, api_key_id: int | None,
+               since: dt.datetime) -> Inquiry | None:
+    """Return the inquiry this same message from the same agent already made within the window, if any."""
+    if user_id is None and api_key_id is None:
+        return None
+    asker = Inquiry.api_key_id == api_key_id if api_key_id is not None else Inquiry.user_id == user_id
+    return session.scalar(
+        select(Inquiry).where(asker, Inquiry.text == request.question, Inquiry.created_at >= since)
+        .order_by(Inquiry.id.desc()).limit(1)
+    )
+
+
+def _due(now: dt.datetime, sla: Sla | None, take_minutes: int | None) -> dict[str, dt.datetime | None]:
+    if sla is None:
+        return {"first_response_due": None, "take_due": None, "resolution_due": None}
+    return {"first_response_due": now + dt.timedelta(minutes=sla.first_response_minutes),
+            "take_due": now + dt.timedelta(minutes=take_minutes or sla.first_response_minutes),
+            "resolution_due": now + dt.timedelta(minutes=sla.resolution_minutes)}
+
+
+def record(
+    session: Session, *, request: SuggestRequest, result: SuggestResult, source: str, user_id: int | None,
+    api_key_id: int | None, rule_id: int | None, top_score: float | None, repeat_window: dt.timedelta = REPEAT_WINDOW,
+) -> int:
+    """Record a question (or count it again when the same agent just asked it) and hand over an escalation."""
+    now = utcnow()
+    top = result.suggestions[0] if result.suggestions else None
+    inquiry = _repeat_of(session, request, user_id, api_key_id, now - repeat_window)
+    escalated_before = inquiry is not None and inquiry.handoff == "escalation"
+    if inquiry is None:
+        inquiry = Inquiry(text=request.question, source=source, user_id=user_id, api_key_id=api_key_id,
+                          created_at=now, asked_count=1)
+        session.add(inquiry)
+    else:
+        inquiry.asked_count = (inquiry.asked_count or 1) + 1
+    inquiry.last_asked_at = now
+    inquiry.lang, inquiry.channel, inquiry.outcome = result.lang, request.channel or "web", result.outcome.value
+    inquiry.top_entry_id = top.entry_id if top else None
+    inquiry.top_score = top.score if top else top_score
+    inquiry.rule_id, inquiry.took_ms, inquiry.crisis_id = rule_id, result.took_ms, result.crisis_id
+    if inquiry.first_response_due is None:
+        # The agency's clock runs for every question it answers on the page.
+        sla = result.escalation.sla if result.escalation else (top.route.sla if top and top.route else None)
+        inquiry.first_response_due = _due(now, sla, None)["first_response_due"]
+    if result.escalation is not None and not escalated_before:
+        _hand_over(session, inquiry, "escalation", department_id=result.escalation.department_id,
+                   sla=result.escalation.sla, take_minutes=result.escalation.sla.first_response_minutes, now=now)
+        session.flush()
+        _notify_escalation(session, inquiry, result.escalation)
+    session.commit()
+    return inquiry.id
+
+
+def _hand_over(session: Session, inquiry: Inquiry, reason: str, *, department_id: int | None, sla: Sla | None,
+               take_minutes: int | None, now: dt.datetime) -> None:
+    due = _due(now, sla, take_minutes)
+    inquiry.handoff = reason
+    inquiry.department_id = department_id
+    inquiry.take_due, inquiry.resolution_due = due["take_due"], due["resolution_due"]
+    inquiry.first_response_due = inquiry.first_response_due or due["first_response_due"]
+
+
+def _notify_escalation(session: Session, inquiry: Inquiry, esc: Escalation) -> None:
+    kinds = esc.kinds or [esc.kind]
+    payload = {"kind": esc.kind, "kinds": kinds, "inquiry_id": inquiry.id, "question": inquiry.text,
+               "channel": inquiry.channel, "department": esc.department,
+               "first_response_due": inquiry.first_response_due.isoformat() + "Z"
+               if inquiry.first_response_due else None}
+    notify.queue(session, subject=f"Escalation ({', '.join(kinds)}): {inquiry.text[:120]}", payload=payload,
+                 department_ids=list(dict.fromkeys([esc.department_id, *esc.notify_department_ids])))
+
+
+def _owned(session: Session, inquiry_id: int, user_id: int | None, api_key_id: int | None) -> Inquiry:
+    """Return the caller's own inquiry: the same API key, or the same signed-in agent."""
+    inquiry = session.get(Inquiry, inquiry_id)
+    if inquiry is not None:
+        if api_key_id is not None and inquiry.api_key_id == api_key_id:
+            return inquiry
+        if api_key_id is None and user_id is not None and inquiry.user_id == user_id:
+            return inquiry
+    raise NotFound(f"no inquiry {inquiry_id}")
+
+
+def record_feedback(
+    *, session: Session, inquiry_id: int, entry_id: int | None, version: int | None, action: str,
+    sent_text: str | None = None, user_id: int | None = None, api_key_id: int | None = None,
+) -> Inquiry:
+    """Record what the agent did with a suggestion: copied, used, edited before sending, or not helpful."""
+    if action not in FEEDBACK_ACTIONS:
+        raise ValidationFailed(f"action must be one of {', '.join(FEEDBACK_ACTIONS)}")
+    if sent_text is not None and len(sent_text) > 10_000:
+        raise ValidationFailed("sent_text is longer than 10000 characters")
+    inquiry = _owned(session, inquiry_id, user_id, api_key_id)
+    if entry_id is not None or action == "not_helpful":
+        inquiry.chosen_entry_id = entry_id
+        inquiry.chosen_version = version
+    # A later "copied" does not hide an earlier, more telling "edited" or "used".
+    if not (action == "copied" and inquiry.feedback in ("used", "edited")):
+        inquiry.feedback = action
+    if sent_text is not None:
+        inquiry.sent_text = sent_text
+    if action in REPLIED and inquiry.replied_at is None:
+        inquiry.replied_at = utcnow()
+    session.commit()
+    return inquiry
+
+
+def send_to_pr(
+    *, session: Session, inquiry_id: int, user_id: int | None, api_key_id: int | None = None
+) -> Inquiry:
+    """Hand a question with no approved answer to PR: it joins their queue and is owed an answer."""
+    inquiry = _owned(session, inquiry_id, user_id, api_key_id)
+    inquiry.sent_to_pr = True
+    if inquiry.handoff is None:
+        dept = owners.find_department(session=session, slug=PR_DEPARTMENT)
+        category = session.scalar(select(Category).where(Category.slug == PR_CATEGORY))
+        _hand_over(session, inquiry, "no_match", department_id=dept.id if dept else None,
+                   sla=Sla(category.first_response_minutes, category.resolution_minutes) if category else None,
+                   take_minutes=category.take_minutes if category else None, now=utcnow())
+    session.commit()
+    return inquiry
+
+
+def hand_off(
+    *, session: Session, inquiry_id: int, department: str, reason: str, user_id: int | None,
+    api_key_id: int | None = None,
+) -> Inquiry:
+    """Hand a conversation to an in-house department (a sales lead, a service case): it is owed from now on."""
+    if reason not in HANDOFF_REASONS:
+        raise ValidationFailed(f"reason must be one of {', '.join(HANDOFF_REASONS)}")
+    inquiry = _owned(session, inquiry_id, user_id, api_key_id)
+    dept = owners.find_department(session=session, slug=department)
+    if dept is None:
+        raise ValidationFailed(f"unknown department {department!r}")
+    if inquiry.handoff is not None:
+        raise ValidationFailed("this conversation has been handed over already")
+    category = session.scalar(select(Category).where(Category.department_id == dept.id).order_by(Category.id))
+    sla = Sla(category.first_response_minutes, category.resolution_minutes) if category else Sla(60, 24 * 60)
+    _hand_over(session, inquiry, reason, department_id=dept.id, sla=sla,
+               take_minutes=category.take_minutes if category else None, now=utcnow())
+    session.flush()
+    notify.queue(session, subject=f"Handed over ({reason}): {inquiry.text[:120]}", department_id=dept.id,
+                 payload={"kind": reason, "inquiry_id": inquiry.id, "question": inquiry.text,
+                          "channel": inquiry.channel, "department": dept.name})
+    session.commit()
+    return inquiry
+
