@@ -6,14 +6,19 @@ FLASK := FLASK_APP=app $(BIN)/flask
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres setup setup-dev db browser-deps postgres-deps
+.PHONY: run test typecheck test-sqlite test-postgres setup setup-dev db browser-deps postgres-deps
 
 run: setup db
 	@echo "Vetted is starting on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-# The whole suite on the embedded SQLite database, then again on PostgreSQL (a throwaway server on loopback).
-test: test-sqlite test-postgres
+# The type check, then the whole suite on the embedded SQLite database, then again on PostgreSQL (a throwaway
+# server on loopback).
+test: typecheck test-sqlite test-postgres
+
+# mypy over the application's packages (settings in pyproject.toml); tests, bench and migrations are not checked.
+typecheck: setup-dev
+	$(BIN)/mypy
 
 test-sqlite: setup-dev browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -20,7 +20,7 @@ accesslog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 
 
-def post_worker_init(worker):  # type: ignore[no-untyped-def]
+def post_worker_init(worker):
     """Warm the models and the index before the worker takes traffic, when VETTED_WARM_UP is set."""
     app = worker.wsgi
     if app.config.get("WARM_UP"):

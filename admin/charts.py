@@ -1,7 +1,7 @@
 """Small server-rendered SVG charts: no script, so the page's CSP stays strict. Labels are escaped."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from markupsafe import Markup, escape
 
@@ -9,7 +9,7 @@ COLOURS = {"answer": "#13794b", "no_match": "#9a6700", "escalate": "#b42318", "m
            "missed": "#b42318", "open": "#6b7280"}
 
 
-def stacked_bars(labels: Sequence[str], series: dict[str, Sequence[int]], *, title: str, width: int = 720,
+def stacked_bars(labels: Sequence[str], series: Mapping[str, Sequence[int]], *, title: str, width: int = 720,
                  height: int = 220) -> Markup:
     """Return a stacked bar chart, one bar per label, one colour per series, with a legend."""
     n = max(len(labels), 1)

@@ -18,7 +18,7 @@ from kb.models import utcnow
 from kb.workflow import Role
 from suggest.escalation import notify
 from suggest.escalation import response_times as sla
-from web.auth import current_user, role_required
+from web.auth import current_user, role_required, signed_in_user
 from web.i18n import gettext as _
 
 
@@ -93,13 +93,14 @@ def crisis() -> Any:
     if request.method == "POST":
         try:
             if request.form.get("action") == "start" and form.validate_on_submit():
-                crises.start(session=s, actor=current_user(), name=form.name.data, holding_statements=form.statements(),
+                crises.start(session=s, actor=signed_in_user(), name=form.name.data,
+                             holding_statements=form.statements(),
                              categories=form.categories.data or [], entry_ids=form.entries.data or [],
                              keywords=_lines(form.keywords.data), pattern=form.pattern.data or "")
                 flash(_("Crisis mode is on: matching questions now get the holding statement."), "ok")
                 return redirect(url_for("admin.crisis"))
             if request.form.get("action") == "end" and end_form.validate_on_submit():
-                crises.end(session=s, actor=current_user(), crisis_id=end_form.crisis_id.data)
+                crises.end(session=s, actor=signed_in_user(), crisis_id=end_form.crisis_id.data)
                 flash(_("Crisis mode is off."), "ok")
                 return redirect(url_for("admin.crisis"))
             status = 422
@@ -129,13 +130,13 @@ def red_flags() -> Any:
                            "holding_statement": rule.holding_statement, "severity": rule.severity,
                            "active": rule.active})
     if request.method == "POST":
-        if not Role(current_user().role).at_least(Role.APPROVER):
+        if not Role(signed_in_user().role).at_least(Role.APPROVER):
             return render_template("error.html", status=403, title=_("Forbidden"),
                                    message=_("Red-flag rules are changed by approvers.")), 403
         action = request.form.get("action")
         try:
             if action == "rule" and form.validate_on_submit():
-                redflags.save_rule(session=s, actor=current_user(), rule_id=form.rule_id.data,
+                redflags.save_rule(session=s, actor=signed_in_user(), rule_id=form.rule_id.data,
                                    row_version=form.row_version.data, kind=form.kind.data, name=form.name.data,
                                    lang=form.lang.data, keywords=_lines(form.keywords.data),
                                    patterns=_lines(form.patterns.data), department=form.department.data or None,
@@ -146,10 +147,10 @@ def red_flags() -> Any:
             if action in ("on", "off", "remove") and action_form.validate_on_submit():
                 rule_id, row_version = action_form.rule_id.data, action_form.row_version.data
                 if action == "remove":
-                    redflags.remove_rule(session=s, actor=current_user(), rule_id=rule_id, row_version=row_version)
+                    redflags.remove_rule(session=s, actor=signed_in_user(), rule_id=rule_id, row_version=row_version)
                     flash(_("Rule removed."), "ok")
                 else:
-                    redflags.set_active(session=s, actor=current_user(), rule_id=rule_id, active=action == "on",
+                    redflags.set_active(session=s, actor=signed_in_user(), rule_id=rule_id, active=action == "on",
                                         row_version=row_version)
                     flash(_("Rule switched on.") if action == "on" else _("Rule switched off."), "ok")
                 return redirect(url_for("admin.red_flags"))
@@ -194,7 +195,7 @@ def response_times() -> Any:
     if request.method == "POST" and form.validate_on_submit():
         try:
             step = sla.take if form.step.data == "take" else sla.resolve
-            step(session=s, inquiry_id=form.inquiry_id.data, user=current_user())
+            step(session=s, inquiry_id=form.inquiry_id.data, user=signed_in_user())
         except KbError as exc:
             flash(exc.message, "error")
         return redirect(url_for("admin.response_times", overdue=request.args.get("overdue") or None))

@@ -24,7 +24,7 @@ from kb.models import EntryVersion
 from kb.service import Draft
 from kb.workflow import Action, Role, Status, can
 from suggest.insights import analytics
-from web.auth import current_user, role_required
+from web.auth import current_user, role_required, signed_in_user
 from web.i18n import current_language, translate
 
 PAGE_SIZE = 25
@@ -108,7 +108,7 @@ def new_entry() -> Any:
         form.question.data = request.args.get("question", "")
     if form.validate_on_submit():
         try:
-            version = kb_service.create_draft(session=storage.session(), actor=current_user(),
+            version = kb_service.create_draft(session=storage.session(), actor=signed_in_user(),
                                               draft=_draft_from(form))
         except KbError as exc:
             form.form_errors.append(exc.message)
@@ -127,7 +127,7 @@ def entry(entry_id: int) -> Any:
     item = kb_service.get_entry(session=s, entry_id=entry_id)
     working = kb_service.open_version(session=s, entry_id=entry_id)
     approved = item.approved_version
-    user = current_user()
+    user = signed_in_user()
     diff = history.diff(session=s, version_a=approved.id, version_b=working.id) if approved and working else {}
     allowed = {}
     if working is not None:
@@ -160,7 +160,7 @@ def edit_entry(entry_id: int) -> Any:
     elif form.validate_on_submit():
         try:
             version = kb_service.edit(
-                session=s, actor=current_user(), entry_id=entry_id,
+                session=s, actor=signed_in_user(), entry_id=entry_id,
                 base_version_id=int(form.base_version_id.data or 0),
                 base_row_version=int(form.base_row_version.data or 0), draft=_draft_from(form),
             )
@@ -190,7 +190,7 @@ def move(version_id: int, action: str) -> Any:
     s = storage.session()
     version = kb_service.get_version(session=s, version_id=version_id)
     row_version = int(form.row_version.data) if form.row_version.data else None
-    actor = current_user()
+    actor = signed_in_user()
     try:
         if action == "submit":
             kb_service.submit(session=s, actor=actor, version_id=version_id, row_version=row_version)
@@ -226,7 +226,7 @@ def retire(entry_id: int) -> Any:
         abort(400)
     s = storage.session()
     try:
-        kb_service.retire(session=s, actor=current_user(), entry_id=entry_id, reason=form.comment.data or "")
+        kb_service.retire(session=s, actor=signed_in_user(), entry_id=entry_id, reason=form.comment.data or "")
     except KbError as exc:
         flash(exc.message, "error")
     else:
@@ -271,7 +271,7 @@ def bulk_approve() -> Any:
             # opened (withdrawn, changed, resubmitted) is refused, never approved unseen.
             if not seen[version_id].isdigit():
                 raise StaleWrite(translate(RELOAD, current_language()))
-            kb_service.approve(session=s, actor=current_user(), version_id=version_id,
+            kb_service.approve(session=s, actor=signed_in_user(), version_id=version_id,
                                row_version=int(seen[version_id]),
                                allow_self_approval=current_app.config["ALLOW_SELF_APPROVAL"])
             done += 1

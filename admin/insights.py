@@ -16,7 +16,7 @@ from kb.errors import KbError
 from kb.workflow import Role
 from suggest.escalation import notify, spikes
 from suggest.insights import analytics, unanswered
-from web.auth import current_user, role_required
+from web.auth import role_required, signed_in_user
 
 
 class PhrasingForm(FlaskForm):
@@ -51,7 +51,7 @@ def unanswered_queue() -> Any:
     if request.method == "POST":
         if request.form.get("action") == "phrasing" and phrasing_form.validate_on_submit():
             try:
-                version = kb_service.propose_alternate(session=s, actor=current_user(),
+                version = kb_service.propose_alternate(session=s, actor=signed_in_user(),
                                                        entry_id=phrasing_form.entry_id.data,
                                                        phrasing=phrasing_form.phrasing.data)
             except KbError as exc:
@@ -61,7 +61,7 @@ def unanswered_queue() -> Any:
                 return redirect(url_for("admin.entry", entry_id=version.entry_id))
         elif request.form.get("action") == "dismiss" and dismiss_form.validate_on_submit():
             ids = [int(i) for i in dismiss_form.ids.data.split(",") if i.strip().isdigit()]
-            unanswered.dismiss(session=s, inquiry_ids=ids, user_id=current_user().id)
+            unanswered.dismiss(session=s, inquiry_ids=ids, user_id=signed_in_user().id)
             flash(f"Dismissed {len(ids)} question(s).", "ok")
             return redirect(url_for("admin.unanswered"))
         else:
@@ -77,7 +77,7 @@ def alerts() -> Any:
     s = storage.session()
     form = AckForm()
     if request.method == "POST" and form.validate_on_submit():
-        spikes.acknowledge(session=s, alert_id=form.alert_id.data, user_id=current_user().id)
+        spikes.acknowledge(session=s, alert_id=form.alert_id.data, user_id=signed_in_user().id)
         return redirect(url_for("admin.alerts"))
     open_alerts = spikes.open_alerts(session=s)
     named = {a.id: spikes.questions(session=s, alert=a) for a in open_alerts}

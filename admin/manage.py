@@ -13,7 +13,7 @@ from admin.blueprint import bp
 from kb import accounts, owners, storage
 from kb.errors import KbError
 from kb.workflow import Role
-from web.auth import current_user, role_required
+from web.auth import current_user, role_required, signed_in_user
 
 
 class ContactForm(FlaskForm):
@@ -123,7 +123,7 @@ def users_page() -> Any:
                 return redirect(url_for("admin.users_page"))
             if request.form.get("action") == "role" and role_form.validate_on_submit():
                 accounts.set_role(session=s, user_id=role_form.user_id.data, role=role_form.role.data,
-                                  active=role_form.active.data, actor=current_user())
+                                  active=role_form.active.data, actor=signed_in_user())
                 flash("Saved.", "ok")
                 return redirect(url_for("admin.users_page"))
         except KbError as exc:

@@ -18,7 +18,7 @@ from admin.blueprint import bp
 from kb import io, storage
 from kb.errors import KbError
 from kb.workflow import Role, Status
-from web.auth import current_user, role_required
+from web.auth import role_required, signed_in_user
 from web.i18n import current_language, translate
 
 MAX_UPLOAD = 5 * 1024 * 1024
@@ -42,7 +42,7 @@ class ExportForm(FlaskForm):
 
 
 def _self_approval() -> bool:
-    return bool(current_app.config["ALLOW_SELF_APPROVAL"]) and Role(current_user().role).at_least(Role.APPROVER)
+    return bool(current_app.config["ALLOW_SELF_APPROVAL"]) and Role(signed_in_user().role).at_least(Role.APPROVER)
 
 
 def _target(ticked: bool) -> Status:
@@ -85,7 +85,7 @@ def transfer() -> Any:
             path = _staging(token)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"rows": numbered, "target": target.value, "user": current_user().id}, fh)
+                json.dump({"rows": numbered, "target": target.value, "user": signed_in_user().id}, fh)
         except KbError as exc:
             error, plan = exc.message, None
     status = 422 if error or (request.method == "POST" and form.errors) else 200
@@ -105,11 +105,11 @@ def transfer_apply() -> Any:
     try:
         path = _staging(form.token.data)
         staged = json.loads(path.read_text(encoding="utf-8"))
-        if staged["user"] != current_user().id:
+        if staged["user"] != signed_in_user().id:
             raise KbError("that import was prepared by someone else")
         target = Status(staged.get("target", Status.DRAFT.value))
         counts = io.import_rows(session=storage.session(), rows=[r for _, r in staged["rows"]],
-                                actor=current_user(), target=target, via="console",
+                                actor=signed_in_user(), target=target, via="console",
                                 allow_self_approval=current_app.config["ALLOW_SELF_APPROVAL"],
                                 numbers=[n for n, _ in staged["rows"]])
         path.unlink(missing_ok=True)

@@ -78,7 +78,7 @@ def measure(size: int, n_queries: int) -> dict[str, Any]:
     }
 
 
-def _approval_visible_ms(s, eng: Engine) -> float:  # type: ignore[no-untyped-def]
+def _approval_visible_ms(s, eng: Engine) -> float:
     """Approve a new entry and time until a suggestion returns it (the commit to the answer)."""
     from kb import accounts
 
@@ -96,7 +96,7 @@ def _approval_visible_ms(s, eng: Engine) -> float:  # type: ignore[no-untyped-de
     return round(elapsed, 3)
 
 
-def _cold_start(app, config: dict[str, Any]) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def _cold_start(app, config: dict[str, Any]) -> dict[str, float]:
     """Time a new worker's engine: load the model, read cached embeddings, build the indexes."""
     started = time.perf_counter()
     fresh = engine_mod.from_config({**app.config, **config}, app.instance_path)

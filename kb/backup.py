@@ -12,9 +12,9 @@ import gzip
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Date, DateTime, Engine, LargeBinary, func, insert, select, text, update
+from sqlalchemy import Date, DateTime, Engine, LargeBinary, Table, func, insert, select, text, update
 
 from kb import storage
 from kb.errors import ValidationFailed
@@ -100,7 +100,7 @@ def restore(engine: Engine, path: Path, progress: Callable[[str, int], None] | N
             counts[table.name] = len(rows)
             if progress:
                 progress(table.name, len(rows))
-        entries = Entry.__table__
+        entries = cast(Table, Entry.__table__)
         for link in approved:
             conn.execute(update(entries).where(entries.c.id == link["id"]).values(approved_version_id=link["v"]))
         if conn.dialect.name == "postgresql":

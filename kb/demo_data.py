@@ -272,8 +272,8 @@ HEBREW = [
 PLACEHOLDERS = {"en-technician": ["visit_fee"], "he-technician": ["visit_fee"]}
 
 # One entry waits in review and one has been retired, so the console shows the whole lifecycle.
-IN_REVIEW = ("en-gift-card", "general", "Can I buy a Galim gift card?", [],
-             "Gift cards are coming soon to Galim stores.", {})
+IN_REVIEW: tuple[str, str, str, list[str], str, dict[str, str]] = (
+    "en-gift-card", "general", "Can I buy a Galim gift card?", [], "Gift cards are coming soon to Galim stores.", {})
 RETIRED = "en-senior-discount"
 
 CONTACTS = (

@@ -41,10 +41,13 @@ def store(session: Session, *, model_id: str, vectors: dict[str, np.ndarray]) ->
             for h, v in vectors.items()]
     dialect = session.get_bind().dialect.name
     # The cache is written from a connection of its own, so a read path never commits the caller's session.
-    with session.get_bind().connect() as connection:
+    with session.get_bind().engine.connect() as connection:
         if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as upsert
+            from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+            connection.execute(postgresql_insert(EmbeddingCache).values(rows).on_conflict_do_nothing())
         else:
-            from sqlalchemy.dialects.sqlite import insert as upsert
-        connection.execute(upsert(EmbeddingCache).values(rows).on_conflict_do_nothing())
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            connection.execute(sqlite_insert(EmbeddingCache).values(rows).on_conflict_do_nothing())
         connection.commit()

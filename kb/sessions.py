@@ -5,13 +5,15 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from kb.models import User, UserSession, utcnow
 
-_TABLE = UserSession.__table__
+_TABLE = cast(Table, UserSession.__table__)
+_USERS = cast(Table, User.__table__)
 # Noting every request would make each page a write; a minute's precision is plenty for an idle limit in minutes.
 _TOUCH_EVERY = dt.timedelta(minutes=1)
 
@@ -45,8 +47,8 @@ def resolve(*, session: Session, token: str, lifetime: Lifetime) -> int | None:
         return None
     row = session.execute(
         select(_TABLE.c.id, _TABLE.c.user_id, _TABLE.c.created_at, _TABLE.c.last_seen_at, _TABLE.c.ended_at)
-        .join(User.__table__, User.__table__.c.id == _TABLE.c.user_id)
-        .where(_TABLE.c.token_hash == _hash(token), User.__table__.c.active.is_(True))
+        .join(_USERS, _USERS.c.id == _TABLE.c.user_id)
+        .where(_TABLE.c.token_hash == _hash(token), _USERS.c.active.is_(True))
     ).first()
     session.rollback()  # end the read: a later write must open its own transaction to wait for SQLite's lock
     now = utcnow()

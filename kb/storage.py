@@ -7,15 +7,17 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar, cast
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event, insert, inspect, select, update
+from sqlalchemy import Engine, Table, create_engine, event, insert, inspect, select, update
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from kb.models import Category, Contact, Crisis, Department, EntryVersion, KbState, RedFlagRule
 from kb.workflow import Status
@@ -51,7 +53,7 @@ class Database:
             session.close()
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -148,7 +150,7 @@ def _move_generation(session: Session, _flush_context: UOWTransaction, _instance
                  for obj in (*session.new, *session.dirty, *session.deleted))
     if not moved and not shaped:
         return
-    state = KbState.__table__
+    state = cast(Table, KbState.__table__)
     connection = session.connection()
     current = connection.execute(
         update(state).where(state.c.id == 1).values(generation=state.c.generation + 1).returning(state.c.generation)

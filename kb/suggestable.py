@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from kb import storage
@@ -12,7 +12,7 @@ from kb.models import Category, Department, Entry, EntryVersion
 from kb.workflow import Status
 
 
-def _suggestable_filter(today: dt.date):  # type: ignore[no-untyped-def]
+def _suggestable_filter(today: dt.date) -> tuple[ColumnElement[bool], ...]:
     return (
         EntryVersion.status == Status.APPROVED.value,
         or_(EntryVersion.review_by.is_(None), EntryVersion.review_by >= today),

@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+from typing import cast
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import Table, case, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kb.models import LoginThrottle
 
 ANY_USER = ""  # the username of an address-wide counter
-_TABLE = LoginThrottle.__table__
+_TABLE = cast(Table, LoginThrottle.__table__)
 
 
 def client_key(address: str | None) -> str:

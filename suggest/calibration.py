@@ -28,7 +28,7 @@ MAX_REFUSED = 0.10  # share of answerable questions the decision may turn away
 class Sample:
     relevant: set[str]
     expected: str
-    candidates: list[tuple[str, float, float]]  # (external id, dense scaled, coverage)
+    candidates: list[tuple[str | None, float, float]]  # (external id if any, dense scaled, coverage)
 
 
 def collect(app: Flask, queries: list[QueryRow], progress: Callable[[int], None] | None = None

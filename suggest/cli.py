@@ -12,7 +12,8 @@ from flask.cli import AppGroup
 from kb import storage
 from kb.cli import friendly, progress_bar, require_migrated
 from suggest import calibration, engine, evaluation
-from suggest.service import SuggestRequest, suggest
+from suggest.results import SuggestRequest
+from suggest.service import suggest
 
 suggest_cli = AppGroup("suggest", help="Evaluate, calibrate and query the suggestion engine.")
 
@@ -117,10 +118,10 @@ def ask_command(question: str, channel: str | None, lang: str | None, k: int) ->
     click.echo(f"outcome: {result.outcome} (lang {result.lang}, {result.took_ms:.1f} ms)")
     if result.escalation:
         esc = result.escalation
-        click.echo(f"RED FLAG: {esc['kind']} -> {esc['department']}\n  {esc['holding_statement']}")
+        click.echo(f"RED FLAG: {esc.kind} -> {esc.department}\n  {esc.holding_statement}")
     for i, s in enumerate(result.suggestions, start=1):
-        click.echo(f"{i}. [{s['confidence']} {s['score']:.2f}] #{s['entry_id']} v{s['version']} {s['question']}")
-        click.echo(f"   {s['answer']}")
+        click.echo(f"{i}. [{s.confidence} {s.score:.2f}] #{s.entry_id} v{s.version} {s.question}")
+        click.echo(f"   {s.answer}")
 
 
 def register(app: Flask) -> None:

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 from flask import Flask, current_app
+from sqlalchemy import Engine as SaEngine
 from sqlalchemy.orm import Session
 
 from kb import embeddings, locks, storage, suggestable
@@ -206,7 +207,8 @@ class Engine:
         vectors = embeddings.cached(session, model_id=enc.model_id, hashes=hashes)
         missing = [(h, t) for h, t in dict(zip(hashes, texts, strict=True)).items() if h not in vectors]
         if missing:
-            with session.get_bind().connect() as connection:
+            bind = session.get_bind()
+            with (bind if isinstance(bind, SaEngine) else bind.engine).connect() as connection:
                 for start in range(0, len(missing), batch):
                     part = missing[start : start + batch]
                     # Every worker learns of an approval at the same moment: the first to take the lock encodes
@@ -246,13 +248,13 @@ class Engine:
                     if self._lang_of.get(hit.version_id) == lang or not self._has_lang(lang):
                         candidates[hit.version_id] = Candidate(hit.version_id, dense=hit.score)
             same_lang = self._keys_in(lang)
-            for hit in self._lexical.search(question, k=k, keys=same_lang):
-                cand = candidates.get(hit.key)
+            for word_hit in self._lexical.search(question, k=k, keys=same_lang):
+                cand = candidates.get(word_hit.key)
                 if cand is None:
-                    model_id = self._model_of.get(hit.key)
-                    score = self._dense[model_id].score(qvec, hit.key) if model_id == enc.model_id else 0.0
-                    cand = candidates[hit.key] = Candidate(hit.key, dense=score)
-                cand.coverage = hit.coverage
+                    held_by = self._model_of.get(word_hit.key)
+                    score = self._dense[enc.model_id].score(qvec, word_hit.key) if held_by == enc.model_id else 0.0
+                    cand = candidates[word_hit.key] = Candidate(word_hit.key, dense=score)
+                cand.coverage = word_hit.coverage
         return Retrieval(
             lang=lang,
             model_id=enc.model_id,

@@ -18,7 +18,8 @@ from kb import accounts, content, io, owners, redflags, storage
 from kb.errors import ImportFailed
 from kb.workflow import Status
 from suggest import engine as engine_mod
-from suggest.service import SuggestRequest, suggest
+from suggest.results import SuggestRequest
+from suggest.service import suggest
 
 Progress = Callable[[int], None]
 FACTORY = "vetted.factory"  # app.extensions key of the application factory, set by create_app
@@ -105,7 +106,8 @@ def throwaway_app(
 
 
 def _faq_row(row: dict[str, Any], number: int) -> dict[str, Any]:
-    out = {k: row[k] for k in ("id", "question", "answer", "lang", "alternates", "category") if k in row}
+    fields = ("id", "question", "answer", "lang", "alternates", "category")
+    out: dict[str, Any] = {k: row[k] for k in fields if k in row}
     if out.get("category") and out["category"] not in {c.slug for c in owners.DEFAULT_CATEGORIES}:
         out.pop("category")  # categories of an outside set are not this KB's; keep the entry uncategorised
     # Evaluation sets have no placeholders; braces in their answers (code, templates) are plain text to them.

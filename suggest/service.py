@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from kb import suggestable
@@ -97,7 +98,7 @@ def _under_crisis(session: Session, engine: Engine, question: str, result: Sugge
 
 def _match(
     session: Session, engine: Engine, request: SuggestRequest, lang: str, today: dt.date | None,
-    query: object = None,
+    query: np.ndarray | None = None,
 ) -> tuple[SuggestResult, list[Candidate]]:
     retrieval = engine.retrieve(request.question, lang, query=query)
     # The index is never trusted: the best candidates are re-read and kept only if still approved and unexpired,

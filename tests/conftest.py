@@ -13,7 +13,6 @@ from flask.testing import FlaskClient
 from app import create_app
 from kb import accounts, owners, redflags, storage
 from kb.models import User
-from kb.service import Draft
 
 PASSWORD = "correct horse battery"
 ROLES = ("agent", "editor", "approver", "admin")
@@ -23,7 +22,7 @@ ON_POSTGRES = os.environ.get("VETTED_TEST_DB") == "postgresql"
 
 
 @pytest.fixture(scope="session")
-def postgres():  # type: ignore[no-untyped-def]
+def postgres():
     """A PostgreSQL server for this test run, when the suite runs against PostgreSQL."""
     if not ON_POSTGRES:
         yield None
@@ -52,7 +51,7 @@ def _seed(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory, postgres) -> str:  # type: ignore[no-untyped-def]
+def template_db(tmp_path_factory: pytest.TempPathFactory, postgres) -> str:
     """Migrate one database with defaults once; each test gets a copy (a file, or a PostgreSQL template)."""
     if postgres is not None:
         postgres.execute("CREATE DATABASE vetted_template")
@@ -67,7 +66,7 @@ _counter = iter(range(1, 1_000_000))
 
 
 @pytest.fixture
-def database_url(template_db: str, tmp_path: Path, postgres):  # type: ignore[no-untyped-def]
+def database_url(template_db: str, tmp_path: Path, postgres):
     if postgres is not None:
         name = f"vetted_test_{next(_counter)}"
         postgres.execute(f"CREATE DATABASE {name} TEMPLATE {template_db}")
@@ -107,12 +106,12 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def runner(app: Flask):  # type: ignore[no-untyped-def]
+def runner(app: Flask):
     return app.test_cli_runner()
 
 
 @pytest.fixture
-def session(app: Flask):  # type: ignore[no-untyped-def]
+def session(app: Flask):
     """A session of the test's own, apart from the ones requests open (as another worker would be)."""
     s = storage.database(app).sessions()
     yield s
@@ -120,21 +119,8 @@ def session(app: Flask):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def users(session) -> dict[str, User]:  # type: ignore[no-untyped-def]
+def users(session) -> dict[str, User]:
     return {u.username: u for u in accounts.list_users(session=session)}
-
-
-def make_draft(**overrides: object) -> Draft:
-    """Return a valid draft, with fields overridden."""
-    values: dict = {
-        "question": "How do I restart my router?",
-        "answer": "Unplug the router, wait 30 seconds and plug it back in.",
-        "lang": "en",
-        "alternates": ["reboot the modem"],
-        "category": "technical",
-    }
-    values.update(overrides)
-    return Draft(**values)
 
 
 class Auth:
@@ -143,7 +129,7 @@ class Auth:
     def __init__(self, client: FlaskClient) -> None:
         self.client = client
 
-    def login(self, username: str = "editor", password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    def login(self, username: str = "editor", password: str = PASSWORD):
         page = self.client.get("/login")
         token = csrf_from(page.get_data(as_text=True))
         return self.client.post("/login", data={"username": username, "password": password, "csrf_token": token})

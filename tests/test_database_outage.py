@@ -9,7 +9,7 @@ from kb import storage
 pytestmark = pytest.mark.slow
 
 
-def test_api_answers_503_then_recovers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_api_answers_503_then_recovers(tmp_path) -> None:
     from tests.postgres import Server, _free_port
 
     port = _free_port()

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, text
 from kb import accounts, storage, suggestable
 from kb.models import Entry
 from tests.conftest import ON_POSTGRES
+from tests.factories import approved_entry
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -27,7 +28,7 @@ def _env(config: dict, tmp_path: Path) -> dict[str, str]:
             "VETTED_NOTIFY_WORKER": "false", "VETTED_API_RATE_LIMIT": "100000"}
 
 
-def test_an_import_killed_midway_writes_nothing(app, config, session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_import_killed_midway_writes_nothing(app, config, session, tmp_path: Path) -> None:
     rows = [{"id": f"k{i}", "question": f"Question number {i} about routers?", "answer": f"Answer {i}.",
              "lang": "en"} for i in range(20000)]
     src = tmp_path / "big.jsonl"
@@ -44,14 +45,9 @@ def test_an_import_killed_midway_writes_nothing(app, config, session, tmp_path: 
         assert session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
 
 
-def test_a_worker_killed_mid_request_is_replaced_and_nothing_is_lost(app, config, session, users,  # type: ignore[no-untyped-def]
+def test_a_worker_killed_mid_request_is_replaced_and_nothing_is_lost(app, config, session, users,
                                                                      tmp_path: Path) -> None:
-    from kb import service
-    from tests.conftest import make_draft
-
-    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
-    service.submit(session=session, actor=users["editor"], version_id=v.id)
-    service.approve(session=session, actor=users["approver"], version_id=v.id)
+    v = approved_entry(session, users)
     key = accounts.create_api_key(session=session, user=users["agent"], scopes=["suggest"])[1]
     from tests.test_workers import _ask, _port
 

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("path", ["/login", "/api/v1/openapi.json", "/healthz"])
-def test_every_response_carries_the_security_headers(client, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_response_carries_the_security_headers(client, path: str) -> None:
     headers = client.get(path).headers
     csp = headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp and "frame-ancestors 'none'" in csp
@@ -18,7 +18,7 @@ def test_every_response_carries_the_security_headers(client, path: str) -> None:
     assert headers["X-Frame-Options"] == "DENY"
 
 
-def test_session_cookie_is_secure_behind_tls(app, client, auth) -> None:  # type: ignore[no-untyped-def]
+def test_session_cookie_is_secure_behind_tls(app, client, auth) -> None:
     app.config["SESSION_COOKIE_SECURE"] = True
     cookie = auth.login("agent").headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -38,5 +38,5 @@ def test_nothing_updates_or_deletes_audit_events() -> None:
     assert offenders == []
 
 
-def test_no_route_offers_put_or_delete(app) -> None:  # type: ignore[no-untyped-def]
+def test_no_route_offers_put_or_delete(app) -> None:
     assert not [r.rule for r in app.url_map.iter_rules() if r.methods & {"PUT", "DELETE", "PATCH"}]

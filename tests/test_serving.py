@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from kb import accounts, service
-from tests.conftest import make_draft
+from tests.factories import make_draft
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -103,7 +103,7 @@ def test_gunicorn_still_refuses_an_unmigrated_database(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_four_workers_start_together_on_an_empty_model_cache(config, session, users, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_four_workers_start_together_on_an_empty_model_cache(config, session, users, tmp_path: Path) -> None:
     v = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
     service.submit(session=session, actor=users["editor"], version_id=v.id)
     approved = service.approve(session=session, actor=users["approver"], version_id=v.id)
@@ -123,7 +123,7 @@ def test_four_workers_start_together_on_an_empty_model_cache(config, session, us
 
 
 @pytest.mark.slow
-def test_the_rate_limit_holds_across_gunicorn_workers(config, session, users, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_rate_limit_holds_across_gunicorn_workers(config, session, users, tmp_path: Path) -> None:
     key = accounts.create_api_key(session=session, user=users["agent"], scopes=["suggest"])[1]
     settings = {"DATABASE_URL": config["DATABASE_URL"], "INSTANCE_PATH": str(tmp_path / "instance"),
                 "ENCODER": "fake", "API_RATE_LIMIT": "5", "SECRET_KEY": "serving-test"}

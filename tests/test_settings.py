@@ -28,7 +28,7 @@ def test_a_bad_number_stops_start_up_with_one_line() -> None:
         from_environment({"VETTED_API_RATE_LIMIT": "many"})
 
 
-def test_environment_overrides_instance_config(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_environment_overrides_instance_config(monkeypatch, tmp_path) -> None:
     from app import create_app
 
     instance = tmp_path / "instance"

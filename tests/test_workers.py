@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from kb import accounts, service, storage
-from tests.conftest import make_draft
+from tests.factories import approved_entry
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -28,7 +28,7 @@ def _port() -> int:
 
 
 @pytest.fixture
-def workers(app, config, tmp_path: Path):  # type: ignore[no-untyped-def]
+def workers(app, config, tmp_path: Path):
     port = _port()
     env = {**os.environ, "VETTED_DATABASE_URL": config["DATABASE_URL"], "VETTED_ENCODER": "fake",
            "VETTED_SECRET_KEY": "workers-test", "VETTED_INSTANCE_PATH": str(tmp_path / "instance"),
@@ -64,12 +64,6 @@ def _ask(base: str, key: str, question: str) -> list[int]:
         return [s["entry_id"] for s in json.loads(response.read())["suggestions"]]
 
 
-def _approve(session, users, **fields):  # type: ignore[no-untyped-def]
-    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft(**fields))
-    service.submit(session=session, actor=users["editor"], version_id=v.id)
-    return service.approve(session=session, actor=users["approver"], version_id=v.id)
-
-
 def _hammer(base: str, key: str, question: str, stop: threading.Event, log: list, failures: list) -> None:
     while not stop.is_set():
         sent = time.monotonic()
@@ -80,7 +74,7 @@ def _hammer(base: str, key: str, question: str, stop: threading.Event, log: list
             failures.append(repr(exc))
 
 
-def test_changes_reach_every_worker(app, session, users, workers) -> None:  # type: ignore[no-untyped-def]
+def test_changes_reach_every_worker(app, session, users, workers) -> None:
     key = accounts.create_api_key(session=session, user=users["agent"], scopes=["suggest"])[1]
     question = "How do I restart my router?"
     assert _ask(workers, key, question) == []
@@ -90,7 +84,7 @@ def test_changes_reach_every_worker(app, session, users, workers) -> None:  # ty
     for t in threads:
         t.start()
     time.sleep(0.5)
-    version = _approve(session, users)
+    version = approved_entry(session, users)
     approved_at = time.monotonic()
     time.sleep(2.0)
     retiring_at = time.monotonic()

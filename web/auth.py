@@ -64,6 +64,14 @@ def current_user() -> User | None:
     return g.user
 
 
+def signed_in_user() -> User:
+    """Return the user of a view that `role_required` guards; without one the view cannot run (401)."""
+    user = current_user()
+    if user is None:
+        abort(401)
+    return user
+
+
 def role_required(role: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Let a view through only for users with at least `role`; others sign in or get 403."""
 

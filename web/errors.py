@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -75,23 +76,23 @@ def register_error_handlers(app: Flask) -> None:
         return render_template("error.html", status=status, title=title, message=message), status
 
     @app.errorhandler(ApiError)
-    def api_error(exc: ApiError):  # type: ignore[no-untyped-def]
+    def api_error(exc: ApiError) -> ResponseReturnValue:
         return error_response(exc.status, exc.code, exc.message, exc.headers)
 
     @app.errorhandler(KbError)
-    def kb_error(exc: KbError):  # type: ignore[no-untyped-def]
+    def kb_error(exc: KbError) -> ResponseReturnValue:
         if wants_json():
             return error_response(exc.status, exc.code, exc.message)
         return page(exc.status, "That did not work", exc.message)
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def http_error(exc: HTTPException) -> ResponseReturnValue:
         if wants_json():
             return http_error_as_json(exc)
         return page(exc.code or 500, exc.name, exc.description or "")
 
     @app.errorhandler(OperationalError)
-    def database_down(exc: OperationalError):  # type: ignore[no-untyped-def]
+    def database_down(exc: OperationalError) -> ResponseReturnValue:
         app.logger.error("database error: %s", str(exc.orig or exc).splitlines()[0])
         message = "the database is not reachable right now; try again shortly"
         if wants_json():
@@ -99,7 +100,7 @@ def register_error_handlers(app: Flask) -> None:
         return page(503, "Service unavailable", message)
 
     @app.errorhandler(Exception)
-    def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+    def unexpected(exc: Exception) -> ResponseReturnValue:
         app.logger.exception("unhandled error on %s", request.path)
         if wants_json():
             return error_response(500, "internal_error", "something went wrong on our side; it has been logged")

@@ -37,9 +37,9 @@ def _public_der(instance_path: str) -> bytes:
         else:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(pem)
-    private = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    return private.public_key().public_bytes(serialization.Encoding.DER,
-                                             serialization.PublicFormat.SubjectPublicKeyInfo)
+    stored = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    return stored.public_key().public_bytes(serialization.Encoding.DER,
+                                            serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def extension_id(instance_path: str) -> str:

@@ -53,7 +53,7 @@ def spec() -> dict[str, Any]:
                        "contacts": {"type": "array", "items": _contact()},
                        "holding_statement": {"type": "string"}, "sla": _sla()},
     }
-    bearer = [{"apiKey": []}]
+    bearer: list[dict[str, list[str]]] = [{"apiKey": []}]
     return {
         "openapi": "3.1.0",
         "info": {"title": "Vetted API", "version": "1.0.0",

@@ -32,7 +32,7 @@ from suggest.agent.page_text import page_text
 from suggest.inquiries import hand_off, record_feedback, send_to_pr
 from suggest.results import Outcome, SuggestRequest
 from suggest.service import suggest
-from web.auth import current_user, role_required
+from web.auth import current_user, role_required, signed_in_user
 from web.errors import json_body
 from web.i18n import current_language, gettext
 
@@ -126,7 +126,7 @@ def agent_handoff() -> Any:
 def extension_page() -> Any:
     """How to install the browser extension, its download, and a key of the agent's own (shown once)."""
     form, revoke_form = ExtensionKeyForm(prefix="create"), RevokeOwnKeyForm(prefix="revoke")
-    user = current_user()
+    user = signed_in_user()
     s = storage.session()
     created = None
     if request.method == "POST" and request.form.get("action") == "revoke":

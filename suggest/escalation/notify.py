@@ -17,9 +17,9 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from kb.errors import NotFound, ValidationFailed
@@ -85,9 +85,15 @@ def queue(session: Session, *, subject: str, payload: dict[str, Any], department
     return deliveries
 
 
+def _notifier(delivery: Delivery) -> Notifier:
+    if delivery.notifier is None:  # a failure to retry and then show, not a crash of the sending loop
+        raise RuntimeError("the delivery has no notifier to send to")
+    return delivery.notifier
+
+
 def send_webhook(delivery: Delivery, timeout: float = 5.0) -> None:
     """POST the payload as JSON, signed with the notifier's secret; raise on anything but 2xx."""
-    notifier = delivery.notifier
+    notifier = _notifier(delivery)
     body = json.dumps({"id": delivery.id, "subject": delivery.subject, "payload": delivery.payload},
                       ensure_ascii=False, sort_keys=True).encode()
     request = urllib.request.Request(notifier.target, data=body, method="POST", headers={
@@ -112,7 +118,7 @@ def email_sender(settings: SmtpSettings) -> Callable[[Delivery], None]:
         message = EmailMessage()
         message["Subject"] = f"[Vetted] {delivery.subject}"
         message["From"] = settings.sender
-        message["To"] = delivery.notifier.target
+        message["To"] = _notifier(delivery).target
         message.set_content(json.dumps(delivery.payload, ensure_ascii=False, indent=2))
         with smtplib.SMTP(settings.host, settings.port, timeout=10) as smtp:
             if settings.starttls:
@@ -137,11 +143,11 @@ def deliver_pending(
     counts = {"sent": 0, "retry": 0, "failed": 0}
     for delivery in due:
         # Claim the row first, so that two workers never send the same message.
-        claimed = session.execute(
+        claimed = cast(CursorResult[Any], session.execute(
             update(Delivery).where(Delivery.id == delivery.id, Delivery.status == "pending",
                                    Delivery.attempts == delivery.attempts)
             .values(status="sending", attempts=Delivery.attempts + 1)
-        ).rowcount
+        )).rowcount
         session.commit()
         if not claimed:
             continue

@@ -92,6 +92,8 @@ def report(*, session: Session, since: dt.datetime, now: dt.datetime | None = No
     reports: dict[int, DepartmentReport] = {}
     durations: dict[int, list[float]] = {}
     for dept_id, created, due, resolved, take_due, taken in rows:
+        if dept_id is None:  # the query leaves these out; this tells the type checker
+            continue
         r = reports.setdefault(dept_id, DepartmentReport(department=names.get(dept_id, "?")))
         r.total += 1
         if taken is not None and (take_due is None or taken <= take_due):
@@ -124,6 +126,8 @@ def rep_report(*, session: Session, since: dt.datetime, now: dt.datetime | None 
     reports: dict[int, RepReport] = {}
     waits: dict[int, list[float]] = {}
     for user_id, created, due, replied in rows:
+        if user_id is None:  # the query leaves these out; this tells the type checker
+            continue
         r = reports.setdefault(user_id, RepReport(rep=names.get(user_id, "?")))
         r.asked += 1
         if replied is not None:

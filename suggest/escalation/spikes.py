@@ -123,7 +123,8 @@ def _topic(session: Session, key: str, labels: dict[str, str]) -> tuple[str, int
         if entry is not None:
             version = entry.approved_version or session.scalar(
                 select(EntryVersion).where(EntryVersion.entry_id == entry.id).order_by(EntryVersion.number.desc()))
-            name = entry.category.name.lower() if entry.category else f"“{version.question}”"
+            question = f"“{version.question}”" if version else f"entry {entry.id}"
+            name = entry.category.name.lower() if entry.category else question
             return name, entry.department_id
     return f"“{labels.get(key, key)}” (no approved answer)", None
 

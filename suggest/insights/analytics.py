@@ -55,7 +55,8 @@ def dashboard(*, session: Session, days: int = 30, now: dt.datetime | None = Non
                                    EntryVersion.review_by < now.date()).order_by(EntryVersion.review_by)
     ))
     waits = [(v.approved_at - v.created_at).total_seconds() / 3600 for v in session.scalars(
-        select(EntryVersion).where(EntryVersion.approved_at.is_not(None), EntryVersion.author_id.is_not(None)))]
+        select(EntryVersion).where(EntryVersion.approved_at.is_not(None), EntryVersion.author_id.is_not(None)))
+        if v.approved_at is not None]
     board.median_hours_to_approval = round(statistics.median(waits), 1) if waits else None
     return board
 
@@ -77,5 +78,6 @@ def edited_sends(*, session: Session, entry_id: int, limit: int = 20) -> list[Ed
     ).all()
     answers = dict(session.execute(select(EntryVersion.number, EntryVersion.answer)
                                    .where(EntryVersion.entry_id == entry_id)).all())
-    return [EditedSend(inquiry_id, at, number, history.word_diff(answers.get(number, ""), sent))
+    return [EditedSend(inquiry_id, at, number,
+                       history.word_diff(answers.get(number, "") if number is not None else "", sent or ""))
             for inquiry_id, at, number, sent in rows]

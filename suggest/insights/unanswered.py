@@ -79,7 +79,7 @@ def clusters(*, session: Session, days: int = 30, limit: int = 2000) -> list[Clu
         .order_by(Inquiry.id.desc())
         .limit(limit)
     ).all()
-    return cluster_texts([tuple(r) for r in rows])
+    return cluster_texts([(i, text, lang, sent, at) for i, text, lang, sent, at in rows])
 
 
 @use_case

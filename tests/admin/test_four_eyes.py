@@ -13,10 +13,11 @@ from werkzeug.datastructures import MultiDict
 from kb import service
 from kb.models import AuditEvent, EntryVersion
 from tests.admin.test_views import _entry_form
-from tests.conftest import csrf_from, make_draft
+from tests.conftest import csrf_from
+from tests.factories import make_draft
 
 
-def _token(client, path: str = "/admin/review") -> str:  # type: ignore[no-untyped-def]
+def _token(client, path: str = "/admin/review") -> str:
     return csrf_from(client.get(path).get_data(as_text=True))
 
 
@@ -25,7 +26,7 @@ def _seen_row_versions(html: str) -> dict[str, str]:
     return {f"row_version-{vid}": value for vid, value in re.findall(r'name="row_version-(\d+)" value="(\d+)"', html)}
 
 
-def _approver_rewrites_editors_draft(client, auth, session, users) -> EntryVersion:  # type: ignore[no-untyped-def]
+def _approver_rewrites_editors_draft(client, auth, session, users) -> EntryVersion:
     v = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
     auth.login("approver")
     token = _token(client, f"/admin/entries/{v.entry_id}/edit")
@@ -40,7 +41,7 @@ def _approver_rewrites_editors_draft(client, auth, session, users) -> EntryVersi
     return v
 
 
-def test_an_approver_who_rewrote_an_editors_draft_cannot_approve_it(client, auth, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_an_approver_who_rewrote_an_editors_draft_cannot_approve_it(client, auth, session, users) -> None:
     v = _approver_rewrites_editors_draft(client, auth, session, users)
     review = client.get("/admin/review").get_data(as_text=True)
     assert "You wrote or changed this version" in review
@@ -60,7 +61,7 @@ def test_an_approver_who_rewrote_an_editors_draft_cannot_approve_it(client, auth
     assert v.status == "approved" and v.approver.username == "approver2"
 
 
-def test_self_approval_setting_lets_a_contributor_approve(app, client, auth, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_self_approval_setting_lets_a_contributor_approve(app, client, auth, session, users) -> None:
     app.config["ALLOW_SELF_APPROVAL"] = True
     v = _approver_rewrites_editors_draft(client, auth, session, users)
     client.post(f"/admin/versions/{v.id}/approve", data={"csrf_token": _token(client), "row_version": v.row_version})
@@ -68,7 +69,7 @@ def test_self_approval_setting_lets_a_contributor_approve(app, client, auth, ses
     assert v.status == "approved"
 
 
-def test_bulk_approve_refuses_a_version_rewritten_after_the_queue_was_opened(client, auth, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_bulk_approve_refuses_a_version_rewritten_after_the_queue_was_opened(client, auth, session, users) -> None:
     v = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
     steady = service.create_draft(session=session, actor=users["editor2"], draft=make_draft(question="Steady?"))
     service.submit(session=session, actor=users["editor"], version_id=v.id)
@@ -92,7 +93,7 @@ def test_bulk_approve_refuses_a_version_rewritten_after_the_queue_was_opened(cli
     assert "Approved 1 version(s)." in page and "changed since you opened it" in page
 
 
-def test_approve_without_the_version_seen_is_refused(client, auth, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_approve_without_the_version_seen_is_refused(client, auth, session, users) -> None:
     v = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
     service.submit(session=session, actor=users["editor"], version_id=v.id)
     auth.login("approver")
@@ -103,7 +104,7 @@ def test_approve_without_the_version_seen_is_refused(client, auth, session, user
     assert v.status == "in_review"
 
 
-def _import(client, token: str, rows: list[dict], tick: bool = True) -> str:  # type: ignore[no-untyped-def]
+def _import(client, token: str, rows: list[dict], tick: bool = True) -> str:
     body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
     data = {"csrf_token": token, "file": (std_io.BytesIO(body), "faq.jsonl")}
     if tick:
@@ -118,7 +119,7 @@ ROWS = [{"id": "a", "question": "Q one?", "answer": "A one.", "lang": "en"},
         {"id": "b", "question": "שאלה?", "answer": "תשובה.", "lang": "he"}]
 
 
-def test_a_console_import_lands_in_review_and_a_second_approver_approves(client, auth, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_a_console_import_lands_in_review_and_a_second_approver_approves(client, auth, session, users) -> None:
     auth.login("approver")
     token = _token(client, "/admin/transfer")
     preview = _import(client, token, ROWS)
@@ -145,13 +146,13 @@ def test_a_console_import_lands_in_review_and_a_second_approver_approves(client,
         ("approved", users["approver2"].id)}
 
 
-def test_an_editor_may_send_an_import_for_review(client, auth, session) -> None:  # type: ignore[no-untyped-def]
+def test_an_editor_may_send_an_import_for_review(client, auth, session) -> None:
     auth.login("editor")
     _import(client, _token(client, "/admin/transfer"), ROWS)
     assert set(session.scalars(select(EntryVersion.status))) == {"in_review"}
 
 
-def test_a_console_import_is_approved_at_once_only_where_self_approval_is_on(app, client, auth, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_console_import_is_approved_at_once_only_where_self_approval_is_on(app, client, auth, session) -> None:
     app.config["ALLOW_SELF_APPROVAL"] = True
     auth.login("approver")
     _import(client, _token(client, "/admin/transfer"), ROWS)
@@ -161,7 +162,7 @@ def test_a_console_import_is_approved_at_once_only_where_self_approval_is_on(app
     assert actions == ["import", "submit", "approve"] * 2
 
 
-def test_cli_approve_as_approves_through_the_workflow_and_says_so(app, runner, session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_approve_as_approves_through_the_workflow_and_says_so(app, runner, session, tmp_path: Path) -> None:
     src = tmp_path / "faq.jsonl"
     src.write_text(json.dumps(ROWS[0]) + "\n", encoding="utf-8")
     assert runner.invoke(args=["kb", "import", str(src), "--approve-as", "approver"]).exit_code == 0
@@ -186,7 +187,7 @@ def _rendered_form(html: str, action: str) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("changed", [False, True])
 @pytest.mark.parametrize("page", ["review", "entry"])
-def test_the_approve_button_sends_the_version_it_shows(client, auth, session, users, page: str, changed: bool) -> None:  # type: ignore[no-untyped-def]
+def test_the_approve_button_sends_the_version_it_shows(client, auth, session, users, page: str, changed: bool) -> None:
     v = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
     service.submit(session=session, actor=users["editor"], version_id=v.id)
     auth.login("approver")

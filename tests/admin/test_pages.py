@@ -7,16 +7,16 @@ import json
 
 from sqlalchemy import func, select
 
-from kb import service
 from kb.models import AuditEvent, Contact, Crisis, Entry, EntryVersion, Inquiry, RedFlagRule, User
-from tests.conftest import csrf_from, make_draft
+from tests.conftest import csrf_from
+from tests.factories import approved_entry, draft
 
 
-def _token(client, path: str) -> str:  # type: ignore[no-untyped-def]
+def _token(client, path: str) -> str:
     return csrf_from(client.get(path).get_data(as_text=True))
 
 
-def test_owners_page_adds_contacts_and_toggles_on_call(client, auth, session) -> None:  # type: ignore[no-untyped-def]
+def test_owners_page_adds_contacts_and_toggles_on_call(client, auth, session) -> None:
     auth.login("admin")
     token = _token(client, "/admin/owners")
     bad = client.post("/admin/owners", data={"csrf_token": token, "action": "add-contact",
@@ -33,7 +33,7 @@ def test_owners_page_adds_contacts_and_toggles_on_call(client, auth, session) ->
     assert contact.on_call
 
 
-def test_category_response_times_refuse_a_stale_form(client, auth, session) -> None:  # type: ignore[no-untyped-def]
+def test_category_response_times_refuse_a_stale_form(client, auth, session) -> None:
     from kb.models import Category
 
     auth.login("admin")
@@ -49,7 +49,7 @@ def test_category_response_times_refuse_a_stale_form(client, auth, session) -> N
     assert stale.status_code == 409 and "someone else changed this category" in stale.get_data(as_text=True)
 
 
-def test_users_page_creates_users_and_protects_the_last_admin_rights(client, auth, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_users_page_creates_users_and_protects_the_last_admin_rights(client, auth, session, users) -> None:
     auth.login("admin")
     token = _token(client, "/admin/users")
     client.post("/admin/users", data={"csrf_token": token, "action": "create", "new-username": "noa",
@@ -67,7 +67,7 @@ def test_users_page_creates_users_and_protects_the_last_admin_rights(client, aut
     assert response.status_code == 422 and "cannot remove your own admin rights" in response.get_data(as_text=True)
 
 
-def test_import_shows_a_preview_then_applies(client, auth, session) -> None:  # type: ignore[no-untyped-def]
+def test_import_shows_a_preview_then_applies(client, auth, session) -> None:
     auth.login("approver")
     token = _token(client, "/admin/transfer")
     rows = [{"id": "a", "question": "Q one?", "answer": "A one.", "lang": "en"},
@@ -88,7 +88,7 @@ def test_import_shows_a_preview_then_applies(client, auth, session) -> None:  # 
     assert "0 new, 0 changed, 2 unchanged" in again.get_data(as_text=True)
 
 
-def test_a_bad_import_file_is_explained(client, auth) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_import_file_is_explained(client, auth) -> None:
     auth.login("editor")
     token = _token(client, "/admin/transfer")
     bad = client.post("/admin/transfer", data={"csrf_token": token,
@@ -100,8 +100,8 @@ def test_a_bad_import_file_is_explained(client, auth) -> None:  # type: ignore[n
     assert "unknown file type .pdf" in wrong.get_data(as_text=True)
 
 
-def test_export_downloads_every_format(client, auth, session, users) -> None:  # type: ignore[no-untyped-def]
-    service.create_draft(session=session, actor=users["editor"], draft=make_draft())
+def test_export_downloads_every_format(client, auth, session, users) -> None:
+    draft(session, users)
     auth.login("editor")
     for fmt in ("csv", "json", "jsonl"):
         response = client.get(f"/admin/export?format={fmt}")
@@ -110,10 +110,7 @@ def test_export_downloads_every_format(client, auth, session, users) -> None:  #
 
 
 def test_crisis_page_starts_and_ends_crisis_mode_for_approvers_only(client, auth, session, users) -> None:
-    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft(
-        question="Is there an outage in my area?", category="technical"))
-    service.submit(session=session, actor=users["editor"], version_id=v.id)
-    service.approve(session=session, actor=users["approver"], version_id=v.id)
+    v = approved_entry(session, users, question="Is there an outage in my area?", category="technical")
     auth.login("editor")
     token = _token(client, "/admin/crisis")
     form = {"csrf_token": token, "action": "start", "crisis-name": "Outage",
@@ -150,7 +147,7 @@ def test_a_crisis_without_a_holding_statement_is_explained(client, auth) -> None
     assert page.status_code == 422 and "needs a name and a holding statement" in page.get_data(as_text=True)
 
 
-def test_red_flag_rules_are_edited_by_approvers(client, auth, session) -> None:  # type: ignore[no-untyped-def]
+def test_red_flag_rules_are_edited_by_approvers(client, auth, session) -> None:
     form = {"action": "rule", "rule-kind": "custom", "rule-name": "Competitor poaching", "rule-lang": "en",
             "rule-keywords": "switching to Bezeq\nBezeq offered", "rule-patterns": "", "rule-department": "sales",
             "rule-holding_statement": "Thanks, our sales team will reach out.", "rule-severity": 2, "rule-active": "y"}
@@ -205,7 +202,7 @@ def test_notifiers_have_their_own_page_for_approvers(client, auth, session) -> N
     assert "legal@example.com" in client.get("/admin/notifiers").get_data(as_text=True)
 
 
-def test_response_times_page_lists_what_is_owed_and_resolves(client, auth, session) -> None:  # type: ignore[no-untyped-def]
+def test_response_times_page_lists_what_is_owed_and_resolves(client, auth, session) -> None:
     auth.login("agent")
     token = _token(client, "/search")
     asked = client.post("/agent/suggest", json={"question": "my lawyer will call you"},
@@ -227,7 +224,7 @@ def test_response_times_page_lists_what_is_owed_and_resolves(client, auth, sessi
     assert "First reply on the page, per agency rep" in reps and ">Agent<" in reps
 
 
-def test_dashboard_draws_its_chart(client, auth, session) -> None:  # type: ignore[no-untyped-def]
+def test_dashboard_draws_its_chart(client, auth, session) -> None:
     session.add_all([Inquiry(text="a", lang="en", outcome="answer"), Inquiry(text="b", lang="en", outcome="no_match")])
     session.commit()
     auth.login("editor")
@@ -235,10 +232,8 @@ def test_dashboard_draws_its_chart(client, auth, session) -> None:  # type: igno
     assert '<svg class="chart"' in html and "50%" in html
 
 
-def test_unanswered_question_becomes_a_proposed_phrasing(client, auth, session, users) -> None:  # type: ignore[no-untyped-def]
-    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
-    service.submit(session=session, actor=users["editor"], version_id=v.id)
-    service.approve(session=session, actor=users["approver"], version_id=v.id)
+def test_unanswered_question_becomes_a_proposed_phrasing(client, auth, session, users) -> None:
+    v = approved_entry(session, users)
     session.add(Inquiry(text="modem frozen, what now", lang="en", outcome="no_match"))
     session.add(Inquiry(text="unrelated thing", lang="en", outcome="no_match"))
     session.commit()
@@ -254,7 +249,7 @@ def test_unanswered_question_becomes_a_proposed_phrasing(client, auth, session, 
     assert "unrelated thing" not in client.get("/admin/unanswered").get_data(as_text=True)
 
 
-def test_interface_switches_to_hebrew_and_mirrors(client, auth) -> None:  # type: ignore[no-untyped-def]
+def test_interface_switches_to_hebrew_and_mirrors(client, auth) -> None:
     auth.login("editor")
     token = _token(client, "/admin/entries")
     client.post("/language/he", data={"csrf_token": token, "next": "/admin/entries"})

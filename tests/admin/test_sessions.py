@@ -12,24 +12,24 @@ from kb.models import User, UserSession, utcnow
 from tests.conftest import Auth
 
 
-def _cookie(client) -> str:  # type: ignore[no-untyped-def]
+def _cookie(client) -> str:
     return client.get_cookie("session").value
 
 
-def _signed_in(client, path: str = "/admin/entries") -> bool:  # type: ignore[no-untyped-def]
+def _signed_in(client, path: str = "/admin/entries") -> bool:
     response = client.get(path)
     assert response.status_code in (200, 302)
     return response.status_code == 200
 
 
-def _shift(session, **delta: dt.timedelta) -> None:  # type: ignore[no-untyped-def]
+def _shift(session, **delta: dt.timedelta) -> None:
     for row in session.scalars(select(UserSession)):
         for column, by in delta.items():
             setattr(row, column, getattr(row, column) - by)
     session.commit()
 
 
-def test_a_cookie_replayed_after_sign_out_opens_nothing(client, auth) -> None:  # type: ignore[no-untyped-def]
+def test_a_cookie_replayed_after_sign_out_opens_nothing(client, auth) -> None:
     auth.login("admin")
     stolen = _cookie(client)
     assert _signed_in(client, "/admin/users")
@@ -39,7 +39,7 @@ def test_a_cookie_replayed_after_sign_out_opens_nothing(client, auth) -> None:  
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_the_cookie_carries_only_a_random_token_and_the_database_only_its_hash(app, client, auth, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_cookie_carries_only_a_random_token_and_the_database_only_its_hash(app, client, auth, session) -> None:
     auth.login("admin")
     data = app.session_interface.get_signing_serializer(app).loads(_cookie(client))
     password_hash = session.scalar(select(User.password_hash).where(User.username == "admin"))
@@ -50,13 +50,13 @@ def test_the_cookie_carries_only_a_random_token_and_the_database_only_its_hash(a
     assert stored == hashlib.sha256(data["sid"].encode()).hexdigest() and data["sid"] not in stored
 
 
-def test_the_cookie_lives_no_longer_than_a_session(app, client, auth) -> None:  # type: ignore[no-untyped-def]
+def test_the_cookie_lives_no_longer_than_a_session(app, client, auth) -> None:
     cookie = auth.login("agent").headers["Set-Cookie"]
     expires = dt.datetime.strptime(cookie.split("Expires=")[1].split(";")[0], "%a, %d %b %Y %H:%M:%S GMT")
     assert dt.timedelta(hours=11) < expires - utcnow() <= dt.timedelta(hours=12, minutes=1)
 
 
-def test_an_idle_session_ends(app, client, auth, session) -> None:  # type: ignore[no-untyped-def]
+def test_an_idle_session_ends(app, client, auth, session) -> None:
     app.config["SESSION_IDLE_MINUTES"] = 30
     auth.login("editor")
     _shift(session, last_seen_at=dt.timedelta(minutes=29))
@@ -67,7 +67,7 @@ def test_an_idle_session_ends(app, client, auth, session) -> None:  # type: igno
     assert not _signed_in(client)
 
 
-def test_a_session_ends_after_its_absolute_lifetime_however_busy(app, client, auth, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_session_ends_after_its_absolute_lifetime_however_busy(app, client, auth, session) -> None:
     auth.login("editor")
     _shift(session, created_at=dt.timedelta(hours=11, minutes=59))
     assert _signed_in(client)
@@ -76,7 +76,7 @@ def test_a_session_ends_after_its_absolute_lifetime_however_busy(app, client, au
 
 
 @pytest.mark.parametrize("change", ["password", "role", "deactivate"])
-def test_password_role_and_access_changes_end_every_session(app, session, users, change: str) -> None:  # type: ignore[no-untyped-def]
+def test_password_role_and_access_changes_end_every_session(app, session, users, change: str) -> None:
     laptop, phone = app.test_client(), app.test_client()
     Auth(laptop).login("editor")
     Auth(phone).login("editor")
@@ -95,14 +95,14 @@ def test_password_role_and_access_changes_end_every_session(app, session, users,
         assert _signed_in(laptop, "/search")
 
 
-def test_an_unchanged_user_form_keeps_sessions(app, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_an_unchanged_user_form_keeps_sessions(app, session, users) -> None:
     laptop = app.test_client()
     Auth(laptop).login("editor")
     accounts.set_role(session=session, user_id=users["editor"].id, role="editor", active=True, actor=users["admin"])
     assert _signed_in(laptop)
 
 
-def test_users_password_command_ends_sessions(app, runner, session) -> None:  # type: ignore[no-untyped-def]
+def test_users_password_command_ends_sessions(app, runner, session) -> None:
     laptop = app.test_client()
     Auth(laptop).login("editor")
     result = runner.invoke(args=["users", "password", "editor", "--password-stdin"], input="another long password\n")
@@ -115,12 +115,12 @@ def test_users_password_command_ends_sessions(app, runner, session) -> None:  # 
 
 
 
-def test_a_backup_carries_contributors_but_no_session(app, client, auth, session, users, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_backup_carries_contributors_but_no_session(app, client, auth, session, users, tmp_path) -> None:
     import gzip
     import json
 
     from kb import backup, service, storage
-    from tests.conftest import make_draft
+    from tests.factories import make_draft
 
     service.create_draft(session=session, actor=users["editor"], draft=make_draft())
     auth.login("editor")

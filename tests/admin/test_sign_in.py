@@ -16,7 +16,7 @@ from tests.conftest import PASSWORD, csrf_from
 
 
 @pytest.fixture
-def live(app) -> Iterator[tuple[str, int]]:  # type: ignore[no-untyped-def]
+def live(app) -> Iterator[tuple[str, int]]:
     """Serve the app on a real socket with a thread per request, as a threaded server in production would."""
     app.config["WTF_CSRF_ENABLED"] = False  # CSRF is tested elsewhere; here many clients post at once
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -53,28 +53,28 @@ def _at_once(where: tuple[str, int], attempts: list[tuple[str, str]]) -> list[in
     return statuses
 
 
-def _counter(session, username: str, address: str = "127.0.0.1") -> int:  # type: ignore[no-untyped-def]
+def _counter(session, username: str, address: str = "127.0.0.1") -> int:
     session.expire_all()
     row = session.scalar(select(LoginThrottle).where(LoginThrottle.username == username,
                                                      LoginThrottle.address == address))
     return row.attempts if row else 0
 
 
-def test_simultaneous_wrong_passwords_are_each_counted_once_and_never_fail(live, session) -> None:  # type: ignore[no-untyped-def]
+def test_simultaneous_wrong_passwords_are_each_counted_once_and_never_fail(live, session) -> None:
     statuses = _at_once(live, [("editor", f"wrong password {i}") for i in range(12)])
     assert statuses == [401] * 12  # never a 500
     assert _counter(session, "editor") == 12
     assert _counter(session, throttle.ANY_USER) == 12
 
 
-def test_eleven_simultaneous_wrong_passwords_then_the_right_one_is_refused(live, session) -> None:  # type: ignore[no-untyped-def]
+def test_eleven_simultaneous_wrong_passwords_then_the_right_one_is_refused(live, session) -> None:
     assert _at_once(live, [("editor", f"wrong password {i}") for i in range(11)]) == [401] * 11
     assert _post_login(live, "editor", PASSWORD) == 401
     locks = session.scalars(select(AuditEvent).where(AuditEvent.action == "login_locked")).all()
     assert [(e.after["username"], e.after["address"]) for e in locks] == [("editor", "127.0.0.1")]
 
 
-def test_the_right_password_among_simultaneous_guesses_never_fails_badly(live, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_right_password_among_simultaneous_guesses_never_fails_badly(live, session) -> None:
     attempts = [("editor", f"wrong password {i}") for i in range(11)] + [("editor", PASSWORD)]
     statuses = _at_once(live, attempts)
     assert set(statuses) <= {302, 401} and statuses[:11] == [401] * 11
@@ -82,13 +82,13 @@ def test_the_right_password_among_simultaneous_guesses_never_fails_badly(live, s
     assert _counter(session, "editor") == (0 if statuses[11] == 302 else 12)
 
 
-def _login_from(client, address: str, username: str, password: str):  # type: ignore[no-untyped-def]
+def _login_from(client, address: str, username: str, password: str):
     token = csrf_from(client.get("/login", environ_base={"REMOTE_ADDR": address}).get_data(as_text=True))
     return client.post("/login", data={"username": username, "password": password, "csrf_token": token},
                        environ_base={"REMOTE_ADDR": address})
 
 
-def test_a_pause_an_attacker_triggers_does_not_stop_the_owner_elsewhere(app, client, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_pause_an_attacker_triggers_does_not_stop_the_owner_elsewhere(app, client, session) -> None:
     for i in range(5):
         assert _login_from(client, "203.0.113.9", "admin", f"guess number {i}").status_code == 401
     assert _login_from(client, "203.0.113.9", "admin", PASSWORD).status_code == 401
@@ -97,7 +97,7 @@ def test_a_pause_an_attacker_triggers_does_not_stop_the_owner_elsewhere(app, cli
     assert lock.after["address"] == "203.0.113.9" and lock.after["username"] == "admin"
 
 
-def test_one_address_guessing_many_usernames_is_paused(app, client) -> None:  # type: ignore[no-untyped-def]
+def test_one_address_guessing_many_usernames_is_paused(app, client) -> None:
     app.config["LOGIN_ADDRESS_MAX_FAILURES"] = 4
     for name in ("ann", "bob", "cy", "dee"):
         assert _login_from(client, "203.0.113.9", name, "a guessed password").status_code == 401
@@ -105,7 +105,7 @@ def test_one_address_guessing_many_usernames_is_paused(app, client) -> None:  # 
     assert _login_from(app.test_client(), "198.51.100.7", "editor", PASSWORD).status_code == 302
 
 
-def test_unknown_and_locked_users_answer_alike(app, client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_and_locked_users_answer_alike(app, client, monkeypatch) -> None:
     app.config["LOGIN_MAX_FAILURES"] = 2
     for _ in range(2):
         _login_from(client, "203.0.113.9", "editor", "wrong password!")
@@ -126,7 +126,7 @@ def test_unknown_and_locked_users_answer_alike(app, client, monkeypatch) -> None
     assert len(hashes) == 3  # one slow hash each: the time taken tells nothing either
 
 
-def test_behind_a_trusted_proxy_the_forwarded_address_is_throttled(config) -> None:  # type: ignore[no-untyped-def]
+def test_behind_a_trusted_proxy_the_forwarded_address_is_throttled(config) -> None:
     from app import create_app
     from kb import storage
 
@@ -142,7 +142,7 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_throttled(config) -> No
     storage.database(proxied).engine.dispose()
 
 
-def test_without_a_trusted_proxy_a_forged_forwarded_address_changes_nothing(app, client) -> None:  # type: ignore[no-untyped-def]
+def test_without_a_trusted_proxy_a_forged_forwarded_address_changes_nothing(app, client) -> None:
     app.config["WTF_CSRF_ENABLED"] = False
     for i in range(5):
         assert client.post("/login", data={"username": "admin", "password": f"guess {i}"},
@@ -159,7 +159,7 @@ def test_an_ipv6_client_is_throttled_by_its_network(address: str, key: str) -> N
     assert throttle.client_key(address) == key
 
 
-def test_a_pause_ends_after_its_time(app, client, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_pause_ends_after_its_time(app, client, session) -> None:
     for i in range(5):
         _login_from(client, "203.0.113.9", "editor", f"guess number {i}")
     assert _login_from(client, "203.0.113.9", "editor", PASSWORD).status_code == 401

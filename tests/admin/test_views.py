@@ -8,17 +8,18 @@ from sqlalchemy import func, select
 
 from kb import service
 from kb.models import Entry, EntryVersion, Inquiry
-from tests.conftest import ROLES, csrf_from, make_draft
+from tests.conftest import ROLES, csrf_from
+from tests.factories import approved_entry, draft, in_review, make_draft
 
 RANK = {role: i for i, role in enumerate(ROLES)}
 
 
-def _required(app, endpoint: str):  # type: ignore[no-untyped-def]
+def _required(app, endpoint: str):
     view = app.view_functions[endpoint]
     return getattr(view, "required_role", "missing"), getattr(view, "required_scope", None)
 
 
-def test_every_route_declares_who_may_use_it(app) -> None:  # type: ignore[no-untyped-def]
+def test_every_route_declares_who_may_use_it(app) -> None:
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
@@ -27,13 +28,11 @@ def test_every_route_declares_who_may_use_it(app) -> None:  # type: ignore[no-un
 
 
 @pytest.fixture
-def entry(session, users):  # type: ignore[no-untyped-def]
-    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
-    service.submit(session=session, actor=users["editor"], version_id=v.id)
-    return service.approve(session=session, actor=users["approver"], version_id=v.id)
+def entry(session, users):
+    return approved_entry(session, users)
 
 
-def _get_paths(app, entry_id: int) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def _get_paths(app, entry_id: int) -> list[tuple[str, str]]:
     paths = []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint == "static" or rule.rule.startswith("/api/"):
@@ -45,7 +44,7 @@ def _get_paths(app, entry_id: int) -> list[tuple[str, str]]:  # type: ignore[no-
 
 
 @pytest.mark.parametrize("who", [None, *ROLES])
-def test_permission_matrix_for_every_page(app, client, auth, entry, who) -> None:  # type: ignore[no-untyped-def]
+def test_permission_matrix_for_every_page(app, client, auth, entry, who) -> None:
     if who:
         auth.login(who)
     for path, endpoint in _get_paths(app, entry.entry_id):
@@ -61,7 +60,7 @@ def test_permission_matrix_for_every_page(app, client, auth, entry, who) -> None
             assert response.status_code == 403, (path, who)
 
 
-def _form_token(client, path: str) -> str:  # type: ignore[no-untyped-def]
+def _form_token(client, path: str) -> str:
     return csrf_from(client.get(path).get_data(as_text=True))
 
 
@@ -74,7 +73,7 @@ def _entry_form(token: str, **overrides: str) -> dict[str, str]:
     return data
 
 
-def test_editor_drafts_submits_and_another_approves(client, auth, session) -> None:  # type: ignore[no-untyped-def]
+def test_editor_drafts_submits_and_another_approves(client, auth, session) -> None:
     auth.login("editor")
     token = _form_token(client, "/admin/entries/new")
     response = client.post("/admin/entries/new", data=_entry_form(token))
@@ -97,7 +96,7 @@ def test_editor_drafts_submits_and_another_approves(client, auth, session) -> No
     assert version.status == "approved" and version.approver.username == "approver"
 
 
-def test_form_errors_are_shown_and_nothing_is_saved(client, auth, session) -> None:  # type: ignore[no-untyped-def]
+def test_form_errors_are_shown_and_nothing_is_saved(client, auth, session) -> None:
     auth.login("editor")
     token = _form_token(client, "/admin/entries/new")
     cases = [
@@ -114,7 +113,7 @@ def test_form_errors_are_shown_and_nothing_is_saved(client, auth, session) -> No
     assert session.scalar(select(func.count()).select_from(Entry)) == 0
 
 
-def test_forms_without_csrf_are_refused(client, auth, session) -> None:  # type: ignore[no-untyped-def]
+def test_forms_without_csrf_are_refused(client, auth, session) -> None:
     auth.login("editor")
     data = _entry_form("")
     data.pop("csrf_token")
@@ -124,7 +123,7 @@ def test_forms_without_csrf_are_refused(client, auth, session) -> None:  # type:
     assert client.post("/logout").status_code == 400
 
 
-def test_a_stale_save_shows_both_versions_and_loses_neither(client, auth, session, users, entry) -> None:  # type: ignore[no-untyped-def]
+def test_a_stale_save_shows_both_versions_and_loses_neither(client, auth, session, users, entry) -> None:
     auth.login("editor")
     path = f"/admin/entries/{entry.entry_id}/edit"
     page = client.get(path).get_data(as_text=True)
@@ -149,9 +148,8 @@ def test_a_stale_save_shows_both_versions_and_loses_neither(client, auth, sessio
     assert "My answer." in answers
 
 
-def test_reject_needs_a_comment_and_retire_a_reason(client, auth, session, users) -> None:  # type: ignore[no-untyped-def]
-    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
-    service.submit(session=session, actor=users["editor"], version_id=v.id)
+def test_reject_needs_a_comment_and_retire_a_reason(client, auth, session, users) -> None:
+    v = in_review(session, users)
     auth.login("approver")
     token = _form_token(client, "/admin/review")
     response = client.post(f"/admin/versions/{v.id}/reject", data={"csrf_token": token, "comment": ""},
@@ -164,9 +162,8 @@ def test_reject_needs_a_comment_and_retire_a_reason(client, auth, session, users
     assert (v.status, v.comment) == ("rejected", "Say it shorter.")
 
 
-def test_an_approver_cannot_approve_their_own_draft_in_the_console(client, auth, session, users) -> None:  # type: ignore[no-untyped-def]
-    v = service.create_draft(session=session, actor=users["approver"], draft=make_draft())
-    service.submit(session=session, actor=users["approver"], version_id=v.id)
+def test_an_approver_cannot_approve_their_own_draft_in_the_console(client, auth, session, users) -> None:
+    v = in_review(session, users, author="approver")
     auth.login("approver")
     assert "another approver decides" in client.get("/admin/review").get_data(as_text=True)
     token = _form_token(client, "/admin/review")
@@ -177,9 +174,9 @@ def test_an_approver_cannot_approve_their_own_draft_in_the_console(client, auth,
     assert v.status == "in_review"
 
 
-def test_user_text_is_escaped_everywhere(client, auth, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_user_text_is_escaped_everywhere(client, auth, session, users) -> None:
     payload = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-    service.create_draft(session=session, actor=users["editor"], draft=make_draft(question=payload, answer=payload))
+    draft(session, users, question=payload, answer=payload)
     session.add(Inquiry(text=payload, lang="en", outcome="no_match"))
     session.commit()
     v = session.scalar(select(EntryVersion))
@@ -194,7 +191,7 @@ def test_user_text_is_escaped_everywhere(client, auth, session, users) -> None: 
         assert "&lt;script&gt;" in client.get(path).get_data(as_text=True), path
 
 
-def test_unanswered_questions_are_clustered(client, auth, session) -> None:  # type: ignore[no-untyped-def]
+def test_unanswered_questions_are_clustered(client, auth, session) -> None:
     for text in ("Can I pay with PayPal?", "can i pay with paypal please", "Do you accept PayPal payments?",
                  "Is there a store in Eilat?"):
         session.add(Inquiry(text=text, lang="en", outcome="no_match"))
@@ -212,7 +209,7 @@ def test_unanswered_questions_are_clustered(client, auth, session) -> None:  # t
     assert "Draft an entry from this" in page and "Eilat" in page
 
 
-def test_api_keys_are_shown_once_and_revocable(client, auth, session) -> None:  # type: ignore[no-untyped-def]
+def test_api_keys_are_shown_once_and_revocable(client, auth, session) -> None:
     auth.login("admin")
     token = _form_token(client, "/admin/keys")
     page = client.post("/admin/keys", data={"csrf_token": token, "new-username": "agent", "new-name": "extension",
@@ -229,7 +226,7 @@ def test_api_keys_are_shown_once_and_revocable(client, auth, session) -> None:  
                        headers={"Authorization": f"Bearer {raw}"}).status_code == 401
 
 
-def test_login_locks_after_repeated_failures(app, client, auth) -> None:  # type: ignore[no-untyped-def]
+def test_login_locks_after_repeated_failures(app, client, auth) -> None:
     app.config["LOGIN_MAX_FAILURES"] = 3
     for _ in range(3):
         assert auth.login("editor", "wrong password!").status_code == 401
@@ -237,7 +234,7 @@ def test_login_locks_after_repeated_failures(app, client, auth) -> None:  # type
     assert locked.status_code == 401 and "too many failed logins" in locked.get_data(as_text=True)
 
 
-def test_login_never_redirects_off_site(client, auth) -> None:  # type: ignore[no-untyped-def]
+def test_login_never_redirects_off_site(client, auth) -> None:
     page = client.get("/login?next=https://evil.example/")
     token = csrf_from(page.get_data(as_text=True))
     from tests.conftest import PASSWORD
@@ -249,20 +246,17 @@ def test_login_never_redirects_off_site(client, auth) -> None:  # type: ignore[n
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_review_queue_shows_new_entries_in_full(client, auth, session, users) -> None:  # type: ignore[no-untyped-def]
-    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft(variants={"x": "Short."}))
-    service.submit(session=session, actor=users["editor"], version_id=v.id)
+def test_review_queue_shows_new_entries_in_full(client, auth, session, users) -> None:
+    in_review(session, users, variants={"x": "Short."})
     auth.login("approver")
     html = client.get("/admin/review").get_data(as_text=True)
     assert "How do I restart my router?" in html and "X / Twitter" in html and "Short." in html
 
 
-def test_bulk_approve_needs_confirmation_and_skips_own_drafts(client, auth, session, users) -> None:  # type: ignore[no-untyped-def]
-    mine = service.create_draft(session=session, actor=users["approver"], draft=make_draft(question="Mine?"))
-    theirs = service.create_draft(session=session, actor=users["editor"], draft=make_draft(question="Theirs?"))
-    other = service.create_draft(session=session, actor=users["editor2"], draft=make_draft(question="Other?"))
-    for v, who in ((mine, "approver"), (theirs, "editor"), (other, "editor2")):
-        service.submit(session=session, actor=users[who], version_id=v.id)
+def test_bulk_approve_needs_confirmation_and_skips_own_drafts(client, auth, session, users) -> None:
+    mine = in_review(session, users, author="approver", question="Mine?")
+    theirs = in_review(session, users, question="Theirs?")
+    other = in_review(session, users, author="editor2", question="Other?")
     auth.login("approver")
     token = csrf_from(client.get("/admin/review").get_data(as_text=True))
     ids = [str(mine.id), str(theirs.id), str(other.id)]

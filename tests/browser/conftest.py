@@ -36,7 +36,7 @@ def _browser_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 
 @pytest.fixture
-def demo_app(app):  # type: ignore[no-untyped-def]
+def demo_app(app):
     """The test app with the demo knowledge base loaded."""
     with storage.database(app).session() as s:
         demo.load(session=s)
@@ -44,7 +44,7 @@ def demo_app(app):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def live_server(demo_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def live_server(demo_app) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, demo_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -54,7 +54,7 @@ def live_server(demo_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def playwright_instance():  # type: ignore[no-untyped-def]
+def playwright_instance():
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: `make test` installs it (apt-get install chromium fonts-dejavu-core)")
     from playwright.sync_api import sync_playwright
@@ -64,7 +64,7 @@ def playwright_instance():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def browser(playwright_instance):  # type: ignore[no-untyped-def]
+def browser(playwright_instance):
     browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True,
                                                   args=["--disable-quic"])
     yield browser
@@ -72,14 +72,14 @@ def browser(playwright_instance):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def context(browser, live_server):  # type: ignore[no-untyped-def]
+def context(browser, live_server):
     ctx = browser.new_context(locale="he-IL", viewport={"width": 1280, "height": 900})
     ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
     yield ctx
     ctx.close()
 
 
-def sign_in(page, base: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+def sign_in(page, base: str, username: str, password: str) -> None:
     """Sign in through the login form."""
     page.goto(f"{base}/login")
     page.fill("#username", username)
@@ -88,7 +88,7 @@ def sign_in(page, base: str, username: str, password: str) -> None:  # type: ign
     page.wait_for_load_state("networkidle")
 
 
-def shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+def shot(page, name: str) -> Path:
     """Keep a screenshot as a test artifact."""
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)

@@ -13,14 +13,14 @@ from tests.browser.conftest import shot, sign_in
 from tests.conftest import PASSWORD
 
 
-def _in_english(page) -> None:  # type: ignore[no-untyped-def]
+def _in_english(page) -> None:
     """Switch the page from the browser's Hebrew to English with the top bar's language button."""
     page.click("form.language button")
     page.wait_for_load_state("networkidle")
     assert page.evaluate("document.documentElement.lang") == "en"
 
 
-def test_hebrew_question_to_copied_answer(context, live_server, demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_hebrew_question_to_copied_answer(context, live_server, demo_app) -> None:
     page = context.new_page()
     sign_in(page, live_server, "agent", PASSWORD)
     page.fill("#question", "הראוטר לא עובד, איך עושים לו ריסטרט?")
@@ -53,7 +53,7 @@ def test_hebrew_question_to_copied_answer(context, live_server, demo_app) -> Non
         assert s.scalar(select(Inquiry.feedback).order_by(Inquiry.id.desc())) == "used"
 
 
-def test_english_placeholder_must_be_filled_before_copying(context, live_server) -> None:  # type: ignore[no-untyped-def]
+def test_english_placeholder_must_be_filled_before_copying(context, live_server) -> None:
     page = context.new_page()
     sign_in(page, live_server, "agent", PASSWORD)
     _in_english(page)
@@ -73,7 +73,7 @@ def test_english_placeholder_must_be_filled_before_copying(context, live_server)
     shot(page, "agent-english-placeholder")
 
 
-def test_x_channel_shows_the_short_variant_and_its_count(context, live_server) -> None:  # type: ignore[no-untyped-def]
+def test_x_channel_shows_the_short_variant_and_its_count(context, live_server) -> None:
     page = context.new_page()
     sign_in(page, live_server, "agent", PASSWORD)
     _in_english(page)
@@ -86,7 +86,7 @@ def test_x_channel_shows_the_short_variant_and_its_count(context, live_server) -
     expect(card.locator(".length")).to_contain_text("/ 280 characters on X")
 
 
-def test_red_flag_shows_the_banner_and_no_answers(context, live_server) -> None:  # type: ignore[no-untyped-def]
+def test_red_flag_shows_the_banner_and_no_answers(context, live_server) -> None:
     page = context.new_page()
     sign_in(page, live_server, "agent", PASSWORD)
     page.fill("#question", "אני מעביר את זה לעורך הדין שלי ואתבע אתכם")
@@ -99,7 +99,7 @@ def test_red_flag_shows_the_banner_and_no_answers(context, live_server) -> None:
     shot(page, "agent-escalation")
 
 
-def test_no_match_offers_send_to_pr(context, live_server, demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_no_match_offers_send_to_pr(context, live_server, demo_app) -> None:
     page = context.new_page()
     sign_in(page, live_server, "agent", PASSWORD)
     _in_english(page)

@@ -7,12 +7,12 @@ from tests.browser.conftest import shot, sign_in
 from tests.conftest import PASSWORD
 
 
-def _sign_out(page) -> None:  # type: ignore[no-untyped-def]
+def _sign_out(page) -> None:
     page.click(".signout button")
     page.wait_for_load_state("networkidle")
 
 
-def test_draft_submit_approve_reaches_agents(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+def test_draft_submit_approve_reaches_agents(browser, live_server) -> None:
     ctx = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 1000})
     page = ctx.new_page()
     sign_in(page, live_server, "editor", PASSWORD)
@@ -47,7 +47,7 @@ def test_draft_submit_approve_reaches_agents(browser, live_server) -> None:  # t
     ctx.close()
 
 
-def test_console_in_hebrew_mirrors_the_layout(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+def test_console_in_hebrew_mirrors_the_layout(browser, live_server) -> None:
     ctx = browser.new_context(locale="he-IL", viewport={"width": 1280, "height": 1000})
     page = ctx.new_page()
     sign_in(page, live_server, "editor", PASSWORD)

@@ -21,7 +21,7 @@ TWEET = """<!doctype html><html><head><meta charset="utf-8"><title>Galim on X</t
 
 
 @pytest.fixture
-def unpacked(demo_app, live_server, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+def unpacked(demo_app, live_server, tmp_path: Path) -> Path:
     """Download the extension the way an agent does and unzip it."""
     client = demo_app.test_client()
     page = client.get("/login", base_url=live_server)
@@ -39,7 +39,7 @@ def unpacked(demo_app, live_server, tmp_path: Path) -> Path:  # type: ignore[no-
 
 
 @pytest.fixture
-def api_key(demo_app) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+def api_key(demo_app) -> tuple[int, str]:
     with storage.database(demo_app).session() as s:
         key, raw = accounts.create_api_key(session=s, user=accounts.get_by_username(session=s, username="agent"),
                                            scopes=["suggest", "feedback"])
@@ -47,7 +47,7 @@ def api_key(demo_app) -> tuple[int, str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def ext(playwright_instance, unpacked, tmp_path_factory):  # type: ignore[no-untyped-def]
+def ext(playwright_instance, unpacked, tmp_path_factory):
     profile = tmp_path_factory.mktemp("profile")
     ctx = playwright_instance.chromium.launch_persistent_context(
         str(profile), executable_path=CHROMIUM, headless=True,
@@ -60,7 +60,7 @@ def ext(playwright_instance, unpacked, tmp_path_factory):  # type: ignore[no-unt
     ctx.close()
 
 
-def _configure(ctx, ext_id: str, key: str, lang: str, live_server: str):  # type: ignore[no-untyped-def]
+def _configure(ctx, ext_id: str, key: str, lang: str, live_server: str):
     page = ctx.new_page()
     page.goto(f"chrome-extension://{ext_id}/options.html")
     expect(page.locator("#server")).to_have_value(live_server)  # prefilled by the download
@@ -71,7 +71,7 @@ def _configure(ctx, ext_id: str, key: str, lang: str, live_server: str):  # type
     return page
 
 
-def _select_and_ask(ctx, worker, element: str):  # type: ignore[no-untyped-def]
+def _select_and_ask(ctx, worker, element: str):
     """Select a message on the page, then run the context-menu entry as a right-click would."""
     tab = ctx.new_page()
     tab.goto("https://x.com/galim/status/1")
@@ -90,7 +90,7 @@ def _select_and_ask(ctx, worker, element: str):  # type: ignore[no-untyped-def]
     return popup
 
 
-def test_install_configure_and_answer_in_two_steps(ext, demo_app, live_server, api_key) -> None:  # type: ignore[no-untyped-def]
+def test_install_configure_and_answer_in_two_steps(ext, demo_app, live_server, api_key) -> None:
     ctx, worker, ext_id = ext
     assert ext_id == extension.extension_id(demo_app.instance_path)  # the id the server allows for CORS
     options = _configure(ctx, ext_id, api_key[1], "en", live_server)
@@ -112,7 +112,7 @@ def test_install_configure_and_answer_in_two_steps(ext, demo_app, live_server, a
     shot(popup, "extension-english")
 
 
-def test_hebrew_interface_and_answer(ext, live_server, api_key) -> None:  # type: ignore[no-untyped-def]
+def test_hebrew_interface_and_answer(ext, live_server, api_key) -> None:
     ctx, worker, ext_id = ext
     options = _configure(ctx, ext_id, api_key[1], "he", live_server)
     expect(options.locator("#status")).to_contain_text("מחובר בתור agent")
@@ -126,7 +126,7 @@ def test_hebrew_interface_and_answer(ext, live_server, api_key) -> None:  # type
     shot(popup, "extension-hebrew")
 
 
-def test_escalation_shows_the_banner_and_no_answers(ext, live_server, api_key) -> None:  # type: ignore[no-untyped-def]
+def test_escalation_shows_the_banner_and_no_answers(ext, live_server, api_key) -> None:
     ctx, worker, ext_id = ext
     _configure(ctx, ext_id, api_key[1], "en", live_server)
     popup = _select_and_ask(ctx, worker, "legal")
@@ -137,7 +137,7 @@ def test_escalation_shows_the_banner_and_no_answers(ext, live_server, api_key) -
     shot(popup, "extension-escalation")
 
 
-def test_errors_are_explained_in_words(ext, demo_app, live_server, api_key) -> None:  # type: ignore[no-untyped-def]
+def test_errors_are_explained_in_words(ext, demo_app, live_server, api_key) -> None:
     ctx, worker, ext_id = ext
     options = _configure(ctx, ext_id, api_key[1], "en", live_server)
     expect(options.locator("#status")).to_contain_text("Connected")

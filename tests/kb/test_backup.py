@@ -7,12 +7,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from kb import service, storage, suggestable
+from kb import storage, suggestable
 from kb.models import AuditEvent
-from tests.conftest import make_draft
+from tests.factories import approved_entry
 
 
-def _fresh(tmp_path: Path, name: str):  # type: ignore[no-untyped-def]
+def _fresh(tmp_path: Path, name: str):
     from app import create_app
 
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / name}", "SECRET_KEY": "t", "ENCODER": "fake",
@@ -21,10 +21,8 @@ def _fresh(tmp_path: Path, name: str):  # type: ignore[no-untyped-def]
     return app
 
 
-def test_backup_restore_backup_is_identical(app, runner, session, users, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
-    service.submit(session=session, actor=users["editor"], version_id=v.id)
-    service.approve(session=session, actor=users["approver"], version_id=v.id)
+def test_backup_restore_backup_is_identical(app, runner, session, users, tmp_path: Path) -> None:
+    approved_entry(session, users)
     first = tmp_path / "one.json.gz"
     result = runner.invoke(args=["kb", "backup", str(first)])
     assert result.exit_code == 0, result.output
@@ -41,14 +39,14 @@ def test_backup_restore_backup_is_identical(app, runner, session, users, tmp_pat
     storage.database(target).engine.dispose()
 
 
-def test_restore_refuses_a_non_empty_database_and_writes_nothing(app, runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_restore_refuses_a_non_empty_database_and_writes_nothing(app, runner, tmp_path: Path) -> None:
     path = tmp_path / "b.json.gz"
     runner.invoke(args=["kb", "backup", str(path)])
     again = runner.invoke(args=["kb", "restore", str(path)])
     assert again.exit_code == 1 and "not empty" in again.output
 
 
-def test_restore_refuses_something_that_is_not_a_backup(app, runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_restore_refuses_something_that_is_not_a_backup(app, runner, tmp_path: Path) -> None:
     junk = tmp_path / "junk.gz"
     junk.write_bytes(b"not gzip at all")
     result = runner.invoke(args=["kb", "restore", str(junk)])

@@ -73,7 +73,7 @@ def test_demo_loads_both_languages_with_the_whole_lifecycle(tmp_path: Path) -> N
     storage.database(app).engine.dispose()
 
 
-def test_import_eval_format_as_approved_then_export(app, runner, session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_import_eval_format_as_approved_then_export(app, runner, session, tmp_path: Path) -> None:
     rows = [
         {"id": "q1", "question": "How do I pay?", "answer": "In the app.", "lang": "en",
          "alternates": ["payment options"], "category": "billing"},
@@ -92,7 +92,7 @@ def test_import_eval_format_as_approved_then_export(app, runner, session, tmp_pa
         ("q1", ["payment options"], "billing", "en", "approved"), ("q2", [], None, "he", "approved")]
 
 
-def test_bad_import_exits_nonzero_with_the_row_and_writes_nothing(app, runner, session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bad_import_exits_nonzero_with_the_row_and_writes_nothing(app, runner, session, tmp_path: Path) -> None:
     src = tmp_path / "bad.csv"
     src.write_text("id,question,answer,lang\na,Q?,A.,en\nb,,A.,en\n", encoding="utf-8")
     result = runner.invoke(args=["kb", "import", str(src), "--approve-as", "approver"])
@@ -101,7 +101,7 @@ def test_bad_import_exits_nonzero_with_the_row_and_writes_nothing(app, runner, s
     assert session.scalar(select(Entry.id)) is None
 
 
-def test_import_rejects_unknown_users_and_types(app, runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_import_rejects_unknown_users_and_types(app, runner, tmp_path: Path) -> None:
     src = tmp_path / "faq.txt"
     src.write_text("x", encoding="utf-8")
     result = runner.invoke(args=["kb", "import", str(src)])
@@ -116,7 +116,7 @@ def test_import_rejects_unknown_users_and_types(app, runner, tmp_path: Path) -> 
     assert result.exit_code == 1 and "not UTF-8" in result.output
 
 
-def test_users_create_reads_the_password_from_stdin(app, runner, session) -> None:  # type: ignore[no-untyped-def]
+def test_users_create_reads_the_password_from_stdin(app, runner, session) -> None:
     result = runner.invoke(args=["users", "create", "dana", "--role", "editor", "--password-stdin"],
                            input="a long enough password\n")
     assert result.exit_code == 0, result.output
@@ -130,7 +130,7 @@ def test_users_create_reads_the_password_from_stdin(app, runner, session) -> Non
     assert dup.exit_code == 1 and "exists already" in dup.output
 
 
-def test_apikeys_create_prints_once_and_revoke_stops_it(app, runner, session) -> None:  # type: ignore[no-untyped-def]
+def test_apikeys_create_prints_once_and_revoke_stops_it(app, runner, session) -> None:
     result = runner.invoke(args=["apikeys", "create", "--user", "agent", "--scope", "suggest", "--scope", "feedback"])
     assert result.exit_code == 0, result.output
     raw = result.output.strip().splitlines()[-1]

@@ -10,10 +10,10 @@ from sqlalchemy import create_engine, text
 
 from kb import service, storage
 from kb.errors import PermissionDenied
-from tests.conftest import make_draft
+from tests.factories import make_draft
 
 
-def test_every_editor_of_a_draft_is_a_contributor_and_may_not_approve(session, users) -> None:  # type: ignore[no-untyped-def]
+def test_every_editor_of_a_draft_is_a_contributor_and_may_not_approve(session, users) -> None:
     v = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
     service.edit(session=session, actor=users["approver"], entry_id=v.entry_id, base_version_id=v.id,
                  base_row_version=v.row_version, draft=make_draft(answer="The approver's own words."))
@@ -25,7 +25,7 @@ def test_every_editor_of_a_draft_is_a_contributor_and_may_not_approve(session, u
                            allow_self_approval=True).status == "approved"
 
 
-def test_a_new_draft_from_an_approved_version_starts_with_its_own_contributors(session, users) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_draft_from_an_approved_version_starts_with_its_own_contributors(session, users) -> None:
     v = service.create_draft(session=session, actor=users["approver"], draft=make_draft())
     service.submit(session=session, actor=users["approver"], version_id=v.id)
     service.approve(session=session, actor=users["approver2"], version_id=v.id)

@@ -24,12 +24,12 @@ ROWS = [
 ]
 
 
-def _count(session) -> int:  # type: ignore[no-untyped-def]
+def _count(session) -> int:
     return session.scalar(select(func.count()).select_from(Entry))
 
 
 @pytest.mark.parametrize("fmt", io.FORMATS)
-def test_export_import_export_is_identical(app, session, users, fmt: str) -> None:  # type: ignore[no-untyped-def]
+def test_export_import_export_is_identical(app, session, users, fmt: str) -> None:
     io.import_rows(session=session, rows=[dict(r) for r in ROWS], actor=users["approver"], **OPERATOR)
     first = io.write_rows(io.export_rows(session=session), fmt)
     assert "approved" in first
@@ -50,7 +50,7 @@ def test_export_import_export_is_identical(app, session, users, fmt: str) -> Non
     assert second == first
 
 
-def test_import_keeps_alternates_categories_languages(session, users) -> None:  # type: ignore[no-untyped-def]
+def test_import_keeps_alternates_categories_languages(session, users) -> None:
     counts = io.import_rows(session=session, rows=[dict(r) for r in ROWS], actor=users["approver"], **OPERATOR)
     assert counts == {"created": 3, "updated": 0, "unchanged": 0}
     exported = {r["id"]: r for r in io.export_rows(session=session)}
@@ -60,13 +60,13 @@ def test_import_keeps_alternates_categories_languages(session, users) -> None:  
     assert {v.question for v in suggestable.list_suggestable(session=session)} == {r["question"] for r in ROWS}
 
 
-def test_import_without_approval_makes_drafts(session, users) -> None:  # type: ignore[no-untyped-def]
+def test_import_without_approval_makes_drafts(session, users) -> None:
     io.import_rows(session=session, rows=[dict(r) for r in ROWS], actor=users["editor"])
     assert suggestable.list_suggestable(session=session) == []
     assert set(session.scalars(select(EntryVersion.status))) == {"draft"}
 
 
-def test_reimport_adds_versions_only_where_changed(session, users) -> None:  # type: ignore[no-untyped-def]
+def test_reimport_adds_versions_only_where_changed(session, users) -> None:
     io.import_rows(session=session, rows=[dict(r) for r in ROWS], actor=users["approver"], **OPERATOR)
     changed = [dict(r) for r in ROWS]
     changed[0]["answer"] = "Unplug it for a full minute."
@@ -90,7 +90,7 @@ BAD_ROWS = [
 
 
 @pytest.mark.parametrize(("bad", "message"), BAD_ROWS)
-def test_a_bad_row_stops_the_import_and_nothing_is_written(session, users, bad, message) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_row_stops_the_import_and_nothing_is_written(session, users, bad, message) -> None:
     rows = [dict(ROWS[0]), bad, dict(ROWS[2])]
     with pytest.raises(ImportFailed) as caught:
         io.import_rows(session=session, rows=rows, actor=users["approver"], **OPERATOR)
@@ -121,14 +121,14 @@ def test_csv_reads_pipe_separated_lists_and_variant_columns() -> None:
                                           "alternates": ["one", "two"], "variants": {"x": "short"}}]
 
 
-def test_approving_import_needs_an_approver(session, users) -> None:  # type: ignore[no-untyped-def]
+def test_approving_import_needs_an_approver(session, users) -> None:
     with pytest.raises(PermissionDenied):
         io.import_rows(session=session, rows=[dict(ROWS[0])], actor=users["editor"], **OPERATOR)
     with pytest.raises(PermissionDenied):
         io.import_rows(session=session, rows=[dict(ROWS[0])], actor=users["agent"])
 
 
-def test_jsonl_export_is_one_sorted_object_per_line(session, users) -> None:  # type: ignore[no-untyped-def]
+def test_jsonl_export_is_one_sorted_object_per_line(session, users) -> None:
     io.import_rows(session=session, rows=[dict(r) for r in ROWS], actor=users["approver"], **OPERATOR)
     lines = io.write_rows(io.export_rows(session=session), "jsonl").splitlines()
     assert [json.loads(line)["id"] for line in lines] == ["faq-1", "faq-2", "faq-3"]

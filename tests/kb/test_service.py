@@ -14,40 +14,33 @@ from kb.errors import (
     ValidationFailed,
 )
 from kb.models import AuditEvent, Entry
-from tests.conftest import make_draft
+from tests.factories import approved_entry, draft, in_review, make_draft
 
 
-def _approved(session, users, **overrides):  # type: ignore[no-untyped-def]
-    version = service.create_draft(session=session, actor=users["editor"], draft=make_draft(**overrides))
-    service.submit(session=session, actor=users["editor"], version_id=version.id)
-    return service.approve(session=session, actor=users["approver"], version_id=version.id)
-
-
-def test_draft_submit_approve_makes_it_suggestable(session, users) -> None:  # type: ignore[no-untyped-def]
-    version = _approved(session, users)
+def test_draft_submit_approve_makes_it_suggestable(session, users) -> None:
+    version = approved_entry(session, users)
     assert version.status == "approved" and version.approver_id == users["approver"].id
     assert [v.id for v in suggestable.list_suggestable(session=session)] == [version.id]
     assert version.entry.approved_version_id == version.id
     assert version.entry.department.slug == "technical-support"  # taken from the category
 
 
-def test_drafts_and_reviews_are_never_suggestable(session, users) -> None:  # type: ignore[no-untyped-def]
-    draft = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
-    other = service.create_draft(session=session, actor=users["editor"], draft=make_draft(question="Other?"))
-    service.submit(session=session, actor=users["editor"], version_id=other.id)
-    assert draft.status == "draft"
+def test_drafts_and_reviews_are_never_suggestable(session, users) -> None:
+    first = draft(session, users)
+    in_review(session, users, question="Other?")
+    assert first.status == "draft"
     assert suggestable.list_suggestable(session=session) == []
 
 
-def test_expired_review_date_stops_suggesting(session, users) -> None:  # type: ignore[no-untyped-def]
-    version = _approved(session, users, review_by=dt.date(2030, 1, 1))
+def test_expired_review_date_stops_suggesting(session, users) -> None:
+    version = approved_entry(session, users, review_by=dt.date(2030, 1, 1))
     assert suggestable.list_suggestable(session=session, today=dt.date(2029, 12, 31))
     assert suggestable.list_suggestable(session=session, today=dt.date(2030, 1, 2)) == []
     assert suggestable.suggestable_by_ids(session=session, version_ids=[version.id], today=dt.date(2030, 1, 2)) == {}
 
 
-def test_editing_approved_starts_a_draft_and_the_approved_keeps_serving(session, users) -> None:  # type: ignore[no-untyped-def]
-    v1 = _approved(session, users)
+def test_editing_approved_starts_a_draft_and_the_approved_keeps_serving(session, users) -> None:
+    v1 = approved_entry(session, users)
     v2 = service.edit(session=session, actor=users["editor"], entry_id=v1.entry_id, base_version_id=v1.id,
                       base_row_version=v1.row_version, draft=make_draft(answer="A better answer."))
     assert (v2.number, v2.status) == (2, "draft")
@@ -59,8 +52,8 @@ def test_editing_approved_starts_a_draft_and_the_approved_keeps_serving(session,
     assert session.get(type(v1), v1.id).status == "superseded"
 
 
-def test_a_stale_edit_is_refused_and_loses_nothing(session, users) -> None:  # type: ignore[no-untyped-def]
-    v1 = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
+def test_a_stale_edit_is_refused_and_loses_nothing(session, users) -> None:
+    v1 = draft(session, users)
     seen = v1.row_version
     service.edit(session=session, actor=users["editor2"], entry_id=v1.entry_id, base_version_id=v1.id,
                  base_row_version=seen, draft=make_draft(answer="First save wins."))
@@ -70,8 +63,8 @@ def test_a_stale_edit_is_refused_and_loses_nothing(session, users) -> None:  # t
     assert service.get_version(session=session, version_id=v1.id).answer == "First save wins."
 
 
-def test_a_second_draft_from_the_same_approved_version_is_refused(session, users) -> None:  # type: ignore[no-untyped-def]
-    v1 = _approved(session, users)
+def test_a_second_draft_from_the_same_approved_version_is_refused(session, users) -> None:
+    v1 = approved_entry(session, users)
     service.edit(session=session, actor=users["editor"], entry_id=v1.entry_id, base_version_id=v1.id,
                  base_row_version=v1.row_version, draft=make_draft(answer="One."))
     with pytest.raises(StaleWrite, match="newer draft"):
@@ -79,17 +72,16 @@ def test_a_second_draft_from_the_same_approved_version_is_refused(session, users
                      base_row_version=v1.row_version, draft=make_draft(answer="Two."))
 
 
-def test_stale_approval_is_refused(session, users) -> None:  # type: ignore[no-untyped-def]
-    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
+def test_stale_approval_is_refused(session, users) -> None:
+    v = draft(session, users)
     seen = v.row_version
     service.submit(session=session, actor=users["editor"], version_id=v.id)
     with pytest.raises(StaleWrite):
         service.approve(session=session, actor=users["approver"], version_id=v.id, row_version=seen)
 
 
-def test_reject_returns_to_the_author_with_the_comment(session, users) -> None:  # type: ignore[no-untyped-def]
-    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
-    service.submit(session=session, actor=users["editor"], version_id=v.id)
+def test_reject_returns_to_the_author_with_the_comment(session, users) -> None:
+    v = in_review(session, users)
     with pytest.raises(ValidationFailed):
         service.reject(session=session, actor=users["approver"], version_id=v.id, comment=" ")
     session.rollback()
@@ -100,8 +92,8 @@ def test_reject_returns_to_the_author_with_the_comment(session, users) -> None: 
     assert edited.id == v.id and edited.status == "draft"
 
 
-def test_forbidden_moves_are_refused_with_a_reason(session, users) -> None:  # type: ignore[no-untyped-def]
-    v = service.create_draft(session=session, actor=users["approver"], draft=make_draft())
+def test_forbidden_moves_are_refused_with_a_reason(session, users) -> None:
+    v = draft(session, users, author="approver")
     with pytest.raises(TransitionNotAllowed, match="draft"):
         service.approve(session=session, actor=users["approver2"], version_id=v.id)
     service.submit(session=session, actor=users["approver"], version_id=v.id)
@@ -113,8 +105,8 @@ def test_forbidden_moves_are_refused_with_a_reason(session, users) -> None:  # t
         service.create_draft(session=session, actor=users["agent"], draft=make_draft())
 
 
-def test_retire_needs_a_reason_and_stops_suggesting(session, users) -> None:  # type: ignore[no-untyped-def]
-    v = _approved(session, users)
+def test_retire_needs_a_reason_and_stops_suggesting(session, users) -> None:
+    v = approved_entry(session, users)
     with pytest.raises(ValidationFailed):
         service.retire(session=session, actor=users["approver"], entry_id=v.entry_id, reason="")
     session.rollback()
@@ -124,10 +116,9 @@ def test_retire_needs_a_reason_and_stops_suggesting(session, users) -> None:  # 
         service.retire(session=session, actor=users["approver"], entry_id=v.entry_id, reason="again")
 
 
-def test_generation_moves_only_when_suggestable_set_changes(session, users) -> None:  # type: ignore[no-untyped-def]
+def test_generation_moves_only_when_suggestable_set_changes(session, users) -> None:
     start = storage.generation(session)
-    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft())
-    service.submit(session=session, actor=users["editor"], version_id=v.id)
+    v = in_review(session, users)
     assert storage.generation(session) == start
     service.approve(session=session, actor=users["approver"], version_id=v.id)
     assert storage.generation(session) == start + 1
@@ -138,8 +129,8 @@ def test_generation_moves_only_when_suggestable_set_changes(session, users) -> N
     assert (gen, added, [x.id for x in removed]) == (start + 2, [], [v.id])
 
 
-def test_every_step_is_audited_with_before_and_after(session, users) -> None:  # type: ignore[no-untyped-def]
-    v1 = _approved(session, users)
+def test_every_step_is_audited_with_before_and_after(session, users) -> None:
+    v1 = approved_entry(session, users)
     v2 = service.edit(session=session, actor=users["editor"], entry_id=v1.entry_id, base_version_id=v1.id,
                       base_row_version=v1.row_version, draft=make_draft(answer="New answer."))
     service.submit(session=session, actor=users["editor"], version_id=v2.id)
@@ -156,7 +147,7 @@ def test_every_step_is_audited_with_before_and_after(session, users) -> None:  #
     assert events[6].comment == "Old."
 
 
-def test_content_rules_are_enforced(session, users) -> None:  # type: ignore[no-untyped-def]
+def test_content_rules_are_enforced(session, users) -> None:
     cases = [
         (make_draft(question=" "), "question is empty"),
         (make_draft(answer=""), "answer is empty"),
@@ -167,15 +158,15 @@ def test_content_rules_are_enforced(session, users) -> None:  # type: ignore[no-
         (make_draft(placeholders=["fee"]), "never used: fee"),
         (make_draft(category="nope"), "unknown category"),
     ]
-    for draft, message in cases:
+    for invalid, message in cases:
         with pytest.raises(ValidationFailed, match=message):
-            service.create_draft(session=session, actor=users["editor"], draft=draft)
+            service.create_draft(session=session, actor=users["editor"], draft=invalid)
         session.rollback()
     assert session.scalar(select(Entry.id)) is None
 
 
-def test_word_diff_of_two_versions(session, users) -> None:  # type: ignore[no-untyped-def]
-    v1 = _approved(session, users, answer="Unplug the router and wait.")
+def test_word_diff_of_two_versions(session, users) -> None:
+    v1 = approved_entry(session, users, answer="Unplug the router and wait.")
     v2 = service.edit(session=session, actor=users["editor"], entry_id=v1.entry_id, base_version_id=v1.id,
                       base_row_version=v1.row_version, draft=make_draft(answer="Unplug the modem and wait."))
     diff = history.diff(session=session, version_a=v1.id, version_b=v2.id)
@@ -183,8 +174,8 @@ def test_word_diff_of_two_versions(session, users) -> None:  # type: ignore[no-u
                                ("equal", "and wait.")]}
 
 
-def test_audit_log_is_append_only_through_the_services(session, users) -> None:  # type: ignore[no-untyped-def]
-    _approved(session, users)
+def test_audit_log_is_append_only_through_the_services(session, users) -> None:
+    approved_entry(session, users)
     before = session.scalars(select(AuditEvent.id)).all()
     listing.status_counts(session=session)
     listing.audit_log(session=session, search="approve")

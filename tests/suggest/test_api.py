@@ -7,36 +7,31 @@ import pytest
 from sqlalchemy import select
 
 from kb import accounts, owners, service
-from tests.conftest import make_draft
+from tests.factories import approved_entry, make_draft
 
 URL = "/api/v1/suggest"
 
 
 @pytest.fixture
-def kb(session, users):  # type: ignore[no-untyped-def]
+def kb(session, users):
     """Two approved entries with routing, provenance and a placeholder."""
-    made = []
-    for draft in (
-        make_draft(variants={"x": "Unplug it 30s, plug back in."}),
-        make_draft(question="How do I pay my bill?", answer="In the app. Fee: {fee}", alternates=[],
-                   category="billing", placeholders=["fee"]),
-    ):
-        v = service.create_draft(session=session, actor=users["editor"], draft=draft)
-        service.submit(session=session, actor=users["editor"], version_id=v.id)
-        made.append(service.approve(session=session, actor=users["approver"], version_id=v.id))
-    return made
+    return [
+        approved_entry(session, users, variants={"x": "Unplug it 30s, plug back in."}),
+        approved_entry(session, users, question="How do I pay my bill?", answer="In the app. Fee: {fee}",
+                       alternates=[], category="billing", placeholders=["fee"]),
+    ]
 
 
-def _key(session, users, scopes=("suggest", "feedback", "read")) -> str:  # type: ignore[no-untyped-def]
+def _key(session, users, scopes=("suggest", "feedback", "read")) -> str:
     return accounts.create_api_key(session=session, user=users["agent"], scopes=list(scopes))[1]
 
 
 @pytest.fixture
-def key(session, users) -> str:  # type: ignore[no-untyped-def]
+def key(session, users) -> str:
     return _key(session, users)
 
 
-def _post(client, body, key, path=URL, **kw):  # type: ignore[no-untyped-def]
+def _post(client, body, key, path=URL, **kw):
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     headers.update(kw.pop("headers", {}))
     if isinstance(body, (dict, list)):
@@ -44,7 +39,7 @@ def _post(client, body, key, path=URL, **kw):  # type: ignore[no-untyped-def]
     return client.post(path, data=body, headers=headers, **kw)
 
 
-def _error(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
+def _error(response, status: int, code: str) -> dict:
     assert response.status_code == status, response.get_data(as_text=True)
     body = response.get_json()
     assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
@@ -52,7 +47,7 @@ def _error(response, status: int, code: str) -> dict:  # type: ignore[no-untyped
     return body
 
 
-def test_suggest_answers_with_provenance_and_routing(client, kb, key) -> None:  # type: ignore[no-untyped-def]
+def test_suggest_answers_with_provenance_and_routing(client, kb, key) -> None:
     response = _post(client, {"question": "how can I pay the bill?", "k": 2}, key)
     assert response.status_code == 200
     body = response.get_json()
@@ -66,13 +61,13 @@ def test_suggest_answers_with_provenance_and_routing(client, kb, key) -> None:  
     assert top["category"] == "billing"
 
 
-def test_channel_variant_and_alias(client, kb, key) -> None:  # type: ignore[no-untyped-def]
+def test_channel_variant_and_alias(client, kb, key) -> None:
     body = _post(client, {"question": "restart my router", "channel": "twitter"}, key).get_json()
     assert body["suggestions"][0]["answer"] == "Unplug it 30s, plug back in."
     assert body["suggestions"][0]["channel"] == "x"
 
 
-def test_escalation_withholds_library_answers(client, kb, key) -> None:  # type: ignore[no-untyped-def]
+def test_escalation_withholds_library_answers(client, kb, key) -> None:
     body = _post(client, {"question": "My lawyer will sue you over the bill"}, key).get_json()
     assert body["outcome"] == "escalate" and body["suggestions"] == []
     esc = body["escalation"]
@@ -109,14 +104,14 @@ def test_holding_statement_follows_the_message_language(client, kb, key) -> None
     assert not any("\u0590" <= ch <= "\u05ff" for ch in english["holding_statement"])
 
 
-def test_no_match_is_plain(client, kb, key) -> None:  # type: ignore[no-untyped-def]
+def test_no_match_is_plain(client, kb, key) -> None:
     body = _post(client, {"question": "Wie spät ist es in Tokio?"}, key).get_json()
     assert body["outcome"] == "no_match" and body["suggestions"] == []
     low = _post(client, {"question": "Wie spät ist es in Tokio?", "include_low": True}, key).get_json()
     assert all(s["confidence"] == "low" for s in low["suggestions"])
 
 
-def test_every_call_is_an_inquiry_and_feedback_lands_on_it(client, kb, key, session) -> None:  # type: ignore[no-untyped-def]
+def test_every_call_is_an_inquiry_and_feedback_lands_on_it(client, kb, key, session) -> None:
     from kb.models import Inquiry
 
     body = _post(client, {"question": "restart my router"}, key).get_json()
@@ -131,7 +126,7 @@ def test_every_call_is_an_inquiry_and_feedback_lands_on_it(client, kb, key, sess
     assert inquiry.first_response_due is not None
 
 
-def test_entry_endpoint_returns_only_the_approved_version(client, kb, key, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_entry_endpoint_returns_only_the_approved_version(client, kb, key, session, users) -> None:
     entry_id = kb[0].entry_id
     body = client.get(f"/api/v1/entries/{entry_id}", headers={"Authorization": f"Bearer {key}"}).get_json()
     assert body["version"] == 1 and body["question"] == "How do I restart my router?"
@@ -160,11 +155,11 @@ def test_entry_endpoint_returns_only_the_approved_version(client, kb, key, sessi
     ({"question": "hi", "lang": "hebrew!"}, {}, 422, "invalid_value"),
     ('{"question": "' + "x" * 70000 + '"}', {"content_type": "application/json"}, 413, "too_large"),
 ])
-def test_bad_input_gets_a_precise_error(client, kb, key, body, kwargs, status, code) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_gets_a_precise_error(client, kb, key, body, kwargs, status, code) -> None:
     _error(_post(client, body, key, **kwargs), status, code)
 
 
-def test_keys_are_required_valid_scoped_and_revocable(client, kb, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_keys_are_required_valid_scoped_and_revocable(client, kb, session, users) -> None:
     _error(_post(client, {"question": "hi"}, None), 401, "unauthorized")
     _error(_post(client, {"question": "hi"}, "vt_nope_nope"), 401, "unauthorized")
     _error(client.post(URL, json={"question": "hi"}, headers={"Authorization": "Basic abc"}), 401, "unauthorized")
@@ -179,7 +174,7 @@ def test_keys_are_required_valid_scoped_and_revocable(client, kb, session, users
     _error(_post(client, {"question": "hi"}, raw), 401, "unauthorized")
 
 
-def test_rate_limit_answers_429_with_retry_after(app, client, kb, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_rate_limit_answers_429_with_retry_after(app, client, kb, session, users) -> None:
     app.config["API_RATE_LIMIT"] = 3
     raw = _key(session, users)
     for _ in range(3):
@@ -191,7 +186,7 @@ def test_rate_limit_answers_429_with_retry_after(app, client, kb, session, users
     assert _post(client, {"question": "hi"}, other).status_code == 200  # the limit is per key
 
 
-def test_feedback_validation(client, kb, key) -> None:  # type: ignore[no-untyped-def]
+def test_feedback_validation(client, kb, key) -> None:
     inquiry = _post(client, {"question": "restart my router"}, key).get_json()["inquiry_id"]
     path = "/api/v1/feedback"
     _error(_post(client, {"inquiry_id": inquiry, "action": "loved"}, key, path=path), 422, "invalid_value")
@@ -199,7 +194,7 @@ def test_feedback_validation(client, kb, key) -> None:  # type: ignore[no-untype
     _error(_post(client, {"inquiry_id": 99999, "action": "used"}, key, path=path), 404, "not_found")
 
 
-def test_cors_only_for_configured_origins(app, client, kb, key) -> None:  # type: ignore[no-untyped-def]
+def test_cors_only_for_configured_origins(app, client, kb, key) -> None:
     app.config["CORS_ORIGINS"] = "chrome-extension://abc"
     ok = client.options(URL, headers={"Origin": "chrome-extension://abc", "Access-Control-Request-Method": "POST"})
     assert ok.headers["Access-Control-Allow-Origin"] == "chrome-extension://abc"
@@ -208,12 +203,12 @@ def test_cors_only_for_configured_origins(app, client, kb, key) -> None:  # type
     assert "Access-Control-Allow-Origin" not in evil.headers
 
 
-def test_unknown_routes_and_methods_under_api_are_json(client, key) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_routes_and_methods_under_api_are_json(client, key) -> None:
     _error(client.get("/api/v1/nothing"), 404, "not_found")
     _error(client.get(URL), 405, "method_not_allowed")
 
 
-def test_openapi_describes_every_route_status_and_error_shape(app, client) -> None:  # type: ignore[no-untyped-def]
+def test_openapi_describes_every_route_status_and_error_shape(app, client) -> None:
     spec = client.get("/api/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.1")
     api_rules = {r.rule.replace("<int:", "{").replace(">", "}") for r in app.url_map.iter_rules()
@@ -232,7 +227,7 @@ def test_openapi_describes_every_route_status_and_error_shape(app, client) -> No
     assert {"200", "400", "401", "403", "413", "415", "422", "429"} <= set(suggest_op["responses"])
 
 
-def test_responses_match_the_documented_schema(client, kb, key) -> None:  # type: ignore[no-untyped-def]
+def test_responses_match_the_documented_schema(client, kb, key) -> None:
     jsonschema = pytest.importorskip("jsonschema")
     spec = client.get("/api/v1/openapi.json").get_json()
     schema = spec["paths"]["/api/v1/suggest"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
@@ -244,7 +239,7 @@ def test_responses_match_the_documented_schema(client, kb, key) -> None:  # type
     jsonschema.validate(error, spec["components"]["schemas"]["Error"])
 
 
-def test_health_and_metrics(app, client, kb, key, auth) -> None:  # type: ignore[no-untyped-def]
+def test_health_and_metrics(app, client, kb, key, auth) -> None:
     _post(client, {"question": "restart my router"}, key)
     health = client.get("/healthz").get_json()
     assert health["status"] == "ok" and health["database"] is True and health["kb_generation"] >= 2
@@ -260,7 +255,7 @@ def test_health_and_metrics(app, client, kb, key, auth) -> None:  # type: ignore
     assert client.get("/metrics").status_code == 200
 
 
-def test_api_keys_never_reach_the_logs(app, client, kb, key, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_api_keys_never_reach_the_logs(app, client, kb, key, caplog) -> None:
     with caplog.at_level("DEBUG"):
         _post(client, {"question": "restart my router"}, key)
         _post(client, {"question": "hi"}, key + "x")

@@ -33,7 +33,7 @@ class _RecordingSession:
     def __init__(self) -> None:
         self.token_counts: list[int] = []
 
-    def run(self, _outputs, feeds):  # type: ignore[no-untyped-def]
+    def run(self, _outputs, feeds):
         self.token_counts.append(feeds["input_ids"].shape[1])
         return [np.ones((feeds["input_ids"].shape[0], 4), dtype=np.float32)]
 
@@ -57,7 +57,7 @@ def test_e5_encodes_a_long_question_from_its_first_tokens_only() -> None:
     model, fed = enc._model, []
     original = model.query
 
-    def recording(texts):  # type: ignore[no-untyped-def]
+    def recording(texts):
         fed.extend(texts)
         return original(texts)
 
@@ -79,7 +79,7 @@ def test_the_setting_reaches_every_encoder() -> None:
     assert [part.query_max_tokens for part, _ in ensemble.parts] == [64, 64]
 
 
-def _export_in_another_process(model_dir: str, cache_dir: str, start, results) -> None:  # type: ignore[no-untyped-def]
+def _export_in_another_process(model_dir: str, cache_dir: str, start, results) -> None:
     calls = []
     real = onnx_export.export_onnx
 

@@ -11,27 +11,21 @@ from suggest import engine as engine_mod
 from suggest.engine import Engine, parse_lang_encoders
 from suggest.matching.encoders import FakeEncoder
 from suggest.service import SuggestRequest, suggest
-from tests.conftest import make_draft
+from tests.factories import approved_entry, make_draft
 
 ROUTER = "How do I restart my router?"
 
 
-def _approve(session, users, **fields):  # type: ignore[no-untyped-def]
-    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft(**fields))
-    service.submit(session=session, actor=users["editor"], version_id=v.id)
-    return service.approve(session=session, actor=users["approver"], version_id=v.id)
-
-
-def _ask(session, eng, question: str, **kw):  # type: ignore[no-untyped-def]
+def _ask(session, eng, question: str, **kw):
     return suggest(session=session, engine=eng, request=SuggestRequest(question, include_low=True, **kw),
                    record=False)
 
 
-def test_approval_edit_and_retirement_reach_a_running_engine(app, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_approval_edit_and_retirement_reach_a_running_engine(app, session, users) -> None:
     eng = engine_mod.engine(app)
     eng.sync(session)
     assert _ask(session, eng, ROUTER).suggestions == []
-    v1 = _approve(session, users)
+    v1 = approved_entry(session, users)
     first = _ask(session, eng, ROUTER)
     assert first.outcome == "answer" and first.suggestions[0].entry_id == v1.entry_id
     assert first.suggestions[0].version == 1 and first.suggestions[0].approved_by == "Approver"
@@ -49,22 +43,22 @@ def test_approval_edit_and_retirement_reach_a_running_engine(app, session, users
     assert eng.stats()["versions"] == 0
 
 
-def test_sync_is_incremental(app, session, users, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_sync_is_incremental(app, session, users, monkeypatch) -> None:
     eng = engine_mod.engine(app)
-    _approve(session, users)
+    approved_entry(session, users)
     eng.sync(session)
     encoded: list[int] = []
     fake = eng.encoder_for("en")
     original = fake.encode_passages
     monkeypatch.setattr(fake, "encode_passages", lambda texts: encoded.append(len(texts)) or original(texts))
-    _approve(session, users, question="How do I pay my bill?", answer="In the app.", alternates=[])
+    approved_entry(session, users, question="How do I pay my bill?", answer="In the app.", alternates=[])
     eng.sync(session)
     assert encoded == [2]  # only the new version's question and answer, nothing re-encoded
 
 
-def test_index_hits_are_refiltered_against_the_database(app, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_index_hits_are_refiltered_against_the_database(app, session, users) -> None:
     eng = engine_mod.engine(app)
-    _approve(session, users, review_by=dt.date(2030, 1, 1))
+    approved_entry(session, users, review_by=dt.date(2030, 1, 1))
     eng.sync(session)
     assert _ask(session, eng, ROUTER).suggestions
     late = suggest(session=session, engine=eng, request=SuggestRequest(ROUTER, include_low=True), record=False,
@@ -72,8 +66,8 @@ def test_index_hits_are_refiltered_against_the_database(app, session, users) -> 
     assert late.suggestions == [] and late.outcome == "no_match"
 
 
-def test_embeddings_are_cached_so_a_new_worker_never_reencodes(app, session, users) -> None:  # type: ignore[no-untyped-def]
-    _approve(session, users)
+def test_embeddings_are_cached_so_a_new_worker_never_reencodes(app, session, users) -> None:
+    approved_entry(session, users)
     engine_mod.engine(app).sync(session)
     cached = session.scalar(select(func.count()).select_from(EmbeddingCache))
     assert cached == 3  # question, one alternate, answer
@@ -85,35 +79,35 @@ def test_embeddings_are_cached_so_a_new_worker_never_reencodes(app, session, use
     assert calls == [] and fresh.stats()["versions"] == 1
 
 
-def test_duplicate_hits_of_one_entry_are_collapsed(app, session, users) -> None:  # type: ignore[no-untyped-def]
-    v = _approve(session, users, alternates=["restart the router", "router restart how"])
+def test_duplicate_hits_of_one_entry_are_collapsed(app, session, users) -> None:
+    v = approved_entry(session, users, alternates=["restart the router", "router restart how"])
     result = _ask(session, engine_mod.engine(app), ROUTER, k=5)
     assert [s.entry_id for s in result.suggestions].count(v.entry_id) == 1
 
 
-def test_repeated_questions_come_from_a_cache_the_generation_invalidates(app, session, users, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_repeated_questions_come_from_a_cache_the_generation_invalidates(app, session, users, monkeypatch) -> None:
     eng = engine_mod.engine(app)
-    _approve(session, users)
+    approved_entry(session, users)
     retrievals: list[str] = []
     original = eng.retrieve
     monkeypatch.setattr(eng, "retrieve", lambda q, lang, **kw: retrievals.append(q) or original(q, lang, **kw))
     _ask(session, eng, ROUTER)
     _ask(session, eng, ROUTER)
     assert len(retrievals) == 1  # the second time came from the cache
-    _approve(session, users, question="How do I pay my bill?", answer="In the app.", alternates=[])
+    approved_entry(session, users, question="How do I pay my bill?", answer="In the app.", alternates=[])
     _ask(session, eng, ROUTER)
     assert len(retrievals) == 2  # the KB moved, so the question was matched again
 
 
-def test_no_match_when_nothing_is_close(app, session, users) -> None:  # type: ignore[no-untyped-def]
-    _approve(session, users)
+def test_no_match_when_nothing_is_close(app, session, users) -> None:
+    approved_entry(session, users)
     result = suggest(session=session, engine=engine_mod.engine(app),
                      request=SuggestRequest("Quelle heure est-il à Tokyo?"), record=False)
     assert result.outcome == "no_match" and result.suggestions == []
 
 
-def test_channel_variant_is_chosen_when_present(app, session, users) -> None:  # type: ignore[no-untyped-def]
-    _approve(session, users, variants={"x": "Unplug it, wait 30s, plug in."})
+def test_channel_variant_is_chosen_when_present(app, session, users) -> None:
+    approved_entry(session, users, variants={"x": "Unplug it, wait 30s, plug in."})
     eng = engine_mod.engine(app)
     assert _ask(session, eng, ROUTER, channel="twitter").suggestions[0].answer == "Unplug it, wait 30s, plug in."
     web = _ask(session, eng, ROUTER, channel="facebook").suggestions[0]

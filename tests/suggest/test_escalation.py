@@ -7,7 +7,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from kb import crises, redflags, service, storage
+from kb import crises, redflags, storage
 from kb.errors import NotFound, PermissionDenied, ValidationFailed
 from kb.models import Alert, AuditEvent, Delivery, Inquiry, utcnow
 from suggest import engine as engine_mod
@@ -15,24 +15,21 @@ from suggest import inquiries
 from suggest.escalation import response_times as sla
 from suggest.escalation import spikes
 from suggest.service import SuggestRequest, suggest
-from tests.conftest import make_draft
+from tests.factories import approved_entry
 
 
 @pytest.fixture
-def billing(session, users):  # type: ignore[no-untyped-def]
-    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft(
-        question="Why is my bill higher this month?", answer="Promotions end; see Billing in the app.",
-        alternates=[], category="billing"))
-    service.submit(session=session, actor=users["editor"], version_id=v.id)
-    return service.approve(session=session, actor=users["approver"], version_id=v.id)
+def billing(session, users):
+    return approved_entry(session, users, question="Why is my bill higher this month?",
+                          answer="Promotions end; see Billing in the app.", alternates=[], category="billing")
 
 
-def _ask(app, session, text: str, user_id: int | None = None, **kw):  # type: ignore[no-untyped-def]
+def _ask(app, session, text: str, user_id: int | None = None, **kw):
     return suggest(session=session, engine=engine_mod.engine(app), request=SuggestRequest(text, **kw),
                    user_id=user_id)
 
 
-def test_crisis_mode_overrides_library_answers_until_it_ends(app, session, users, billing) -> None:  # type: ignore[no-untyped-def]
+def test_crisis_mode_overrides_library_answers_until_it_ends(app, session, users, billing) -> None:
     assert _ask(app, session, "why is my bill higher").outcome == "answer"
     with pytest.raises(PermissionDenied):
         crises.start(session=session, actor=users["editor"], name="Billing error", holding_statement="We know.",
@@ -53,7 +50,7 @@ def test_crisis_mode_overrides_library_answers_until_it_ends(app, session, users
     assert actions[-2:] == ["crisis_start", "crisis_end"]
 
 
-def test_crisis_by_pattern_and_validation(app, session, users, billing) -> None:  # type: ignore[no-untyped-def]
+def test_crisis_by_pattern_and_validation(app, session, users, billing) -> None:
     with pytest.raises(ValidationFailed, match="say what the crisis covers"):
         crises.start(session=session, actor=users["approver"], name="x", holding_statement="y")
     with pytest.raises(ValidationFailed, match="not a valid regular expression"):
@@ -64,7 +61,7 @@ def test_crisis_by_pattern_and_validation(app, session, users, billing) -> None:
     assert _ask(app, session, "No internet in Haifa since morning").escalation.kind == "crisis"
 
 
-def test_escalations_queue_notifications_for_the_department(app, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_escalations_queue_notifications_for_the_department(app, session, users) -> None:
     from suggest.escalation import notify
 
     notify.add_notifier(session=session, department="legal", kind="webhook", target="http://127.0.0.1:9/hook",
@@ -77,7 +74,7 @@ def test_escalations_queue_notifications_for_the_department(app, session, users)
     assert deliveries[1].payload["first_response_due"].endswith("Z")
 
 
-def test_edited_rules_apply_to_the_next_question(app, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_edited_rules_apply_to_the_next_question(app, session, users) -> None:
     assert _ask(app, session, "the rabbit ate the cable").outcome != "escalate"
     with pytest.raises(PermissionDenied):
         redflags.save_rule(session=session, actor=users["editor"], rule_id=None, row_version=None, kind="safety",
@@ -160,7 +157,7 @@ def test_the_agencys_clock_starts_at_the_question_and_stops_at_the_first_reply(a
     assert session.get(Inquiry, answered.inquiry_id).feedback == "used"
 
 
-def test_spikes_raise_one_alert_with_the_usual_rate(session, billing) -> None:  # type: ignore[no-untyped-def]
+def test_spikes_raise_one_alert_with_the_usual_rate(session, billing) -> None:
     now = utcnow()
     for day in range(1, 8):  # about one question an hour, each of the last seven days at this time
         for hour in range(0, 24, 4):

@@ -39,7 +39,7 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
     return _write(tmp_path / "faq.jsonl", FAQ), _write(tmp_path / "queries.jsonl", QUERIES)
 
 
-def test_eval_prints_one_json_line_with_the_contract_keys(runner, files) -> None:  # type: ignore[no-untyped-def]
+def test_eval_prints_one_json_line_with_the_contract_keys(runner, files) -> None:
     faq, queries = files
     result = runner.invoke(args=["suggest", "eval", "--faq", str(faq), "--queries", str(queries), "--model", "fake"])
     assert result.exit_code == 0, result.output
@@ -54,7 +54,7 @@ def test_eval_prints_one_json_line_with_the_contract_keys(runner, files) -> None
     assert metrics["latency_ms_p50"] > 0 and metrics["encode_ms_p50"] > 0
 
 
-def test_metrics_that_do_not_apply_are_null(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_metrics_that_do_not_apply_are_null(runner, tmp_path: Path) -> None:
     faq = _write(tmp_path / "faq.jsonl", FAQ)
     queries = _write(tmp_path / "q.jsonl", QUERIES[:2])
     result = runner.invoke(args=["suggest", "eval", "--faq", str(faq), "--queries", str(queries), "--model", "fake"])
@@ -72,7 +72,7 @@ def test_metrics_that_do_not_apply_are_null(runner, tmp_path: Path) -> None:  # 
     ('{"id": "a", "question": "Q", "answer": "A", "lang": "english"}\n', '{"query": "q", "relevant_ids": ["a"]}\n',
      "language must be"),
 ])
-def test_bad_input_exits_2_with_one_readable_line(runner, tmp_path: Path, faq_text, queries_text, message) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_exits_2_with_one_readable_line(runner, tmp_path: Path, faq_text, queries_text, message) -> None:
     faq = tmp_path / "faq.jsonl"
     if faq_text is not None:
         faq.write_text(faq_text, encoding="utf-8")
@@ -84,7 +84,7 @@ def test_bad_input_exits_2_with_one_readable_line(runner, tmp_path: Path, faq_te
     assert last.startswith("Error: ") and message in last and "Traceback" not in result.output
 
 
-def test_calibrate_writes_thresholds_the_app_then_uses(app, runner, files, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_calibrate_writes_thresholds_the_app_then_uses(app, runner, files, tmp_path: Path) -> None:
     faq, queries = files
     out = tmp_path / "thresholds.json"
     result = runner.invoke(args=["suggest", "calibrate", "--faq", str(faq), "--queries", str(queries),

@@ -17,7 +17,7 @@ from suggest.service import SuggestRequest, suggest
 LABELLED = Path(__file__).resolve().parents[2] / "bench" / "data" / "redflags.jsonl"
 
 
-def _rule(**kw) -> flags.CompiledRule:  # type: ignore[no-untyped-def]
+def _rule(**kw) -> flags.CompiledRule:
     values = {"id": 1, "kind": "custom", "name": "t", "lang": "he", "keywords": [], "patterns": [], "severity": 2}
     values.update(kw)
     return flags.compile_rule(RedFlagRule(**values))
@@ -64,7 +64,7 @@ def test_default_rules_cover_every_kind_in_both_languages() -> None:
 
 @pytest.mark.parametrize("row", [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines()],
                          ids=lambda r: r["query"][:40])
-def test_default_rules_on_the_labelled_messages(app, session, row) -> None:  # type: ignore[no-untyped-def]
+def test_default_rules_on_the_labelled_messages(app, session, row) -> None:
     result = suggest(session=session, engine=engine_mod.engine(app),
                      request=SuggestRequest(row["query"], lang=row["lang"]), record=False)
     if row["kind"]:
@@ -75,7 +75,7 @@ def test_default_rules_on_the_labelled_messages(app, session, row) -> None:  # t
         assert result.outcome != "escalate"
 
 
-def test_example_messages_catch_wordings_no_keyword_foresaw(app, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_example_messages_catch_wordings_no_keyword_foresaw(app, session, users) -> None:
     rule = redflags.save_rule(session=session, actor=users["approver"], rule_id=None, row_version=None, kind="custom",
                            name="Fraud", lang="en", keywords=["zzzz-never-typed"], patterns=[], department="security",
                            holding_statement="Our security team will call you.", severity=4, active=True)

@@ -10,16 +10,17 @@ from app import create_app
 from kb import service, storage
 from suggest import engine as engine_mod
 from suggest import watch
-from tests.conftest import ON_POSTGRES, make_draft
+from tests.conftest import ON_POSTGRES
+from tests.factories import make_draft
 
 
-def _approve(session, users, **fields):  # type: ignore[no-untyped-def]
+def _approve(session, users, **fields):
     v = service.create_draft(session=session, actor=users["editor"], draft=make_draft(**fields))
     service.submit(session=session, actor=users["editor"], version_id=v.id)
     return service.approve(session=session, actor=users["approver"], version_id=v.id)
 
 
-def test_workers_learning_of_one_approval_together_encode_it_once(app, config, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_workers_learning_of_one_approval_together_encode_it_once(app, config, session, users) -> None:
     other = create_app(config)  # a second worker on the same database
     try:
         engines = [engine_mod.engine(app), engine_mod.engine(other)]
@@ -30,7 +31,7 @@ def test_workers_learning_of_one_approval_together_encode_it_once(app, config, s
             enc = eng.encoder_for("en")
             real = enc.encode_passages
 
-            def slow(texts, real=real):  # type: ignore[no-untyped-def]
+            def slow(texts, real=real):
                 encoded.append(list(texts))
                 time.sleep(0.5)  # long enough that both workers are encoding at once unless one waits
                 return real(texts)
@@ -39,7 +40,7 @@ def test_workers_learning_of_one_approval_together_encode_it_once(app, config, s
         version = _approve(session, users)
         start = threading.Barrier(2)
 
-        def sync(eng, a) -> None:  # type: ignore[no-untyped-def]
+        def sync(eng, a) -> None:
             with storage.database(a).session() as s:
                 start.wait()
                 eng.sync(s, force=True)
@@ -55,14 +56,14 @@ def test_workers_learning_of_one_approval_together_encode_it_once(app, config, s
         storage.database(other).engine.dispose()
 
 
-def test_sqlite_has_nothing_to_listen_on(app) -> None:  # type: ignore[no-untyped-def]
+def test_sqlite_has_nothing_to_listen_on(app) -> None:
     if ON_POSTGRES:
         pytest.skip("the SQLite case")
     assert watch.start(app) is None
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="LISTEN/NOTIFY is PostgreSQL's; run with VETTED_TEST_DB=postgresql")
-def test_an_approval_reaches_an_idle_worker_as_it_commits(app, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_an_approval_reaches_an_idle_worker_as_it_commits(app, session, users) -> None:
     eng = engine_mod.engine(app)
     eng.sync_interval = 3600  # no question polls the database in this test: only the notification can tell
     with storage.database(app).session() as s:

@@ -74,7 +74,7 @@ class SmtpReceiver:
 
 
 @pytest.fixture
-def receiver():  # type: ignore[no-untyped-def]
+def receiver():
     r = Receiver()
     yield r
     r.server.shutdown()
@@ -82,7 +82,7 @@ def receiver():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def smtp():  # type: ignore[no-untyped-def]
+def smtp():
     s = SmtpReceiver()
     yield s
     s.server.shutdown()
@@ -95,7 +95,7 @@ def _senders(smtp_port: int = 1) -> dict:
                                                              sender="vetted@galim.example"))}
 
 
-def test_webhook_is_signed_and_delivered_once(session, receiver) -> None:  # type: ignore[no-untyped-def]
+def test_webhook_is_signed_and_delivered_once(session, receiver) -> None:
     notifier = notify.add_notifier(session=session, department="legal", kind="webhook", target=receiver.url,
                                    secret="topsecret")
     notify.queue(session, subject="Escalation", payload={"kind": "legal", "question": "שאלה"},
@@ -109,7 +109,7 @@ def test_webhook_is_signed_and_delivered_once(session, receiver) -> None:  # typ
     assert len(receiver.requests) == 1
 
 
-def test_failed_deliveries_are_retried_then_kept_as_failed(session, receiver) -> None:  # type: ignore[no-untyped-def]
+def test_failed_deliveries_are_retried_then_kept_as_failed(session, receiver) -> None:
     notifier = notify.add_notifier(session=session, department="legal", kind="webhook", target=receiver.url)
     notify.queue(session, subject="Escalation", payload={}, department_id=notifier.department_id)
     session.commit()
@@ -137,7 +137,7 @@ def test_failed_deliveries_are_retried_then_kept_as_failed(session, receiver) ->
     assert failed.status == "failed" and failed.attempts == notify.MAX_ATTEMPTS and failed.last_error
 
 
-def test_email_goes_through_smtp(session, smtp) -> None:  # type: ignore[no-untyped-def]
+def test_email_goes_through_smtp(session, smtp) -> None:
     notifier = notify.add_notifier(session=session, department="spokesperson", kind="email",
                                    target="press@galim.example")
     notify.queue(session, subject="Spike", payload={"message": "42 questions about billing"},
@@ -148,7 +148,7 @@ def test_email_goes_through_smtp(session, smtp) -> None:  # type: ignore[no-unty
     assert "To: press@galim.example" in smtp.messages[0]
 
 
-def test_an_unreachable_smtp_server_keeps_the_mail_pending(session) -> None:  # type: ignore[no-untyped-def]
+def test_an_unreachable_smtp_server_keeps_the_mail_pending(session) -> None:
     notifier = notify.add_notifier(session=session, department="legal", kind="email", target="legal@galim.example")
     notify.queue(session, subject="x", payload={}, department_id=notifier.department_id)
     session.commit()
@@ -158,8 +158,19 @@ def test_an_unreachable_smtp_server_keeps_the_mail_pending(session) -> None:  # 
 @pytest.mark.parametrize(("kind", "target", "message"), [
     ("fax", "x", "one of"), ("webhook", "ftp://x", "http"), ("email", "nobody", "address"),
 ])
-def test_notifier_validation(session, kind, target, message) -> None:  # type: ignore[no-untyped-def]
+def test_notifier_validation(session, kind, target, message) -> None:
     from kb.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed, match=message):
         notify.add_notifier(session=session, department="legal", kind=kind, target=target)
+
+
+def test_a_delivery_without_its_notifier_is_retried_not_a_crash(session, receiver) -> None:
+    notifier = notify.add_notifier(session=session, department="legal", kind="webhook", target=receiver.url)
+    notify.queue(session, subject="Orphan", payload={}, department_id=notifier.department_id)
+    delivery = session.scalar(select(Delivery).where(Delivery.kind == "webhook"))
+    delivery.notifier_id = None
+    session.commit()
+    assert notify.deliver_pending(session=session, senders=_senders())["retry"] == 1
+    session.refresh(delivery)
+    assert delivery.status == "pending" and "no notifier" in delivery.last_error

@@ -10,7 +10,7 @@ from kb.models import ApiRateWindow
 URL = "/api/v1/keys/current"
 
 
-def test_two_workers_share_one_limit_per_key(app, config, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_two_workers_share_one_limit_per_key(app, config, session, users) -> None:
     other_worker = create_app(config)  # a second app on the same database, as a second gunicorn worker is
     try:
         clients = [app.test_client(), other_worker.test_client()]
@@ -26,7 +26,7 @@ def test_two_workers_share_one_limit_per_key(app, config, session, users) -> Non
         storage.database(other_worker).engine.dispose()
 
 
-def test_a_new_minute_starts_a_new_count_and_forgets_the_old(session, users) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_minute_starts_a_new_count_and_forgets_the_old(session, users) -> None:
     key = accounts.create_api_key(session=session, user=users["agent"], scopes=["suggest"])[0]
     start = 60 * 29_000_000 + 50.0  # ten seconds before a minute ends
     assert [rate_limits.hit(session=session, key_id=key.id, per_minute=3, now=start) for _ in range(3)] == [None] * 3

