@@ -262,3 +262,18 @@ def test_interface_switches_to_hebrew_and_mirrors(client, auth) -> None:  # type
     assert '<html lang="he" dir="rtl">' in html and "רשומה חדשה" in html and "מאגר התשובות" in html
     client.post("/language/en", data={"csrf_token": token, "next": "https://evil.example/"})
     assert '<html lang="en" dir="ltr">' in client.get("/admin/entries").get_data(as_text=True)
+
+
+def test_console_refuses_a_backtracking_only_pattern_with_a_form_error(client, auth, session) -> None:  # type: ignore[no-untyped-def]
+    auth.login("approver")
+    token = _token(client, "/admin/red-flags")
+    form = {"csrf_token": token, "action": "rule", "rule-kind": "custom", "rule-name": "Look-behind",
+            "rule-lang": "en", "rule-keywords": "", "rule-patterns": "(?<=my )lawyer", "rule-department": "legal",
+            "rule-holding_statement": "Hold on.", "rule-severity": 2, "rule-active": "y"}
+    bad = client.post("/admin/red-flags", data=form)
+    assert bad.status_code == 422 and "look-arounds" in bad.get_data(as_text=True)
+    token = _token(client, "/admin/crisis")
+    bad = client.post("/admin/crisis", data={"csrf_token": token, "action": "start", "crisis-name": "Outage",
+                                              "crisis-holding_en": "On it.", "crisis-pattern": r"(a)\1"})
+    assert bad.status_code == 422 and "back-references" in bad.get_data(as_text=True)
+    assert session.scalar(select(Crisis.id)) is None
