@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response
+from werkzeug.routing import IntegerConverter
 
 # Every setting, its default and what it means. Each can be set as VETTED_<NAME> in the environment
 # (README: Configuration); the test `test_every_setting_is_documented` keeps this table and the README in step.
@@ -76,6 +77,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py, then VETTED_* variables, then test_config."""
     instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("VETTED_INSTANCE_PATH") or None
     app = Flask(__name__, instance_relative_config=True, instance_path=instance)
+    app.url_map.converters["int"] = IdConverter
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
@@ -141,6 +143,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
         app.extensions["vetted.watch"] = watch.start(app)
     return app
+
+
+class IdConverter(IntegerConverter):
+    """An <int:...> URL part that fits the database's INTEGER ids; a larger number is a 404, not an overflow."""
+
+    def __init__(self, url_map: Any, fixed_digits: int = 0, min: int | None = None,
+                 max: int | None = None, signed: bool = False) -> None:
+        from kb.models import INT_MAX
+
+        super().__init__(url_map, fixed_digits, min, INT_MAX if max is None else max, signed)
 
 
 def _serving() -> bool:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kb.errors import BadField, MissingField, ValidationFailed
+from kb.models import INT_MAX, INT_MIN
 
 LANGUAGES = ("he", "en", "ar", "ru")  # offered in the console; any ISO 639 code is accepted
 _LANG = re.compile(r"^[a-z]{2,3}$")
@@ -113,7 +114,11 @@ def field(data: dict[str, Any], name: str, types: tuple[type, ...], required: bo
             raise MissingField(f"'{name}' is required")
         return None
     value = data[name]
+    if int in types and isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON Schema counts 7.0 as an integer, and so do clients that only have floats
     if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
         names = " or ".join(t.__name__.replace("str", "string").replace("int", "integer") for t in types)
         raise BadField(f"'{name}' must be a {names}")
+    if isinstance(value, int) and not isinstance(value, bool) and not INT_MIN <= value <= INT_MAX:
+        raise BadField(f"'{name}' must be from {INT_MIN} to {INT_MAX}")
     return value

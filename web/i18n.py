@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, redirect, request, session, url_for
 
-from web.auth import public
+from web.auth import is_local_path, public
 
 LANGUAGES = ("he", "en")
 RTL = frozenset({"he"})
@@ -188,7 +188,7 @@ def choose(lang: str) -> Any:
     if lang in LANGUAGES:
         session["ui_lang"] = lang
     target = request.form.get("next") or ""
-    if not target.startswith("/") or target.startswith("//"):
+    if not is_local_path(target):
         target = url_for("agent.search")
     return redirect(target)
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 from typing import Any
 
 from kb.content import CHANNELS
+from kb.models import INT_MAX, INT_MIN
 from suggest.inquiries import FEEDBACK_ACTIONS, HANDOFF_REASONS
 from suggest.results import MAX_K, MAX_QUESTION
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
+_INT = {"type": "integer", "minimum": INT_MIN, "maximum": INT_MAX}
+_ID = {"type": "integer", "minimum": 0, "maximum": INT_MAX}
 
 
 def _errors(*statuses: int) -> dict[str, Any]:
@@ -97,8 +100,8 @@ def spec() -> dict[str, Any]:
                 "security": bearer,
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["inquiry_id", "action"],
-                    "properties": {"inquiry_id": {"type": "integer"}, "entry_id": {"type": "integer"},
-                                   "version": {"type": "integer"}, "action": {"enum": list(FEEDBACK_ACTIONS)},
+                    "properties": {"inquiry_id": _INT, "entry_id": _INT,
+                                   "version": _INT, "action": {"enum": list(FEEDBACK_ACTIONS)},
                                    "sent_text": {"type": "string", "maxLength": 10000}}}}}},
                 "responses": {"200": {"description": "Recorded", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"inquiry_id": {"type": "integer"},
@@ -109,7 +112,7 @@ def spec() -> dict[str, Any]:
                 "summary": "Put a question with no approved answer into PR's queue of missing answers",
                 "security": bearer,
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["inquiry_id"], "properties": {"inquiry_id": {"type": "integer"}}}}}},
+                    "type": "object", "required": ["inquiry_id"], "properties": {"inquiry_id": _INT}}}}},
                 "responses": {"200": {"description": "Queued", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"inquiry_id": {"type": "integer"},
                                                      "sent_to_pr": {"type": "boolean"}}}}}},
@@ -120,7 +123,7 @@ def spec() -> dict[str, Any]:
                 "security": bearer,
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["inquiry_id", "department", "reason"],
-                    "properties": {"inquiry_id": {"type": "integer"}, "department": {"type": "string"},
+                    "properties": {"inquiry_id": _INT, "department": {"type": "string"},
                                    "reason": {"enum": list(HANDOFF_REASONS)}}}}}},
                 "responses": {"200": {"description": "Handed over", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"inquiry_id": {"type": "integer"},
@@ -139,8 +142,7 @@ def spec() -> dict[str, Any]:
             "/api/v1/entries/{entry_id}": {"get": {
                 "summary": "An entry's approved version",
                 "security": bearer,
-                "parameters": [{"name": "entry_id", "in": "path", "required": True,
-                                "schema": {"type": "integer"}}],
+                "parameters": [{"name": "entry_id", "in": "path", "required": True, "schema": _ID}],
                 "responses": {"200": {"description": "The approved version", "content": {"application/json": {
                     "schema": {"type": "object"}}}}, **_errors(401, 403, 404, 429)},
             }},
