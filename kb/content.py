@@ -1,10 +1,13 @@
 """Rules for what an entry version may contain: languages, channels, lengths, placeholders. Pure."""
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+import nh3
 
 from kb.errors import BadField, MissingField, ValidationFailed
 from kb.models import INT_MAX, INT_MIN
@@ -27,12 +30,21 @@ _LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 _URL_WEIGHT = 23
 
 
-_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>")
+_MAX_UNWRAP = 10
 
 
 def strip_markup(text: str) -> str:
-    """Remove HTML tags: answers are plain text with links, whatever an editor pastes."""
-    return _TAG.sub("", text)
+    """Reduce text to plain text (no tags, no NUL), whatever an editor pastes: answers are text with links."""
+    text = text.replace("\x00", "")
+    # nh3 parses like a browser (so <svg/onload=...> and an unclosed <img ... are tags too), keeps only the text
+    # and escapes it; unescaping gives the text back. "&lt;img ...&gt;" would unescape into a tag, so repeat
+    # until nothing changes: what is stored then holds no markup at any depth of escaping.
+    for _ in range(_MAX_UNWRAP):
+        cleaned = html.unescape(nh3.clean(text, tags=set(), clean_content_tags=set()))
+        if cleaned == text:
+            return text
+        text = cleaned
+    return html.escape(text, quote=False)  # pathological nesting: keep it harmless rather than loop on
 
 
 def normalise_channel(channel: str | None) -> str:

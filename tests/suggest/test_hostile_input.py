@@ -99,3 +99,26 @@ def test_a_405_names_the_allowed_methods(client, session, users) -> None:  # typ
         _error(response, 405, "method_not_allowed")
         assert allowed in response.headers["Allow"]
     assert "GET" in client.post("/healthz").headers["Allow"]
+
+
+def test_stored_markup_is_reduced_to_text_and_never_served(client, session, users) -> None:  # type: ignore[no-untyped-def]
+    from kb import service
+    from kb.models import EntryVersion
+    from tests.conftest import make_draft
+
+    attack = '<svg/onload=alert(1)>Restart it. <img src=x onerror=alert(1)'
+    escaped = "&lt;svg onload=alert(1)&gt;Call us"
+    v = service.create_draft(session=session, actor=users["editor"],
+                             draft=make_draft(answer=attack, alternates=[escaped], question="Restart? <b>now</b>"))
+    assert "<" not in v.answer and v.answer.startswith("Restart it.") and "onerror" not in v.answer
+    assert v.alternates == ["Call us"] and v.question == "Restart? now"
+    service.submit(session=session, actor=users["editor"], version_id=v.id)
+    service.approve(session=session, actor=users["approver"], version_id=v.id)
+    # A version stored before answers were cleaned this way is cleaned on the way out.
+    session.get(EntryVersion, v.id).answer = attack
+    session.commit()
+    key = _key(session, users)
+    body = client.get(f"/api/v1/entries/{v.entry_id}", headers={"Authorization": f"Bearer {key}"}).get_json()
+    assert body["answer"].startswith("Restart it.") and "<" not in body["answer"] and "onerror" not in body["answer"]
+    found = _post(client, {"question": "how do I restart my router", "k": 1}, key).get_json()
+    assert all("<" not in s["answer"] for s in found["suggestions"])
