@@ -5,6 +5,7 @@ import datetime
 import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response
 from werkzeug.routing import IntegerConverter
@@ -29,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "FLAG_EXAMPLE_MATCH": "0.9",  # how close (0..1 on the encoder's scale) a message must be to a red-flag example
     "THRESHOLDS": "",  # JSON written by `flask suggest calibrate`; empty uses the built-in per-language values
     "API_RATE_LIMIT": 120,  # requests per minute per API key
+    "PUBLIC_URL": "",  # this server's public address (https://vetted.example); packaged into the extension
     "CORS_ORIGINS": "",  # comma-separated origins allowed to call the API (the extension's chrome-extension://ID)
     "LOGIN_MAX_FAILURES": 5,  # sign-ins per username from one client address before that pair pauses
     "LOGIN_LOCK_MINUTES": 15,  # how long a pause lasts (and the window failures are counted in)
@@ -78,12 +80,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("VETTED_INSTANCE_PATH") or None
     app = Flask(__name__, instance_relative_config=True, instance_path=instance)
     app.url_map.converters["int"] = IdConverter
-    os.makedirs(app.instance_path, exist_ok=True)
+    if not os.path.isdir(app.instance_path):
+        # The instance folder holds the database, the session key and the extension key: its owner's only.
+        os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
+        os.chmod(app.instance_path, 0o700)
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_mapping(from_environment(os.environ))
     if test_config:
         app.config.from_mapping(test_config)
+    public_url = app.config["PUBLIC_URL"]
+    if public_url and not (public_url.startswith(("https://", "http://")) and urlsplit(public_url).hostname):
+        raise SystemExit(f"VETTED_PUBLIC_URL must be an http(s) address such as https://vetted.example, "
+                         f"got {public_url!r}")
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "vetted.db")
 

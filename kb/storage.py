@@ -14,7 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event, insert, inspect, select, update
+from sqlalchemy import Engine, create_engine, event, insert, inspect, make_url, select, update
 from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 
 from kb.models import Category, Contact, Crisis, Department, EntryVersion, KbState, RedFlagRule
@@ -31,6 +31,7 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        create_private_sqlite_file(url)
         kwargs: dict = {"future": True}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
@@ -49,6 +50,20 @@ class Database:
             yield session
         finally:
             session.close()
+
+
+def create_private_sqlite_file(url: str) -> None:
+    """Create a SQLite database file readable by its owner only (SQLite would make it 0644 under the usual umask)."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return
+    if parsed.database.startswith("file:") or parsed.query.get("mode") == "memory":
+        return
+    try:
+        fd = os.open(parsed.database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return  # an existing file keeps the mode its operator gave it
+    os.close(fd)  # an empty file is an empty SQLite database; its -wal and -shm files take the same mode
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -95,6 +110,7 @@ def alembic_config(url: str) -> Config:
 
 def migrate(url: str) -> None:
     """Upgrade the database at `url` to the newest schema."""
+    create_private_sqlite_file(url)
     command.upgrade(alembic_config(url), "head")
 
 
