@@ -42,6 +42,9 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,  # set true behind TLS
     "NOTIFY_WORKER": True,  # deliver notifications and watch for spikes in a background thread of each worker
     "NOTIFY_INTERVAL_S": 10,  # how often that thread looks for due deliveries
+    "NOTIFY_ALLOW_HTTP": False,  # webhooks may use plain http (https only by default)
+    "NOTIFY_ALLOW_PRIVATE": False,  # webhooks may reach loopback, private, link-local and reserved addresses
+    "NOTIFY_ALLOWED_HOSTS": "",  # comma-separated webhook hosts ("*.example.com" for subdomains); empty: any public
     "SMTP_HOST": "",  # e-mail notifiers send through this server; empty leaves e-mail deliveries pending
     "SMTP_PORT": 25,
     "SMTP_FROM": "vetted@localhost",
