@@ -162,7 +162,7 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, url_map: Any, fixed_digits: int = 0, min: int | None = None,
                  max: int | None = None, signed: bool = False) -> None:
-        from kb.models import INT_MAX
+        from kb.content import INT_MAX
 
         super().__init__(url_map, fixed_digits, min, INT_MAX if max is None else max, signed)
 

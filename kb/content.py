@@ -10,7 +10,6 @@ from typing import Any
 import nh3
 
 from kb.errors import BadField, MissingField, ValidationFailed
-from kb.models import INT_MAX, INT_MIN
 
 LANGUAGES = ("he", "en", "ar", "ru")  # offered in the console; any ISO 639 code is accepted
 _LANG = re.compile(r"^[a-z]{2,3}$")
@@ -21,6 +20,8 @@ CHANNEL_LIMITS = {"x": 280}
 MAX_QUESTION = 1000
 MAX_ANSWER = 10_000
 
+# INTEGER columns (every id) hold 32 bits on PostgreSQL: numbers outside are refused at the edges, not overflowed.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]{0,39})\}")
 # Spelled out, not \S or IGNORECASE: Python and JavaScript disagree on both (U+001C-U+001F, U+FEFF, and the long s
 # that IGNORECASE folds to s), and static/js/suggestions.js must count exactly as this does.

@@ -19,9 +19,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-# INTEGER columns (every id) hold 32 bits on PostgreSQL: numbers outside are refused at the edges, not overflowed.
-INT_MIN, INT_MAX = -(2**31), 2**31 - 1
-
 
 def utcnow() -> dt.datetime:
     """Return the current UTC time without tzinfo (stored naive, always UTC)."""

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kb.content import CHANNEL_ALIASES, CHANNELS
-from kb.models import INT_MAX, INT_MIN
+from kb.content import CHANNEL_ALIASES, CHANNELS, INT_MAX, INT_MIN
 from suggest.inquiries import FEEDBACK_ACTIONS, HANDOFF_REASONS
 from suggest.results import MAX_K, MAX_QUESTION
 

