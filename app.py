@@ -5,8 +5,10 @@ import datetime
 import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response
+from werkzeug.routing import IntegerConverter
 
 # Every setting, its default and what it means. Each can be set as VETTED_<NAME> in the environment
 # (README: Configuration); the test `test_every_setting_is_documented` keeps this table and the README in step.
@@ -28,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "FLAG_EXAMPLE_MATCH": "0.9",  # how close (0..1 on the encoder's scale) a message must be to a red-flag example
     "THRESHOLDS": "",  # JSON written by `flask suggest calibrate`; empty uses the built-in per-language values
     "API_RATE_LIMIT": 120,  # requests per minute per API key
+    "PUBLIC_URL": "",  # this server's public address (https://vetted.example); packaged into the extension
     "CORS_ORIGINS": "",  # comma-separated origins allowed to call the API (the extension's chrome-extension://ID)
     "LOGIN_MAX_FAILURES": 5,  # sign-ins per username from one client address before that pair pauses
     "LOGIN_LOCK_MINUTES": 15,  # how long a pause lasts (and the window failures are counted in)
@@ -39,6 +42,9 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,  # set true behind TLS
     "NOTIFY_WORKER": True,  # deliver notifications and watch for spikes in a background thread of each worker
     "NOTIFY_INTERVAL_S": 10,  # how often that thread looks for due deliveries
+    "NOTIFY_ALLOW_HTTP": False,  # webhooks may use plain http (https only by default)
+    "NOTIFY_ALLOW_PRIVATE": False,  # webhooks may reach loopback, private, link-local and reserved addresses
+    "NOTIFY_ALLOWED_HOSTS": "",  # comma-separated webhook hosts ("*.example.com" for subdomains); empty: any public
     "SMTP_HOST": "",  # e-mail notifiers send through this server; empty leaves e-mail deliveries pending
     "SMTP_PORT": 25,
     "SMTP_FROM": "vetted@localhost",
@@ -76,12 +82,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py, then VETTED_* variables, then test_config."""
     instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("VETTED_INSTANCE_PATH") or None
     app = Flask(__name__, instance_relative_config=True, instance_path=instance)
-    os.makedirs(app.instance_path, exist_ok=True)
+    app.url_map.converters["int"] = IdConverter
+    if not os.path.isdir(app.instance_path):
+        # The instance folder holds the database, the session key and the extension key: its owner's only.
+        os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
+        os.chmod(app.instance_path, 0o700)
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_mapping(from_environment(os.environ))
     if test_config:
         app.config.from_mapping(test_config)
+    public_url = app.config["PUBLIC_URL"]
+    if public_url and not (public_url.startswith(("https://", "http://")) and urlsplit(public_url).hostname):
+        raise SystemExit(f"VETTED_PUBLIC_URL must be an http(s) address such as https://vetted.example, "
+                         f"got {public_url!r}")
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "vetted.db")
 
@@ -141,6 +155,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
         app.extensions["vetted.watch"] = watch.start(app)
     return app
+
+
+class IdConverter(IntegerConverter):
+    """An <int:...> URL part that fits the database's INTEGER ids; a larger number is a 404, not an overflow."""
+
+    def __init__(self, url_map: Any, fixed_digits: int = 0, min: int | None = None,
+                 max: int | None = None, signed: bool = False) -> None:
+        from kb.content import INT_MAX
+
+        super().__init__(url_map, fixed_digits, min, INT_MAX if max is None else max, signed)
 
 
 def _serving() -> bool:

@@ -4,9 +4,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -18,6 +26,7 @@ from kb.models import utcnow
 from kb.workflow import Role
 from suggest.escalation import notify
 from suggest.escalation import response_times as sla
+from suggest.escalation.webhook import TargetPolicy
 from web.auth import current_user, role_required, signed_in_user
 from web.i18n import gettext as _
 
@@ -67,7 +76,12 @@ class NotifierForm(FlaskForm):
     department = SelectField("Department", choices=[], validators=[DataRequired()])
     kind = SelectField("How", choices=[SelectChoice(k) for k in notify.KINDS])
     target = StringField("Address", validators=[DataRequired(), Length(max=500)])
-    secret = StringField("Webhook secret", validators=[Optional(), Length(max=200)])
+    # A password field is never written back into the page, even when the form comes back with an error.
+    secret = PasswordField("Webhook secret", validators=[Optional(), Length(max=200)])
+
+
+class RemoveNotifierForm(FlaskForm):
+    notifier_id = IntegerField(validators=[DataRequired()])
 
 
 class ResolveForm(FlaskForm):
@@ -167,22 +181,30 @@ def red_flags() -> Any:
 def notifiers() -> Any:
     """Where each department is told of escalations and alerts: webhooks and e-mail."""
     s = storage.session()
-    notifier_form = NotifierForm(prefix="notifier")
+    notifier_form, remove_form = NotifierForm(prefix="notifier"), RemoveNotifierForm(prefix="remove")
     notifier_form.department.choices = [SelectChoice(d.slug, d.name) for d in owners.list_departments(session=s)]
     status = 200
     if request.method == "POST":
+        if request.form.get("action") == "remove" and not Role(signed_in_user().role).at_least(Role.ADMIN):
+            return render_template("error.html", status=403, title=_("Forbidden"),
+                                   message=_("Notifiers are removed by admins.")), 403
         try:
-            if notifier_form.validate_on_submit():
-                notify.add_notifier(session=s, department=notifier_form.department.data,
+            if request.form.get("action") == "remove" and remove_form.validate_on_submit():
+                notify.remove_notifier(session=s, actor=signed_in_user(), notifier_id=remove_form.notifier_id.data)
+                flash(_("Notifier removed."), "ok")
+                return redirect(url_for("admin.notifiers"))
+            if request.form.get("action") != "remove" and notifier_form.validate_on_submit():
+                notify.add_notifier(session=s, actor=signed_in_user(), department=notifier_form.department.data,
                                     kind=notifier_form.kind.data, target=notifier_form.target.data,
-                                    secret=notifier_form.secret.data or "")
+                                    secret=notifier_form.secret.data or "",
+                                    policy=TargetPolicy.from_config(current_app.config))
                 flash(_("Notifier added."), "ok")
                 return redirect(url_for("admin.notifiers"))
             status = 422
         except KbError as exc:
             notifier_form.form_errors.append(exc.message)
             status = exc.status
-    return render_template("admin/notifiers.html", notifier_form=notifier_form,
+    return render_template("admin/notifiers.html", notifier_form=notifier_form, remove_form=remove_form,
                            notifiers=notify.list_notifiers(session=s)), status
 
 

@@ -130,7 +130,8 @@ def authenticate(
     """Return the user if the password is right; count every attempt and pause sign-in after too many failures."""
     limits = limits or SignInLimits()
     window = dt.timedelta(minutes=limits.lock_minutes)
-    name, where = username[:64], throttle.client_key(address)
+    # PostgreSQL text cannot hold NUL: the counter keeps the name without it, and no stored username has one.
+    name, where = username.replace("\x00", "")[:64], throttle.client_key(address)
     now = utcnow()
     session.rollback()  # the counting UPDATE must open its transaction, or SQLite cannot wait for the write lock
     # Counted before the password is looked at: simultaneous guesses each take a number, and only the first
@@ -138,7 +139,7 @@ def authenticate(
     attempt = throttle.count(session=session, username=name, address=where, now=now, window=window)
     from_address = throttle.current(session=session, username=throttle.ANY_USER, address=where, now=now)
     session.commit()
-    user = session.scalar(select(User).where(User.username == username))
+    user = session.scalar(select(User).where(User.username == username)) if _USERNAME.match(username) else None
     live = user if user is not None and user.active else None
     # Exactly one slow hash on every path, so the time taken does not tell unknown, locked and wrong apart.
     right = check_password_hash(live.password_hash if live else _DUMMY_HASH, password)

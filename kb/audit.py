@@ -38,6 +38,8 @@ class AuditAction(StrEnum):
     CRISIS_START = "crisis_start"
     CRISIS_END = "crisis_end"
     INQUIRY_TAKEN = "inquiry_taken"
+    NOTIFIER_ADD = "notifier_add"
+    NOTIFIER_REMOVE = "notifier_remove"
     INQUIRY_RESOLVED = "inquiry_resolved"
     UNANSWERED_DISMISS = "unanswered_dismiss"
 

@@ -10,6 +10,7 @@ import base64
 import datetime as dt
 import gzip
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
@@ -62,7 +63,10 @@ def backup(engine: Engine, path: Path, progress: Callable[[str, int], None] | No
             counts[table.name] = len(rows)
             if progress:
                 progress(table.name, len(rows))
-    with gzip.open(path, "wt", encoding="utf-8") as fh:
+    # A backup holds password and key hashes: readable by its owner only, like the database itself.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+    with os.fdopen(fd, "wb") as raw, gzip.open(raw, "wt", encoding="utf-8") as fh:
         json.dump(data, fh, ensure_ascii=False, sort_keys=True)
     return counts
 

@@ -1,10 +1,13 @@
 """Rules for what an entry version may contain: languages, channels, lengths, placeholders. Pure."""
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+import nh3
 
 from kb.errors import BadField, MissingField, ValidationFailed
 
@@ -17,6 +20,8 @@ CHANNEL_LIMITS = {"x": 280}
 MAX_QUESTION = 1000
 MAX_ANSWER = 10_000
 
+# INTEGER columns (every id) hold 32 bits on PostgreSQL: numbers outside are refused at the edges, not overflowed.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]{0,39})\}")
 # Spelled out, not \S or IGNORECASE: Python and JavaScript disagree on both (U+001C-U+001F, U+FEFF, and the long s
 # that IGNORECASE folds to s), and static/js/suggestions.js must count exactly as this does.
@@ -26,12 +31,21 @@ _LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 _URL_WEIGHT = 23
 
 
-_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>")
+_MAX_UNWRAP = 10
 
 
 def strip_markup(text: str) -> str:
-    """Remove HTML tags: answers are plain text with links, whatever an editor pastes."""
-    return _TAG.sub("", text)
+    """Reduce text to plain text (no tags, no NUL), whatever an editor pastes: answers are text with links."""
+    text = text.replace("\x00", "")
+    # nh3 parses like a browser (so <svg/onload=...> and an unclosed <img ... are tags too), keeps only the text
+    # and escapes it; unescaping gives the text back. "&lt;img ...&gt;" would unescape into a tag, so repeat
+    # until nothing changes: what is stored then holds no markup at any depth of escaping.
+    for _ in range(_MAX_UNWRAP):
+        cleaned = html.unescape(nh3.clean(text, tags=set(), clean_content_tags=set()))
+        if cleaned == text:
+            return text
+        text = cleaned
+    return html.escape(text, quote=False)  # pathological nesting: keep it harmless rather than loop on
 
 
 def normalise_channel(channel: str | None) -> str:
@@ -113,7 +127,11 @@ def field(data: dict[str, Any], name: str, types: tuple[type, ...], required: bo
             raise MissingField(f"'{name}' is required")
         return None
     value = data[name]
+    if int in types and isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON Schema counts 7.0 as an integer, and so do clients that only have floats
     if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
         names = " or ".join(t.__name__.replace("str", "string").replace("int", "integer") for t in types)
         raise BadField(f"'{name}' must be a {names}")
+    if isinstance(value, int) and not isinstance(value, bool) and not INT_MIN <= value <= INT_MAX:
+        raise BadField(f"'{name}' must be from {INT_MIN} to {INT_MAX}")
     return value

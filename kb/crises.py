@@ -1,16 +1,13 @@
 """Crisis records: while a topic is in crisis, every question on it gets the holding statement and escalates."""
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from kb import audit, owners
+from kb import audit, owners, patterns
 from kb.audit import AuditAction
 from kb.errors import NotFound, PermissionDenied, ValidationFailed
 from kb.models import Category, Crisis, Department, User, utcnow
-from kb.redflags import fold_pattern
 from kb.storage import use_case
 from kb.workflow import Role
 
@@ -38,10 +35,9 @@ def start(
     if not (slugs or entry_ids or words or pattern.strip()):
         raise ValidationFailed("say what the crisis covers: categories, entries, or words in the message")
     if pattern.strip():
-        try:
-            re.compile(fold_pattern(pattern))
-        except re.error as exc:
-            raise ValidationFailed(f"the pattern is not a valid regular expression: {exc}") from None
+        problem = patterns.check(pattern.strip())
+        if problem:
+            raise ValidationFailed(f"the pattern is not a valid regular expression here: {problem}")
     found = {c.slug: c for c in session.scalars(select(Category).where(Category.slug.in_(slugs)))} if slugs else {}
     unknown = [s for s in slugs if s not in found]
     if unknown:

@@ -83,7 +83,7 @@ def _from_csv(row: dict[str, str], number: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     variants: dict[str, str] = {}
     for key, value in row.items():
-        value = value or ""
+        value = _uncell(value or "")
         if key.startswith("variant_"):
             if value:
                 variants[key.removeprefix("variant_")] = value
@@ -314,5 +314,23 @@ def write_rows(rows: Iterable[dict[str, Any]], fmt: str) -> str:
             flat[key] = json.dumps(flat[key], ensure_ascii=False) if flat[key] else ""
         for channel, text in row["variants"].items():
             flat[f"variant_{channel}"] = text
-        writer.writerow({k: ("" if v is None else v) for k, v in flat.items()})
+        writer.writerow({k: ("" if v is None else _cell(v)) for k, v in flat.items()})
     return buf.getvalue()
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...) sends data away).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """Make a CSV cell inert in spreadsheets: a leading quote marks it as text, as they expect."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _uncell(value: str) -> str:
+    """Undo _cell, so that an exported file imports back to the same text."""
+    if value.startswith("'") and value[1:].startswith(_FORMULA_START):
+        return value[1:]
+    return value

@@ -14,7 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, Table, create_engine, event, insert, inspect, select, update
+from sqlalchemy import Engine, Table, create_engine, event, insert, inspect, make_url, select, update
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -33,6 +33,7 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        create_private_sqlite_file(url)
         kwargs: dict = {"future": True}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
@@ -51,6 +52,20 @@ class Database:
             yield session
         finally:
             session.close()
+
+
+def create_private_sqlite_file(url: str) -> None:
+    """Create a SQLite database file readable by its owner only (SQLite would make it 0644 under the usual umask)."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return
+    if parsed.database.startswith("file:") or parsed.query.get("mode") == "memory":
+        return
+    try:
+        fd = os.open(parsed.database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return  # an existing file keeps the mode its operator gave it
+    os.close(fd)  # an empty file is an empty SQLite database; its -wal and -shm files take the same mode
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -97,6 +112,7 @@ def alembic_config(url: str) -> Config:
 
 def migrate(url: str) -> None:
     """Upgrade the database at `url` to the newest schema."""
+    create_private_sqlite_file(url)
     command.upgrade(alembic_config(url), "head")
 
 

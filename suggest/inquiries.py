@@ -120,7 +120,7 @@ def record_feedback(
     if not (action == "copied" and inquiry.feedback in ("used", "edited")):
         inquiry.feedback = action
     if sent_text is not None:
-        inquiry.sent_text = sent_text
+        inquiry.sent_text = sent_text.replace("\x00", "")  # PostgreSQL text cannot hold NUL
     if action in REPLIED and inquiry.replied_at is None:
         inquiry.replied_at = utcnow()
     session.commit()

@@ -101,9 +101,13 @@ class SuggestRequest:
 
     def validated(self) -> SuggestRequest:
         """Check the values and return the request cleaned, or raise ValidationFailed."""
-        if not isinstance(self.question, str) or not self.question.strip():
+        if not isinstance(self.question, str):
             raise ValidationFailed("question must be a non-empty string")
-        if len(self.question) > MAX_QUESTION:
+        # PostgreSQL text cannot hold NUL; a red-flag message carrying one must still be recorded and escalated.
+        question = self.question.replace("\x00", "")
+        if not question.strip():
+            raise ValidationFailed("question must be a non-empty string")
+        if len(question) > MAX_QUESTION:
             raise ValidationFailed(f"question is longer than {MAX_QUESTION} characters")
         if isinstance(self.k, bool) or not isinstance(self.k, int) or not 1 <= self.k <= MAX_K:
             raise ValidationFailed(f"k must be a whole number from 1 to {MAX_K}")
@@ -113,7 +117,7 @@ class SuggestRequest:
             if not isinstance(lang, str) or not (2 <= len(lang) <= 8) or not lang.replace("-", "").isalpha():
                 raise ValidationFailed("lang must be a language code such as he or en")
             lang = lang.lower().split("-")[0]
-        return SuggestRequest(self.question.strip(), channel, lang, self.k, self.include_low)
+        return SuggestRequest(question.strip(), channel, lang, self.k, self.include_low)
 
 
 @dataclass

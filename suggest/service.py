@@ -7,7 +7,7 @@ import time
 import numpy as np
 from sqlalchemy.orm import Session
 
-from kb import suggestable
+from kb import content, suggestable
 from kb.models import EntryVersion
 from suggest import inquiries
 from suggest.engine import Engine
@@ -26,8 +26,9 @@ def _suggestion(version: EntryVersion, cand: Candidate, channel: str) -> Suggest
     return Suggestion(
         entry_id=entry.id,
         version=version.number,
-        question=version.question,
-        answer=variants.get(channel) or version.answer,
+        # Stored text is plain since it was saved; versions saved before that are cleaned on the way out too.
+        question=content.strip_markup(version.question),
+        answer=content.strip_markup(variants.get(channel) or version.answer),
         channel=channel if channel in variants else "web",
         score=round(cand.fused, 4),
         confidence=cand.confidence,

@@ -89,6 +89,9 @@ def config(database_url: str, tmp_path: Path) -> dict:
         "SUGGEST_CACHE_SIZE": 64,
         "INDEX_SYNC_MS": 0,
         "INSTANCE_PATH": str(tmp_path / "instance"),
+        # Test receivers listen on loopback over plain http; tests of the address checks turn these off.
+        "NOTIFY_ALLOW_HTTP": True,
+        "NOTIFY_ALLOW_PRIVATE": True,
     }
 
 

@@ -97,13 +97,18 @@ def public(view: Callable[..., Any]) -> Callable[..., Any]:
     return view
 
 
-def _safe_next(target: str | None) -> str:
-    if not target:
-        return url_for("agent.search")
+def is_local_path(target: str | None) -> bool:
+    """Say whether a redirect target is a path on this site, with nothing a Location header cannot carry."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return False
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return False  # CR/LF would split the header; browsers also drop tabs and turn "/\t/x" into "//x"
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("agent.search")
-    return target
+    return not (parts.scheme or parts.netloc)
+
+
+def _safe_next(target: str | None) -> str:
+    return target if target is not None and is_local_path(target) else url_for("agent.search")
 
 
 @bp.route("/login", methods=["GET", "POST"])

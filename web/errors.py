@@ -48,8 +48,17 @@ def json_body() -> dict[str, Any]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ApiError(400, "bad_json", f"the body is not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise ApiError(400, "bad_json", "the body nests arrays or objects too deeply") from None
+    except ValueError:  # an integer literal longer than Python converts (4300 digits)
+        raise ApiError(400, "bad_json", "the body holds a number too long to read") from None
     if not isinstance(data, dict):
         raise ApiError(400, "bad_json", "the body must be a JSON object")
+    try:
+        # A \ud800 escape decodes to a lone surrogate, which is not text: no database or encoder can store it.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(400, "bad_json", "the body holds an unpaired surrogate escape (\\ud800-\\udfff)") from None
     return data
 
 
@@ -63,7 +72,9 @@ def http_error_as_json(exc: HTTPException) -> Response:
     codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
              405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 429: "rate_limited"}
     status = exc.code or 500
-    return error_response(status, codes.get(status, "error"), exc.description or exc.name)
+    # Keep what the exception says in headers, such as the Allow list of a 405.
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    return error_response(status, codes.get(status, "error"), exc.description or exc.name, headers)
 
 
 def wants_json() -> bool:
@@ -89,7 +100,8 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(exc: HTTPException) -> ResponseReturnValue:
         if wants_json():
             return http_error_as_json(exc)
-        return page(exc.code or 500, exc.name, exc.description or "")
+        body, status = page(exc.code or 500, exc.name, exc.description or "")
+        return body, status, [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
 
     @app.errorhandler(OperationalError)
     def database_down(exc: OperationalError) -> ResponseReturnValue:

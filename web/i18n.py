@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, redirect, request, session, url_for
 
-from web.auth import public
+from web.auth import is_local_path, public
 
 LANGUAGES = ("he", "en")
 RTL = frozenset({"he"})
@@ -160,6 +160,11 @@ HE: dict[str, str] = {
     "reload and try again.": "הגרסה השתנתה מאז שפתחת אותה, או שהדף לא ציין איזו גרסה ראית; טענו מחדש ונסו שוב.",
     "wrong username or password (after too many failed logins, signing in from here pauses for a while)":
     "שם משתמש או סיסמה שגויים (אחרי יותר מדי ניסיונות כושלים, הכניסה מכאן מושהית לזמן מה)",
+    "Secret": "סוד", "set": "מוגדר", "not set": "לא מוגדר", "Notifier removed.": "ערוץ ההתראה הוסר.",
+    "Notifiers are removed by admins.": "רק מנהלי מערכת מסירים ערוצי התראה.",
+    "The extension is not available yet": "התוסף עדיין לא זמין",
+    "An administrator must set VETTED_PUBLIC_URL to this server's public address before the extension can be "
+    "downloaded.": "מנהל המערכת צריך להגדיר את VETTED_PUBLIC_URL לכתובת הציבורית של השרת לפני שאפשר להוריד את התוסף.",
 }
 
 
@@ -188,7 +193,7 @@ def choose(lang: str) -> Any:
     if lang in LANGUAGES:
         session["ui_lang"] = lang
     target = request.form.get("next") or ""
-    if not target.startswith("/") or target.startswith("//"):
+    if not is_local_path(target):
         target = url_for("agent.search")
     return redirect(target)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from kb import accounts, rate_limits, storage
+from kb import accounts, content, rate_limits, storage
 from kb import service as kb_service
 from kb.content import field
 from kb.errors import NotFound
@@ -128,8 +128,11 @@ def entry_endpoint(entry_id: int) -> Any:
     if version is None or version.status != Status.APPROVED.value:
         raise NotFound(f"entry {entry_id} has no approved version")
     return jsonify({
-        "entry_id": entry.id, "version": version.number, "lang": entry.lang, "question": version.question,
-        "alternates": version.alternates, "answer": version.answer, "variants": version.variants,
+        "entry_id": entry.id, "version": version.number, "lang": entry.lang,
+        "question": content.strip_markup(version.question),
+        "alternates": [content.strip_markup(a) for a in version.alternates or []],
+        "answer": content.strip_markup(version.answer),
+        "variants": {c: content.strip_markup(t) for c, t in (version.variants or {}).items()},
         "placeholders": version.placeholders, "category": entry.category.slug if entry.category else None,
         "approved_by": version.approver.display_name if version.approver else None,
         "approved_at": version.approved_at.isoformat() + "Z" if version.approved_at else None,

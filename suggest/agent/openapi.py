@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from kb.content import CHANNELS
+from kb.content import CHANNEL_ALIASES, CHANNELS, INT_MAX, INT_MIN
 from suggest.inquiries import FEEDBACK_ACTIONS, HANDOFF_REASONS
 from suggest.results import MAX_K, MAX_QUESTION
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
+_INT = {"type": "integer", "minimum": INT_MIN, "maximum": INT_MAX}
+_OPTIONAL_INT = {**_INT, "type": ["integer", "null"]}
+_ID = {"type": "integer", "minimum": 0, "maximum": INT_MAX}
 
 
 def _errors(*statuses: int) -> dict[str, Any]:
@@ -69,16 +72,20 @@ def spec() -> dict[str, Any]:
         },
         "paths": {
             "/api/v1/suggest": {"post": {
+                "operationId": "suggest",
                 "summary": "Suggest approved answers for a customer's message",
                 "security": bearer,
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["question"],
+                    # An optional field may also be null, which means the same as leaving it out.
                     "properties": {
-                        "question": {"type": "string", "minLength": 1, "maxLength": MAX_QUESTION},
-                        "channel": {"type": "string", "enum": list(CHANNELS) + ["twitter"]},
-                        "lang": {"type": "string", "pattern": "^[A-Za-z]{2,3}(-[A-Za-z]{2,4})?$"},
-                        "k": {"type": "integer", "minimum": 1, "maximum": MAX_K},
-                        "include_low": {"type": "boolean"},
+                        # Something besides white space (a NUL byte is dropped before anything else).
+                        "question": {"type": "string", "minLength": 1, "maxLength": MAX_QUESTION,
+                                     "pattern": "[^\\s\\u0000]"},
+                        "channel": {"enum": [*CHANNELS, *CHANNEL_ALIASES, None]},
+                        "lang": {"type": ["string", "null"], "pattern": "^[A-Za-z]{2,3}(-[A-Za-z]{2,4})?$"},
+                        "k": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_K},
+                        "include_low": {"type": ["boolean", "null"]},
                     }}}}},
                 "responses": {"200": {"description": "Outcome and suggestions", "content": {"application/json": {
                     "schema": {"type": "object",
@@ -89,27 +96,35 @@ def spec() -> dict[str, Any]:
                                    "suggestions": {"type": "array",
                                                    "items": {"$ref": "#/components/schemas/Suggestion"}},
                                    "escalation": escalation, "inquiry_id": {"type": "integer"},
-                                   "lang": {"type": "string"}, "took_ms": {"type": "number"}}}}}},
+                                   "lang": {"type": "string"}, "took_ms": {"type": "number"}}}}},
+                    # The inquiry a suggestion answers is what feedback and send-to-pr refer to.
+                    "links": {
+                        "Feedback": {"operationId": "feedback",
+                                     "requestBody": {"inquiry_id": "$response.body#/inquiry_id", "action": "used"}},
+                        "SendToPr": {"operationId": "sendToPr",
+                                     "requestBody": {"inquiry_id": "$response.body#/inquiry_id"}}}},
                               **_errors(400, 401, 403, 413, 415, 422, 429)},
             }},
             "/api/v1/feedback": {"post": {
+                "operationId": "feedback",
                 "summary": "Record what the agent did with a suggestion",
                 "security": bearer,
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["inquiry_id", "action"],
-                    "properties": {"inquiry_id": {"type": "integer"}, "entry_id": {"type": "integer"},
-                                   "version": {"type": "integer"}, "action": {"enum": list(FEEDBACK_ACTIONS)},
-                                   "sent_text": {"type": "string", "maxLength": 10000}}}}}},
+                    "properties": {"inquiry_id": _INT, "entry_id": _OPTIONAL_INT,
+                                   "version": _OPTIONAL_INT, "action": {"enum": list(FEEDBACK_ACTIONS)},
+                                   "sent_text": {"type": ["string", "null"], "maxLength": 10000}}}}}},
                 "responses": {"200": {"description": "Recorded", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"inquiry_id": {"type": "integer"},
                                                      "feedback": {"type": "string"}}}}}},
                               **_errors(400, 401, 403, 404, 413, 415, 422, 429)},
             }},
             "/api/v1/send-to-pr": {"post": {
+                "operationId": "sendToPr",
                 "summary": "Put a question with no approved answer into PR's queue of missing answers",
                 "security": bearer,
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["inquiry_id"], "properties": {"inquiry_id": {"type": "integer"}}}}}},
+                    "type": "object", "required": ["inquiry_id"], "properties": {"inquiry_id": _INT}}}}},
                 "responses": {"200": {"description": "Queued", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"inquiry_id": {"type": "integer"},
                                                      "sent_to_pr": {"type": "boolean"}}}}}},
@@ -120,7 +135,7 @@ def spec() -> dict[str, Any]:
                 "security": bearer,
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["inquiry_id", "department", "reason"],
-                    "properties": {"inquiry_id": {"type": "integer"}, "department": {"type": "string"},
+                    "properties": {"inquiry_id": _INT, "department": {"type": "string"},
                                    "reason": {"enum": list(HANDOFF_REASONS)}}}}}},
                 "responses": {"200": {"description": "Handed over", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"inquiry_id": {"type": "integer"},
@@ -139,8 +154,7 @@ def spec() -> dict[str, Any]:
             "/api/v1/entries/{entry_id}": {"get": {
                 "summary": "An entry's approved version",
                 "security": bearer,
-                "parameters": [{"name": "entry_id", "in": "path", "required": True,
-                                "schema": {"type": "integer"}}],
+                "parameters": [{"name": "entry_id", "in": "path", "required": True, "schema": _ID}],
                 "responses": {"200": {"description": "The approved version", "content": {"application/json": {
                     "schema": {"type": "object"}}}}, **_errors(401, 403, 404, 429)},
             }},

@@ -157,6 +157,15 @@ def extension_page() -> Any:
 @role_required(Role.AGENT)
 def extension_zip() -> Any:
     """Download the extension with this server's address prefilled."""
-    files = extension.build(current_app.instance_path, request.host_url)
+    server = current_app.config["PUBLIC_URL"]
+    if not server:
+        if not (current_app.debug or current_app.testing):
+            # The Host header is the client's to choose; a packaged address must come from the operator.
+            return render_template(
+                "error.html", status=503, title=gettext("The extension is not available yet"),
+                message=gettext("An administrator must set VETTED_PUBLIC_URL to this server's public "
+                                "address before the extension can be downloaded.")), 503
+        server = request.host_url
+    files = extension.build(current_app.instance_path, server)
     return Response(extension.zip_bytes(files), mimetype="application/zip",
                     headers={"Content-Disposition": "attachment; filename=vetted-extension.zip"})

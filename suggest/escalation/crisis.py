@@ -1,18 +1,19 @@
 """Crisis detection: which crisis in force, if any, a question falls under."""
 from __future__ import annotations
 
-import re
+import logging
 from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
-from kb import crises
+from kb import crises, patterns
 from kb.models import RedFlagRule
-from kb.redflags import fold_pattern
 from suggest.escalation import detect
 from suggest.escalation.routing import crisis_escalation
 from suggest.matching.lexical import normalise
 from suggest.results import Escalation
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class ActiveCrisis:
     categories: frozenset[str]
     entry_ids: frozenset[int]
     words: detect.CompiledRule | None  # the crisis's words and phrases, matched like a red-flag rule's
-    pattern: re.Pattern[str] | None
+    pattern: patterns.Matcher | None
     escalation: Escalation
     statements: dict[str, str]  # holding statement per language
 
@@ -49,9 +50,9 @@ def compile_active(*, session: Session) -> list[ActiveCrisis]:
         pattern = None
         if c.pattern:
             try:
-                pattern = re.compile(fold_pattern(c.pattern), re.IGNORECASE)
-            except re.error:
-                pattern = None
+                pattern = patterns.compile_pattern(c.pattern)
+            except ValueError as exc:  # saved before patterns were checked for RE2; the other criteria still hold
+                log.warning("crisis %s: pattern %r skipped: %s", c.id, c.pattern, exc)
         categories = set(c.categories or []) | ({c.category.slug} if c.category else set())
         words = (detect.compile_rule(RedFlagRule(id=0, kind="crisis", lang="*", severity=5,
                                                  keywords=list(c.keywords), patterns=[]))

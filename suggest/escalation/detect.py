@@ -1,12 +1,14 @@
 """Red-flag detection: messages that must go to an in-house person, never to a library answer."""
 from __future__ import annotations
 
-import re
+import logging
 from dataclasses import dataclass
 
 from kb.models import RedFlagRule
-from kb.redflags import fold_pattern
+from kb.patterns import Matcher, compile_pattern
 from suggest.matching.lexical import analyse, normalise
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -16,7 +18,7 @@ class CompiledRule:
     lang: str
     severity: int
     phrases: tuple[tuple[frozenset[str], ...], ...]  # each keyword: per token, the forms that match it
-    patterns: tuple[re.Pattern[str], ...]
+    patterns: tuple[Matcher, ...]
 
 
 @dataclass(frozen=True)
@@ -33,13 +35,14 @@ def compile_rule(rule: RedFlagRule) -> CompiledRule:
         tokens = tuple(_keyword_forms(forms) for forms in analyse(keyword, keep_stop=True))
         if tokens:
             phrases.append(tokens)
-    patterns = []
+    compiled = []
     for pattern in rule.patterns or []:
         try:
-            patterns.append(re.compile(fold_pattern(pattern), re.IGNORECASE))
-        except re.error:
-            continue  # the console refuses invalid patterns; an old bad one must not stop detection
-    return CompiledRule(rule.id, rule.kind, rule.lang, rule.severity, tuple(phrases), tuple(patterns))
+            compiled.append(compile_pattern(pattern))
+        except ValueError as exc:
+            # The console refuses such patterns; one saved before that must not stop detection.
+            log.warning("red-flag rule %s: pattern %r skipped: %s", rule.id, pattern, exc)
+    return CompiledRule(rule.id, rule.kind, rule.lang, rule.severity, tuple(phrases), tuple(compiled))
 
 
 def _keyword_forms(forms: list[str]) -> frozenset[str]:

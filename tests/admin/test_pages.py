@@ -257,3 +257,65 @@ def test_interface_switches_to_hebrew_and_mirrors(client, auth) -> None:
     assert '<html lang="he" dir="rtl">' in html and "רשומה חדשה" in html and "מאגר התשובות" in html
     client.post("/language/en", data={"csrf_token": token, "next": "https://evil.example/"})
     assert '<html lang="en" dir="ltr">' in client.get("/admin/entries").get_data(as_text=True)
+
+
+def test_console_refuses_a_backtracking_only_pattern_with_a_form_error(client, auth, session) -> None:
+    auth.login("approver")
+    token = _token(client, "/admin/red-flags")
+    form = {"csrf_token": token, "action": "rule", "rule-kind": "custom", "rule-name": "Look-behind",
+            "rule-lang": "en", "rule-keywords": "", "rule-patterns": "(?<=my )lawyer", "rule-department": "legal",
+            "rule-holding_statement": "Hold on.", "rule-severity": 2, "rule-active": "y"}
+    bad = client.post("/admin/red-flags", data=form)
+    assert bad.status_code == 422 and "look-arounds" in bad.get_data(as_text=True)
+    token = _token(client, "/admin/crisis")
+    bad = client.post("/admin/crisis", data={"csrf_token": token, "action": "start", "crisis-name": "Outage",
+                                              "crisis-holding_en": "On it.", "crisis-pattern": r"(a)\1"})
+    assert bad.status_code == 422 and "back-references" in bad.get_data(as_text=True)
+    assert session.scalar(select(Crisis.id)) is None
+
+
+def test_notifiers_are_checked_audited_removable_and_keep_their_secrets(app, client, auth, session) -> None:
+    from kb.models import AuditEvent, Delivery, Notifier
+    from suggest.escalation import notify
+
+    app.config.update(NOTIFY_ALLOW_HTTP=False, NOTIFY_ALLOW_PRIVATE=False)
+    auth.login("approver")
+    token = _token(client, "/admin/notifiers")
+    form = {"csrf_token": token, "action": "add", "notifier-department": "legal", "notifier-kind": "webhook",
+            "notifier-secret": "hunter2-very-secret"}
+    for inside in ("https://127.0.0.1:5000/hook", "https://169.254.169.254/latest", "http://93.184.215.14/hook"):
+        bad = client.post("/admin/notifiers", data={**form, "notifier-target": inside})
+        page = bad.get_data(as_text=True)
+        assert bad.status_code == 422 and "hunter2" not in page and 'role="alert"' in page
+    assert session.scalar(select(Notifier.id)) is None
+    assert client.post("/admin/notifiers", data={**form, "notifier-target": "https://93.184.215.14/hook"}
+                       ).status_code == 302
+    notifier = session.scalar(select(Notifier))
+    added = session.scalar(select(AuditEvent).where(AuditEvent.action == "notifier_add"))
+    assert added.actor_id is not None and added.after["target"] == "https://93.184.215.14/hook"
+    assert added.after["secret"] == "set" and "hunter2" not in json.dumps(added.after)
+    page = client.get("/admin/notifiers").get_data(as_text=True)
+    assert "93.184.215.14" in page and "hunter2" not in page and ">set<" in page
+
+    notify.queue(session, subject="x", payload={}, department_id=notifier.department_id)
+    session.commit()
+    assert "93.184.215.14" in client.get("/admin/alerts").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": token})
+    auth.login("editor")
+    assert client.get("/admin/notifiers").status_code == 403  # addresses are for approvers and admins
+    assert "93.184.215.14" not in client.get("/admin/alerts").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": token})
+    auth.login("approver")
+    token = _token(client, "/admin/notifiers")
+    remove = {"csrf_token": token, "action": "remove", "remove-notifier_id": notifier.id}
+    assert client.post("/admin/notifiers", data=remove).status_code == 403
+    client.post("/logout", data={"csrf_token": token})
+    auth.login("admin")
+    token = _token(client, "/admin/notifiers")
+    assert client.post("/admin/notifiers", data={**remove, "csrf_token": token}).status_code == 302
+    session.refresh(notifier)
+    assert not notifier.active and "93.184.215.14" not in client.get("/admin/notifiers").get_data(as_text=True)
+    owed = session.scalar(select(Delivery).where(Delivery.notifier_id == notifier.id))
+    assert owed.status == "failed" and "removed" in owed.last_error
+    removed = session.scalar(select(AuditEvent).where(AuditEvent.action == "notifier_remove"))
+    assert removed.before["notifier"] == notifier.id and removed.before["secret"] == "set"

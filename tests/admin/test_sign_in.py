@@ -78,8 +78,12 @@ def test_the_right_password_among_simultaneous_guesses_never_fails_badly(live, s
     attempts = [("editor", f"wrong password {i}") for i in range(11)] + [("editor", PASSWORD)]
     statuses = _at_once(live, attempts)
     assert set(statuses) <= {302, 401} and statuses[:11] == [401] * 11
-    # The right password wins only as one of the first five attempts of the window: it then clears the count.
-    assert _counter(session, "editor") == (0 if statuses[11] == 302 else 12)
+    # The right password wins only as one of the first five attempts of the window: it then clears the count,
+    # and the wrong guesses that land after it count again; every attempt is counted exactly once otherwise.
+    if statuses[11] == 302:
+        assert _counter(session, "editor") <= 11
+    else:
+        assert _counter(session, "editor") == 12
 
 
 def _login_from(client, address: str, username: str, password: str):

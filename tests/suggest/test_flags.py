@@ -99,3 +99,43 @@ def test_a_newspaper_name_that_is_also_a_word_does_not_flag_routine_questions() 
              for i, r in enumerate(DEFAULT_RULES)]
     assert flags.detect("שימוש בטלפון בחוץ לארץ", rules) is None
     assert flags.detect("אני כתב הארץ ומבקש תגובה", rules).kind == "press"
+
+
+def test_a_backtracking_pattern_cannot_hold_a_question() -> None:
+    """(x+)+y takes Python's engine seconds on 25 characters and doubles per character; RE2 stays linear."""
+    import time
+
+    rule = _rule(lang="en", patterns=["(x+)+y"])
+    started = time.perf_counter()
+    assert flags.detect("x" * 25, [rule]) is None
+    assert flags.detect("x" * 4000, [rule]) is None
+    assert time.perf_counter() - started < 0.5
+    assert flags.detect("xxxy", [rule]).matched == "xxxy"
+
+
+def test_word_classes_cover_every_script() -> None:
+    rule = _rule(patterns=[r"(עמוד|כבל)\s\w+\sנפל"])
+    assert flags.detect("כבל חשמל נפל ליד הבית", [rule])
+    assert redflags.check_pattern(r"\bעורך\b")  # RE2's \b is Latin-only: refused, with the alternative named
+    assert redflags.check_pattern(r"(^|\W)עורך(\W|$)") is None
+    assert flags.detect("פניתי לעורך דין", [_rule(patterns=[r"(^|\W)לעורך(\W|$)"])])
+
+
+@pytest.mark.parametrize("pattern", [r"(?<=my )lawyer", r"(sue)\1", "a{1000}{1000}", "x" * 501])
+def test_patterns_the_linear_engine_cannot_run_are_refused_at_save(session, users, pattern) -> None:
+    from kb.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed):
+        redflags.save_rule(session=session, actor=users["approver"], rule_id=None, row_version=None, kind="custom",
+                        name="Bad", lang="en", keywords=[], patterns=[pattern], department=None,
+                        holding_statement="Hold on.", severity=2, active=True)
+    from kb import crises as crisis
+
+    with pytest.raises(ValidationFailed):
+        crisis.start(session=session, actor=users["approver"], name="Bad", holding_statement="Hold on.",
+                     pattern=pattern)
+
+
+def test_a_stored_pattern_the_engine_refuses_is_skipped(caplog) -> None:
+    rule = _rule(lang="en", keywords=["boycott"], patterns=[r"(?<=a)b"])
+    assert rule.patterns == () and flags.detect("boycott them", [rule]).kind == "custom"
