@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.train_redflags            # cross-validate, fit on everything, write the weights
     .venv/bin/python -m bench.train_redflags --cv-only  # cross-validate and print, write nothing
     .venv/bin/python -m bench.train_redflags --report DIR [--report FILE]  # also score held-out messages
+    .venv/bin/python -m bench.train_redflags --score-only --report DIR    # score with the shipped weights
 
 The training file is bench/data/redflag_training.jsonl (red flags of every kind and routine and angry-but-routine
 messages, Hebrew and English, written for the project) plus the default rules' example messages. One head is
@@ -173,7 +174,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="also score a labelled folder (redflags, routine_angry, queries) or a file of ordinary "
                              "questions (a seeded sample of 600)")
     parser.add_argument("--out", type=Path, default=classifier.WEIGHTS)
+    parser.add_argument("--score-only", action="store_true", help="fit nothing; score --report with the shipped model")
     args = parser.parse_args(argv)
+    if args.score_only:
+        model = classifier.FlagModel.load(classifier.WEIGHTS)
+        scores: dict[str, Any] = {}
+        for target in args.report:
+            scores.update(score_folder(target, model))
+        print(json.dumps({"report": scores}, ensure_ascii=False, indent=1))
+        return 0
     all_rows = training_rows()
     heads, report = [], {}
     for spec, langs in HEADS.items():
