@@ -129,6 +129,16 @@ def test_suggest_escalates_what_the_classifier_recognises(app, session) -> None:
     assert routine.outcome != "escalate"
 
 
+def test_kinds_found_by_meaning_join_a_rules_hit_most_severe_first(app, session) -> None:  # type: ignore[no-untyped-def]
+    eng = engine_mod.engine(app)
+    eng.flag_model = _fake_model(eng.encoder_for("en"))
+    question = "a journalist here: the ward ceiling collapsed on the patients"
+    result = suggest(session=session, engine=eng, request=SuggestRequest(question, lang="en"), record=False)
+    assert result.outcome == "escalate"
+    assert result.escalation.kinds == ["safety", "press"]  # the keyword found press; the classifier, safety
+    assert result.escalation.kind == "safety"
+
+
 def test_a_switched_off_kind_is_not_escalated_by_the_classifier(app, session) -> None:  # type: ignore[no-untyped-def]
     eng = engine_mod.engine(app)
     eng.flag_model = _fake_model(eng.encoder_for("en"))
