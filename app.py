@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "INDEX_LISTEN": True,  # PostgreSQL: each serving worker is told of KB changes as they commit (LISTEN/NOTIFY)
     "REPEAT_WINDOW_MINUTES": 30,  # the same message from the same agent within this time is one inquiry
     "FLAG_EXAMPLE_MATCH": "0.9",  # how close (0..1 on the encoder's scale) a message must be to a red-flag example
+    "FLAG_MODEL": "",  # red-flag classifier weights: empty for the shipped file, "off" for rules only, or a path
     "THRESHOLDS": "",  # JSON written by `flask suggest calibrate`; empty uses the built-in per-language values
     "API_RATE_LIMIT": 120,  # requests per minute per API key
     "PUBLIC_URL": "",  # this server's public address (https://vetted.example); packaged into the extension

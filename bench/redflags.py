@@ -1,9 +1,11 @@
 """Red-flag detection on a labelled file of red-flag and routine messages (ours, Hebrew and English), run
 against the demo knowledge base with the default rules, through the same code path as the API.
 
-    .venv/bin/python -m bench.redflags [--encoder auto]
+    .venv/bin/python -m bench.redflags [--encoder auto] [--flag-model off] [--file PATH ...]
 
 Prints the evaluation contract's escalate_* metrics per language and overall, and which messages were wrong.
+`--file` scores other labelled files instead (e.g. a folder's redflags.jsonl, routine_angry.jsonl, queries.jsonl);
+`--flag-model off` measures the rules alone, without the red-flag classifier.
 """
 from __future__ import annotations
 
@@ -24,16 +26,23 @@ LABELLED = Path(__file__).resolve().parent / "data" / "redflags.jsonl"
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--encoder", default="auto")
+    parser.add_argument("--flag-model", default="", help='red-flag classifier weights ("off": rules only)')
+    parser.add_argument("--file", type=Path, action="append", help="labelled file(s) to score instead of ours")
     args = parser.parse_args(argv)
-    queries = parse_queries(LABELLED)
+    files = args.file or [LABELLED]
+    queries = [q for path in files for q in parse_queries(path)]
     faq = demo_rows(dt.date.today() + dt.timedelta(days=365))
     out = {}
-    with throwaway_app(faq, config=common.app_config(args.encoder), make_app=create_app) as app:
-        for lang in ("en", "he", None):
-            rows = [q for q in queries if lang is None or q.lang == lang]
-            metrics = evaluate(app, rows)
-            out[lang or "all"] = {k: metrics[k] for k in ("n_queries", "escalate_recall",
-                                                           "escalate_false_positive_rate")}
+    config = {**common.app_config(args.encoder), "FLAG_MODEL": args.flag_model}
+    with throwaway_app(faq, config=config, make_app=create_app) as app:
+        for path in files:
+            for lang in ("en", "he", None):
+                rows = [q for q in parse_queries(path) if lang is None or q.lang == lang]
+                if not rows:
+                    continue
+                metrics = evaluate(app, rows)
+                key = f"{path.name}:{lang or 'all'}" if args.file else lang or "all"
+                out[key] = {k: metrics[k] for k in ("n_queries", "escalate_recall", "escalate_false_positive_rate")}
         from kb import storage
         from suggest import engine as engine_mod
         from suggest.service import SuggestRequest, suggest
@@ -45,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
                               record=False).outcome
                 if (got == "escalate") != (q.expected == "escalate"):
                     wrong.append({"query": q.query, "expected": q.expected, "got": got})
-    print(json.dumps({"encoder": args.encoder, "results": out, "wrong": wrong}, ensure_ascii=False))
+    print(json.dumps({"encoder": args.encoder, "flag_model": args.flag_model or "shipped", "results": out,
+                      "wrong": wrong}, ensure_ascii=False))
     return 0
 
 

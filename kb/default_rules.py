@@ -48,7 +48,7 @@ _KEYWORDS_EN = {
     "safety": ["electric shock", "electrocuted", "caught fire", "on fire", "smoke coming", "sparks", "exploded",
                "explosion", "burning smell", "fell from", "pole fell", "cable fell", "live wire", "exposed wire",
                "gas leak", "injured", "emergency call failed", "couldn't call emergency"],
-    "privacy": ["data breach", "data leak", "leaked", "hacked", "hacker", "someone accessed my account",
+    "privacy": ["data breach", "data leak", "hacked", "hacker", "someone accessed my account",
                 "my personal details were exposed", "see other customers", "other customer's details",
                 "another customer", "someone else's account", "someone else's details",
                 "identity theft", "sim swap", "phishing", "privacy breach", "sold my data"],
@@ -65,9 +65,12 @@ _PATTERNS_EN = {
     "press": [r"\b(channel \d+|haaretz|ynet|times of israel|calcalist|globes)\b"],
     "self_harm": [r"\b(kill|hurt|harm) my ?self\b"],
     "safety": [r"\b(pole|cable|wire|antenna|mast)s?\b[^.!?]{0,30}\bfell\b"],
+    # "leaked" alone is as often a pipe or a meter; data leaks are named with what leaked.
+    "privacy": [r"\b(data|database|details|information|info|records|numbers?|passwords?)\b[^.!?]{0,25}\bleak",
+                r"\bleaked (my|our|customer|personal|the)\b"],
 }
 _KEYWORDS_HE = {
-    "legal": ["עורך דין", "עורכת דין", "עו\"ד", "תביעה", "תביעה ייצוגית", "אתבע", "נתבע אתכם", "לתבוע",
+    "legal": ["עורך דין", "עורכת דין", "תביעה ייצוגית", "אתבע", "נתבע אתכם", "לתבוע",
               "בית משפט", "תביעות קטנות", "מכתב התראה", "הרשות להגנת הצרכן", "המועצה לצרכנות", "משרד התקשורת",
               "נציב תלונות"],
     "press": ["עיתונאי", "עיתונאית", "לכתבה", "בכתבה", "עיתון", "לתקשורת", "תגובה לכתבה", "תחקיר",
@@ -89,6 +92,9 @@ _KEYWORDS_HE = {
 }
 _PATTERNS_HE: dict[str, list[str]] = {
     "safety": [r"(עמוד|כבל|חוט|אנטנה|תורן)[^.!?]{0,30}נפל"],
+    # No "עו"ד": folding drops its quote mark, and it then matches "עוד" (more, again) in every other message.
+    # A bare "תביעה" is as often an insurance or warranty claim, so only its legal senses are listed.
+    "legal": [r"תביעה (משפטית|נגד)", r"כתב תביעה"],
 }
 
 # Example messages are matched by meaning, for wordings no keyword foresaw.

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from kb import embeddings, locks, storage, suggestable
 from kb.models import EntryVersion
+from suggest.escalation import classifier
 from suggest.matching import encoders
 from suggest.matching.fusion import Candidate, Thresholds, load_table, thresholds_for
 from suggest.matching.index import DenseIndex
@@ -82,6 +83,7 @@ class Engine:
         encoder_factory: Callable[[str], Any] | None = None,
         sync_interval: float = 0.0,
         query_max_tokens: int = 0,
+        flag_model: classifier.FlagModel | None = None,
     ) -> None:
         self.lang_encoders = lang_encoders
         self.backend = backend
@@ -105,6 +107,8 @@ class Engine:
         self.last_sync_s = 0.0
         self.sync_interval = sync_interval
         self._checked_at = 0.0
+        # Red flags recognised by meaning; a model without a head for an encoder finds nothing with it.
+        self.flag_model = flag_model if flag_model is not None else classifier.shipped()
 
     # ----- encoders
     def encoder_for(self, lang: str) -> Any:
@@ -344,6 +348,7 @@ def from_config(config: dict[str, Any], instance_path: str | None = None) -> Eng
         sync_interval=int(config["INDEX_SYNC_MS"]) / 1000,
         example_match=float(config["FLAG_EXAMPLE_MATCH"]),
         query_max_tokens=int(config["QUERY_MAX_TOKENS"]),
+        flag_model=classifier.from_setting(config["FLAG_MODEL"]),
     )
 
 

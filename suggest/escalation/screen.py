@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from kb import owners, redflags
 from kb.models import RedFlagRule
 from suggest.engine import Engine
-from suggest.escalation import crisis, detect, routing
+from suggest.escalation import classifier, crisis, detect, routing
 from suggest.matching.fusion import dense_scale
 from suggest.results import Escalation
 
@@ -63,6 +63,22 @@ def _closest_example(engine: Engine, rules: RuleSet, vector: np.ndarray, lang: s
     return best_rule
 
 
+def _by_meaning(engine: Engine, question: str, lang: str,
+                query: np.ndarray | None) -> tuple[list[tuple[str, float]], np.ndarray | None]:
+    """Return the red-flag kinds the classifier finds in a message, and its vector once encoded."""
+    model_id = engine.encoder_for(lang).model_id
+    if model_id not in engine.flag_model.heads:
+        return [], query
+    key = ("red-flag kinds", question, lang)
+    found = engine.cached(key)
+    if found is None:
+        if query is None:
+            query, _ = engine.encode_query(question, lang)
+        found = engine.flag_model.classify(query, lang, model_id=model_id)
+        engine.remember(key, found)
+    return found, query
+
+
 def screen(session: Session, engine: Engine, question: str, lang: str) -> Screening:
     """Say whether a message is a red flag, and which escalation it gets."""
     rules = rule_set(session, engine)
@@ -74,8 +90,14 @@ def screen(session: Session, engine: Engine, question: str, lang: str) -> Screen
         rule_id = _closest_example(engine, rules, query, lang)
         if rule_id is not None:
             hits = [detect.FlagHit(rule_id, rules.by_id[rule_id].kind, "example")]
+    # Red flags recognised by meaning (classifier.py): every kind found joins the rules' hits, on its own rule.
+    found, query = _by_meaning(engine, question, lang, query)
+    for rule_id, kind, probability in classifier.escalate_to(found, rules.rules, lang):
+        if kind not in {h.kind for h in hits}:
+            hits.append(detect.FlagHit(rule_id, kind, f"meaning {probability:.2f}"))
     if not hits:
         return Screening(None, None, query)
+    hits.sort(key=lambda h: -rules.by_id[h.rule_id].severity)  # stable: on a tie, words and examples lead
     tripped = [rules.by_id[h.rule_id] for h in hits]
     escalation = routing.combined_escalation(tripped, lang, rules.by_kind_lang, rules.spokesperson_id)
     return Screening(hits[0], escalation, query)

@@ -1,0 +1,174 @@
+"""Red flags recognised by meaning: a small one-vs-rest logistic classifier over a message's sentence vector.
+
+Keyword and pattern rules catch what an office wants matched exactly; this model catches the many wordings no word
+list foresees ("see you in front of a judge", "I don't want to be here anymore"). It is fitted by
+`bench/train_redflags.py` on our own labelled messages (bench/data/redflag_training.jsonl) and shipped as
+`classifier.npz` beside this file: one head per encoder model, since each model's vectors differ.
+Pure numpy, no Flask, no database.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+KINDS = ("legal", "press", "safety", "privacy", "discrimination", "protest", "self_harm")
+WEIGHTS = Path(__file__).with_name("classifier.npz")
+
+
+@dataclass(frozen=True)
+class Head:
+    """A classifier for one encoder model's vectors."""
+
+    model_id: str
+    kinds: tuple[str, ...]
+    mean: np.ndarray  # (dim,) centre of the training vectors
+    scale: np.ndarray  # (dim,) their spread, so every dimension weighs alike
+    weights: np.ndarray  # (dim, kinds)
+    bias: np.ndarray  # (kinds,)
+    threshold: float  # a kind is found when its probability reaches this
+
+    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
+        """Return each kind's probability for each vector, shape (n, kinds)."""
+        z = (np.atleast_2d(np.asarray(vectors, dtype=np.float32)) - self.mean) / self.scale
+        return 1.0 / (1.0 + np.exp(-(z @ self.weights + self.bias)))
+
+    def classify(self, vectors: np.ndarray) -> list[list[tuple[str, float]]]:
+        """Return, per vector, every kind found with its probability, most probable first."""
+        out = []
+        for row in self.probabilities(vectors):
+            found = [(k, float(p)) for k, p in zip(self.kinds, row, strict=True) if p >= self.threshold]
+            out.append(sorted(found, key=lambda kp: -kp[1]))
+        return out
+
+
+class FlagModel:
+    """The shipped heads, one per encoder model id."""
+
+    def __init__(self, heads: Sequence[Head] = ()) -> None:
+        self.heads = {h.model_id: h for h in heads}
+
+    def classify(self, vectors: np.ndarray, lang: str, *, model_id: str) -> list[tuple[str, float]] | list[
+            list[tuple[str, float]]]:
+        """Return the kinds found in one vector (or, for a 2-D array, in each row); none for an unknown model.
+
+        `lang` is accepted for the callers' sake: the heads are multilingual, trained on Hebrew and English alike.
+        """
+        del lang
+        head = self.heads.get(model_id)
+        single = np.asarray(vectors).ndim == 1
+        if head is None:
+            return [] if single else [[] for _ in range(len(vectors))]
+        found = head.classify(vectors)
+        return found[0] if single else found
+
+    def save(self, path: Path) -> None:
+        """Write the heads to one compressed .npz file (no pickles)."""
+        arrays: dict[str, np.ndarray] = {"model_ids": np.array(list(self.heads))}
+        for i, head in enumerate(self.heads.values()):
+            arrays[f"{i}_kinds"] = np.array(head.kinds)
+            arrays[f"{i}_mean"] = head.mean.astype(np.float32)
+            arrays[f"{i}_scale"] = head.scale.astype(np.float32)
+            arrays[f"{i}_weights"] = head.weights.astype(np.float32)
+            arrays[f"{i}_bias"] = head.bias.astype(np.float32)
+            arrays[f"{i}_threshold"] = np.array([head.threshold], dtype=np.float32)
+        np.savez_compressed(path, **arrays)
+
+    @classmethod
+    def load(cls, path: Path) -> FlagModel:
+        """Read heads written by `save`."""
+        with np.load(path, allow_pickle=False) as data:
+            heads = [
+                Head(model_id=str(model_id), kinds=tuple(str(k) for k in data[f"{i}_kinds"]),
+                     mean=data[f"{i}_mean"], scale=data[f"{i}_scale"], weights=data[f"{i}_weights"],
+                     bias=data[f"{i}_bias"], threshold=float(data[f"{i}_threshold"][0]))
+                for i, model_id in enumerate(data["model_ids"])
+            ]
+        return cls(heads)
+
+
+_shipped: FlagModel | None = None
+
+
+def shipped() -> FlagModel:
+    """Return the model shipped beside this file (no heads if the file is missing)."""
+    global _shipped
+    if _shipped is None:
+        _shipped = FlagModel.load(WEIGHTS) if WEIGHTS.is_file() else FlagModel()
+    return _shipped
+
+
+def classify(vectors: np.ndarray, lang: str, *, model_id: str, model: FlagModel | None = None) -> list:
+    """Return every red-flag kind found in a message vector with its probability, most probable first."""
+    return (model or shipped()).classify(vectors, lang, model_id=model_id)
+
+
+def fit(
+    vectors: np.ndarray, labels: Sequence[Sequence[str]], *, model_id: str, kinds: Sequence[str] = KINDS,
+    l2: float = 1.0, threshold: float = 0.5, sample_weight: np.ndarray | None = None, iterations: int = 12,
+) -> Head:
+    """Fit one head: a logistic regression per kind, by Newton steps, L2-regularised.
+
+    Each kind's positives are weighted to count as much as its negatives, since a red flag of a rare kind matters
+    as much as a common one. Every other message (routine or another kind) is that kind's negative.
+    """
+    x = np.asarray(vectors, dtype=np.float64)
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0) + 1e-6
+    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+    base = np.ones(len(x)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    penalty = l2 * np.eye(z.shape[1])
+    penalty[-1, -1] = 0.0  # the bias is not shrunk
+    weights = np.zeros((z.shape[1], len(kinds)))
+    for j, kind in enumerate(kinds):
+        y = np.array([kind in row for row in labels], dtype=np.float64)
+        if y.sum() == 0:
+            weights[-1, j] = -10.0  # a kind with no examples is never found
+            continue
+        w_pos = base * y * (((1 - y) * base).sum() / max((y * base).sum(), 1e-9))
+        sample = w_pos + base * (1 - y)
+        sample *= len(x) / sample.sum()
+        beta = np.zeros(z.shape[1])
+        for _ in range(iterations):
+            p = 1.0 / (1.0 + np.exp(-(z @ beta)))
+            gradient = z.T @ (sample * (p - y)) + penalty @ beta
+            hessian = (z * (sample * p * (1 - p))[:, None]).T @ z + penalty
+            step = np.linalg.solve(hessian, gradient)
+            beta -= step
+            if np.abs(step).max() < 1e-4:
+                break
+        weights[:, j] = beta
+    return Head(model_id=model_id, kinds=tuple(kinds), mean=mean.astype(np.float32),
+                scale=scale.astype(np.float32), weights=weights[:-1].astype(np.float32),
+                bias=weights[-1].astype(np.float32), threshold=threshold)
+
+
+def from_setting(value: str) -> FlagModel:
+    """Return the model a FLAG_MODEL setting names: empty for the shipped one, "off" for none, else a file."""
+    value = (value or "").strip()
+    if not value:
+        return shipped()
+    if value.lower() == "off":
+        return FlagModel()
+    try:
+        return FlagModel.load(Path(value))
+    except (OSError, KeyError, ValueError) as exc:
+        raise ValueError(f"FLAG_MODEL {value!r} is not a red-flag model file: {exc}") from None
+
+
+def escalate_to(found: Sequence[tuple[str, float]], rules: Sequence[Any], lang: str) -> list[tuple[int, str, float]]:
+    """Return (rule id, kind, probability) for every kind found that has an active rule, most severe first.
+
+    A kind escalates to its most severe active rule in the message's language, else in any language; a kind whose
+    rules are all switched off escalates nowhere.
+    """
+    out = []
+    for kind, probability in found:
+        of_kind = sorted((r for r in rules if r.kind == kind), key=lambda r: (r.lang != lang, -r.severity))
+        if of_kind:
+            out.append((of_kind[0].severity, probability, of_kind[0].rule_id, kind))
+    out.sort(key=lambda o: (-o[0], -o[1]))
+    return [(rule_id, kind, probability) for _, probability, rule_id, kind in out]
