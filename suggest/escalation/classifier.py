@@ -61,7 +61,8 @@ class FlagModel:
         head = self.heads.get(model_id)
         single = np.asarray(vectors).ndim == 1
         if head is None:
-            return [] if single else [[] for _ in range(len(vectors))]
+            empty: list[list[tuple[str, float]]] = [[] for _ in range(len(vectors))]
+            return [] if single else empty
         found = head.classify(vectors)
         return found[0] if single else found
 
@@ -75,7 +76,7 @@ class FlagModel:
             arrays[f"{i}_weights"] = head.weights.astype(np.float32)
             arrays[f"{i}_bias"] = head.bias.astype(np.float32)
             arrays[f"{i}_threshold"] = np.array([head.threshold], dtype=np.float32)
-        np.savez_compressed(path, **arrays)
+        np.savez_compressed(path, allow_pickle=False, **arrays)
 
     @classmethod
     def load(cls, path: Path) -> FlagModel:

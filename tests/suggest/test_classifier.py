@@ -35,7 +35,7 @@ TRAIN = [
 ]
 
 
-def _fake_model(encoder: FakeEncoder, **kw) -> redflag_model.FlagModel:  # type: ignore[no-untyped-def]
+def _fake_model(encoder: FakeEncoder, **kw) -> redflag_model.FlagModel:
     vectors = encoder.encode_queries([t for t, _ in TRAIN])
     head = redflag_model.fit(vectors, [k for _, k in TRAIN], model_id=encoder.model_id, l2=kw.pop("l2", 1.0), **kw)
     return redflag_model.FlagModel([head])
@@ -114,7 +114,7 @@ def test_each_kind_goes_to_its_rule_in_the_message_language_most_severe_first() 
     assert redflag_model.escalate_to([("legal", 0.9)], rules, "he") == []  # no active rule of the kind
 
 
-def test_suggest_escalates_what_the_classifier_recognises(app, session) -> None:  # type: ignore[no-untyped-def]
+def test_suggest_escalates_what_the_classifier_recognises(app, session) -> None:
     eng = engine_mod.engine(app)
     question = "part of the ward ceiling collapsed this morning"
     before = suggest(session=session, engine=eng, request=SuggestRequest(question, lang="en"), record=False)
@@ -129,7 +129,7 @@ def test_suggest_escalates_what_the_classifier_recognises(app, session) -> None:
     assert routine.outcome != "escalate"
 
 
-def test_kinds_found_by_meaning_join_a_rules_hit_most_severe_first(app, session) -> None:  # type: ignore[no-untyped-def]
+def test_kinds_found_by_meaning_join_a_rules_hit_most_severe_first(app, session) -> None:
     eng = engine_mod.engine(app)
     eng.flag_model = _fake_model(eng.encoder_for("en"))
     question = "a journalist here: the ward ceiling collapsed on the patients"
@@ -139,7 +139,7 @@ def test_kinds_found_by_meaning_join_a_rules_hit_most_severe_first(app, session)
     assert result.escalation.kind == "safety"
 
 
-def test_a_switched_off_kind_is_not_escalated_by_the_classifier(app, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_switched_off_kind_is_not_escalated_by_the_classifier(app, session) -> None:
     eng = engine_mod.engine(app)
     eng.flag_model = _fake_model(eng.encoder_for("en"))
     for rule in session.query(RedFlagRule).filter_by(kind="safety"):
@@ -150,7 +150,7 @@ def test_a_switched_off_kind_is_not_escalated_by_the_classifier(app, session) ->
     assert result.outcome != "escalate"
 
 
-def test_the_setting_off_leaves_the_rules_alone(app) -> None:  # type: ignore[no-untyped-def]
+def test_the_setting_off_leaves_the_rules_alone(app) -> None:
     config = {**app.config, "FLAG_MODEL": "off"}
     assert engine_mod.from_config(config).flag_model.heads == {}
     assert engine_mod.from_config({**app.config, "FLAG_MODEL": ""}).flag_model is redflag_model.shipped()
