@@ -116,12 +116,12 @@ def test_the_model_reranks_the_head_and_reports_its_probability(app, session, kb
     eng.sync(session)
     eng.confidence = None
     fused = _ask(session, eng)
-    assert all(s["probability"] is None for s in fused.suggestions)
+    assert all(s.probability is None for s in fused.suggestions)
     # A model that trusts lower fused ranks more turns the head around: the order is the model's, not the score's.
     eng.confidence = _model([eng.encoder_for("en").model_id], answer=0.0, rank=5.0)
     eng._cache.clear()
     reranked = _ask(session, eng)
-    probabilities = [s["probability"] for s in reranked.suggestions]
+    probabilities = [s.probability for s in reranked.suggestions]
     assert probabilities == sorted(probabilities, reverse=True) and None not in probabilities
     assert reranked.ranking[0] != fused.ranking[0]
 
@@ -134,14 +134,14 @@ def test_the_model_refuses_when_evidence_says_so(app, session, kb) -> None:  # t
     eng.confidence = _model([eng.encoder_for("en").model_id], answer=0.5, bias=-6.0)
     eng._cache.clear()
     refused = _ask(session, eng, "How do I restart my router?")
-    assert refused.outcome == "no_match" and all(s["confidence"] == "low" for s in refused.suggestions)
+    assert refused.outcome == "no_match" and all(s.confidence == "low" for s in refused.suggestions)
 
 
 def test_one_high_at_most_and_only_first(app, session, kb) -> None:  # type: ignore[no-untyped-def]
     eng = engine_mod.engine(app)
     eng.sync(session)
     eng.confidence = _model([eng.encoder_for("en").model_id], answer=0.5, high=0.9, bias=8.0)
-    labels = [s["confidence"] for s in _ask(session, eng).suggestions]
+    labels = [s.confidence for s in _ask(session, eng).suggestions]
     assert labels[0] == "high" and set(labels[1:]) == {"medium"}
 
 
@@ -150,14 +150,15 @@ def test_a_model_fitted_on_other_encoders_is_not_applied(app, session, kb) -> No
     eng.sync(session)
     eng.confidence = _model(["some-other-encoder"], answer=0.5, bias=-6.0)
     result = _ask(session, eng, "How do I restart my router?")
-    assert result.outcome == "answer" and result.suggestions[0]["probability"] is None
+    assert result.outcome == "answer" and result.suggestions[0].probability is None
 
 
 def test_a_refitted_model_in_the_instance_folder_wins(tmp_path: Path) -> None:
     model = _model(["e"], answer=0.42)
     (tmp_path / "confidence.json").write_text(model.to_json(), encoding="utf-8")
     config = {"THRESHOLDS": "", "LANG_ENCODERS": "", "ENCODER": "fake", "ENCODER_BACKEND": "onnx",
-              "MODEL_CACHE": "", "SUGGEST_CACHE_SIZE": 0, "INDEX_SYNC_MS": 0, "FLAG_EXAMPLE_MATCH": 0.9}
+              "MODEL_CACHE": "", "SUGGEST_CACHE_SIZE": 0, "INDEX_SYNC_MS": 0, "FLAG_EXAMPLE_MATCH": 0.9,
+              "QUERY_MAX_TOKENS": 0}
     assert engine_mod.from_config(config, str(tmp_path)).confidence == model
     (tmp_path / "confidence.json").write_text("{oops", encoding="utf-8")
     with pytest.raises(ValueError, match="confidence model"):
