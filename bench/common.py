@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from suggest.evaluation import QueryRow, parse_queries
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "eval"
+DATA = Path(os.environ.get("VETTED_EVAL_DATA") or ROOT.parent / "shared" / "data" / "eval")
 RESULTS = ROOT / "bench" / "results"
 MODELS = ROOT / "instance" / "models"
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from kb import embeddings, locks, storage, suggestable
 from kb.models import EntryVersion
 from suggest.escalation import classifier
+from suggest.matching import confidence as confidence_mod
 from suggest.matching import encoders
 from suggest.matching.fusion import Candidate, Thresholds, load_table, thresholds_for
 from suggest.matching.index import DenseIndex
@@ -48,6 +49,7 @@ class Retrieval:
     thresholds: Thresholds
     candidates: list[Candidate]
     encode_ms: float
+    query: np.ndarray | None = None  # the question's vector, for per-text evidence
 
 
 def parse_lang_encoders(spec: str, default: str) -> dict[str, str]:
@@ -84,8 +86,10 @@ class Engine:
         sync_interval: float = 0.0,
         query_max_tokens: int = 0,
         flag_model: classifier.FlagModel | None = None,
+        confidence: confidence_mod.Model | None = None,
     ) -> None:
         self.lang_encoders = lang_encoders
+        self.confidence = confidence
         self.backend = backend
         self.thresholds = thresholds or load_table("")
         self.include_answer = include_answer
@@ -266,7 +270,16 @@ class Engine:
             thresholds=thresholds_for(self.thresholds, enc.model_id, lang),
             candidates=list(candidates.values()),
             encode_ms=encode_ms,
+            query=qvec,
         )
+
+    def text_scores(self, retrieval: Retrieval, version_id: int) -> list[float]:
+        """Return the question's score against each of a version's texts (question, alternates, answer)."""
+        dense = self._dense.get(retrieval.model_id)
+        if dense is None or retrieval.query is None or self._model_of.get(version_id) != retrieval.model_id:
+            return []
+        with self._lock:
+            return [float(s) for s in dense.text_scores(retrieval.query, version_id)]
 
     def _has_lang(self, lang: str) -> bool:
         return lang in self._by_lang()
@@ -330,7 +343,8 @@ class Engine:
 
 
 def from_config(config: dict[str, Any], instance_path: str | None = None) -> Engine:
-    """Build an engine from app settings (thresholds from THRESHOLDS, else instance/thresholds.json)."""
+    """Build an engine from app settings (thresholds from THRESHOLDS, else instance/thresholds.json; the confidence
+    model from instance/confidence.json, else the shipped one)."""
     raw = config["THRESHOLDS"]
     if not raw and instance_path:
         saved = Path(instance_path) / "thresholds.json"
@@ -348,8 +362,17 @@ def from_config(config: dict[str, Any], instance_path: str | None = None) -> Eng
         sync_interval=int(config["INDEX_SYNC_MS"]) / 1000,
         example_match=float(config["FLAG_EXAMPLE_MATCH"]),
         query_max_tokens=int(config["QUERY_MAX_TOKENS"]),
-        flag_model=classifier.from_setting(config["FLAG_MODEL"]),
+        flag_model=classifier.from_setting(config.get("FLAG_MODEL", "")),
+        confidence=_confidence_model(instance_path),
     )
+
+
+def _confidence_model(instance_path: str | None) -> confidence_mod.Model | None:
+    refitted = Path(instance_path) / "confidence.json" if instance_path else None
+    try:
+        return confidence_mod.load(refitted) if refitted and refitted.is_file() else confidence_mod.load()
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise ValueError(f"confidence model is not valid: {exc}") from None
 
 
 def init_app(app: Flask) -> None:

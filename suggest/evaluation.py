@@ -148,6 +148,7 @@ def evaluate(app: Flask, queries: list[QueryRow], progress: Progress | None = No
         hits1, rr, hits5, answerable = 0, 0.0, 0, 0
         answerable_missed = 0
         no_match_total = no_match_ok = esc_total = esc_ok = not_esc_total = esc_fp = 0
+        high_total = high_right = high_answerable = rises = 0
         latencies: list[float] = []
         encodes: list[float] = []
         for done, q in enumerate(queries, start=1):
@@ -156,6 +157,12 @@ def evaluate(app: Flask, queries: list[QueryRow], progress: Progress | None = No
                              source="eval", rank_always=True)
             latencies.append((time.perf_counter() - started) * 1000)
             ranking = [ext.get(e) for e in result.ranking]
+            labels = [_LEVEL[sug.confidence] for sug in result.suggestions]
+            rises += any(later > earlier for earlier, later in zip(labels, labels[1:], strict=False))
+            top_high = result.outcome == "answer" and labels[:1] == [_LEVEL["high"]]
+            if top_high:
+                high_total += 1
+                high_right += ext.get(result.suggestions[0].entry_id) in set(q.relevant)
             if q.expected == "answer" or (q.relevant and q.expected != "no_match"):
                 answerable += 1
                 relevant = set(q.relevant)
@@ -164,6 +171,7 @@ def evaluate(app: Flask, queries: list[QueryRow], progress: Progress | None = No
                 hits5 += first is not None and first < 5
                 rr += 1 / (first + 1) if first is not None else 0.0
                 answerable_missed += result.outcome in ("no_match", "escalate")
+                high_answerable += top_high
             if q.expected == "no_match":
                 no_match_total += 1
                 no_match_ok += result.outcome == "no_match"
@@ -192,4 +200,11 @@ def evaluate(app: Flask, queries: list[QueryRow], progress: Progress | None = No
         "latency_ms_p50": _percentile(latencies, 50),
         "latency_ms_p99": _percentile(latencies, 99),
         "encode_ms_p50": round(statistics.median(encodes), 3) if encodes else None,
+        # "high" at rank 1: how often it was right (every query), and on how many answerable queries it was given.
+        "high_precision": _rate(high_right, high_total),
+        "high_share": _rate(high_answerable, answerable),
+        "label_rises": _rate(rises, len(queries)),
     }
+
+
+_LEVEL = {"low": 0, "medium": 1, "high": 2}

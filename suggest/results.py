@@ -46,6 +46,7 @@ class Suggestion:
     category: str | None
     route: Route | None
     placeholders: list[str]
+    probability: float | None = None  # measured P(right answer), where a confidence model applies
     department_id: int | None = None  # where an answered question is owed; never sent to clients
 
     def as_json(self) -> dict[str, Any]:

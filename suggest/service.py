@@ -12,7 +12,8 @@ from kb.models import EntryVersion
 from suggest import inquiries
 from suggest.engine import Engine
 from suggest.escalation import routing, screen
-from suggest.matching.fusion import Candidate, label, rank
+from suggest.matching import confidence
+from suggest.matching.fusion import Candidate, Decision, label, rank
 from suggest.matching.lexical import detect_language
 from suggest.results import Outcome, Suggestion, SuggestRequest, SuggestResult
 
@@ -32,6 +33,7 @@ def _suggestion(version: EntryVersion, cand: Candidate, channel: str) -> Suggest
         channel=channel if channel in variants else "web",
         score=round(cand.fused, 4),
         confidence=cand.confidence,
+        probability=cand.probability,
         approved_by=version.approver.display_name if version.approver else None,
         approved_at=version.approved_at.isoformat() + "Z" if version.approved_at else None,
         review_by=version.review_by.isoformat() if version.review_by else None,
@@ -106,7 +108,20 @@ def _match(
     # and only then labelled and decided on.
     head = rank(retrieval.candidates, retrieval.cosine_range, retrieval.thresholds)[: max(RERANK_DEPTH, 2 * request.k)]
     live = suggestable.live_versions(session=session, version_ids=[c.version_id for c in head], today=today)
-    decision = label([c for c in head if c.version_id in live], retrieval.thresholds)
+    alive = [c for c in head if c.version_id in live]
+    # --- confidence model hook: where one was fitted on this encoder, a measured probability reranks the head,
+    # labels it and makes the answer / no-match decision (suggest/matching/confidence.py); else the fused
+    # thresholds do.
+    model = engine.confidence
+    if model is not None and confidence.applies(model, retrieval.model_id):
+        ordered = confidence.apply(alive, model=model, question=request.question, lang=retrieval.lang,
+                                   cosine_range=retrieval.cosine_range, include_answer=engine.include_answer,
+                                   text_scores=lambda version_id: engine.text_scores(retrieval, version_id))
+        answered = bool(ordered) and confidence.answers(ordered[0], model)
+        decision = Decision(outcome="answer" if answered else "no_match", ranked=ordered)
+    else:
+        decision = label(alive, retrieval.thresholds)
+    # --- end of hook
     chosen: list[Candidate] = []
     seen_entries: set[int] = set()
     for cand in decision.ranked:

@@ -40,6 +40,8 @@ def spec() -> dict[str, Any]:
             "entry_id": {"type": "integer"}, "version": {"type": "integer"}, "question": {"type": "string"},
             "answer": {"type": "string"}, "channel": {"type": "string"}, "score": {"type": "number"},
             "confidence": {"enum": ["high", "medium", "low"]},
+            "probability": {"type": ["number", "null"], "description": "Measured probability that this answer "
+                            "is right (null where no confidence model was fitted for the encoder)."},
             "approved_by": {"type": ["string", "null"]}, "approved_at": {"type": ["string", "null"]},
             "review_by": {"type": ["string", "null"]}, "category": {"type": ["string", "null"]},
             "placeholders": {"type": "array", "items": {"type": "string"}},

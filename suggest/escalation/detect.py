@@ -32,7 +32,7 @@ def compile_rule(rule: RedFlagRule) -> CompiledRule:
     """Normalise a rule's keywords and patterns the same way messages are normalised."""
     phrases = []
     for keyword in rule.keywords or []:
-        tokens = tuple(_keyword_forms(forms) for forms in analyse(keyword, keep_stop=True))
+        tokens = tuple(_keyword_forms(forms) for forms in analyse(keyword, keep_stop=True, endings=False))
         if tokens:
             phrases.append(tokens)
     compiled = []
@@ -65,7 +65,7 @@ def _phrase_at(message: list[list[str]], phrase: tuple[frozenset[str], ...]) -> 
 
 def detect_all(text: str, rules: list[CompiledRule]) -> list[FlagHit]:
     """Return every rule the message trips (one hit per rule), most severe first."""
-    tokens = analyse(text, keep_stop=True)
+    tokens = analyse(text, keep_stop=True, endings=False)
     present = {form for forms in tokens for form in forms}
     folded = normalise(text)
     hits: list[tuple[int, FlagHit]] = []

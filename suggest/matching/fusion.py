@@ -33,6 +33,7 @@ class Candidate:
     coverage: float = 0.0  # lexical coverage, about 0..1
     fused: float = 0.0
     confidence: str = "low"
+    probability: float | None = None  # P(right answer) from the confidence model, where one applies
 
 
 @dataclass
@@ -63,7 +64,8 @@ def label(ranked: list[Candidate], t: Thresholds) -> Decision:
     """Give each ranked candidate its confidence and decide whether the best one answers the question."""
     for i, c in enumerate(ranked):
         nxt = ranked[i + 1].fused if i + 1 < len(ranked) else 0.0
-        if c.fused >= t.high and (i > 0 or c.fused - nxt >= t.margin):
+        # At most one "high" (the first, when it also leads clearly), and labels never rise down the list.
+        if i == 0 and c.fused >= t.high and c.fused - nxt >= t.margin:
             c.confidence = "high"
         elif c.fused >= t.answer:
             c.confidence = "medium"

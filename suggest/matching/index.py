@@ -73,6 +73,13 @@ class DenseIndex:
                     break
         return [DenseHit(v, s) for v, s in best.items()]
 
+    def text_scores(self, query: np.ndarray, version_id: int) -> np.ndarray:
+        """Return the cosine between `query` and each of a version's texts, in the order they were added."""
+        ids = self._ids_of.get(version_id)
+        if not ids:
+            return np.zeros(0, dtype=np.float32)
+        return np.stack([self._index.reconstruct(fid) for fid in ids]) @ query.reshape(-1)
+
     def score(self, query: np.ndarray, version_id: int) -> float:
         """Return the best cosine between `query` and a version's texts (0 if not indexed)."""
         ids = self._ids_of.get(version_id)

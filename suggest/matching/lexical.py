@@ -26,6 +26,9 @@ _LATIN = re.compile(r"[A-Za-z]")
 # One-letter Hebrew prefixes and the usual combinations: ו, ש/כש/מש/לכש, then one of ה ב כ ל מ.
 _HE_PREFIX = re.compile(r"^(ו?(?:ש|כש|מש|לכש)?[הבכלמ]?)")
 _HE_MIN_STEM = 2
+# Endings after final-letter folding, longest first: plural, possessive, past tense.
+_HE_SUFFIXES = ("ותי", "יכמ", "ימ", "ות", "תי", "נו", "כמ", "המ", "ה", "י")
+_HE_MIN_SUFFIX_STEM = 3
 
 EN_STOP = frozenset(
     "a an the is are was were be been am i me my we our you your he she it its they them their this that these "
@@ -79,8 +82,9 @@ def stem_en(word: str) -> str:
     return word[:-1] if len(word) > 4 and word.endswith("e") else word
 
 
-def hebrew_variants(token: str) -> list[str]:
-    """Return a Hebrew token and its forms without one-letter prefixes (ובבית -> בבית, בית)."""
+def hebrew_variants(token: str, endings: bool = True) -> list[str]:
+    """Return a Hebrew token, its forms without one-letter prefixes (ובבית -> בבית, בית) and, for each, the form
+    without a plural, possessive or past-tense ending (התורים -> תור, הכרטיסים -> כרטיס, ביטלתי -> ביטל)."""
     forms = [token]
     match = _HE_PREFIX.match(token)
     prefix = match.group(1) if match else ""
@@ -88,17 +92,27 @@ def hebrew_variants(token: str) -> list[str]:
         stem = token[cut:]
         if len(stem) >= _HE_MIN_STEM and _HE_PREFIX.fullmatch(token[:cut]):
             forms.append(stem)
+    for form in list(forms) if endings else []:
+        for suffix in _HE_SUFFIXES:
+            if form.endswith(suffix) and len(form) - len(suffix) >= _HE_MIN_SUFFIX_STEM:
+                stem = form[: -len(suffix)]
+                if stem not in forms:
+                    forms.append(stem)
+                break
     return forms
 
 
-def analyse(text: str, keep_stop: bool = False) -> list[list[str]]:
-    """Split a text into tokens, each as its list of forms (the first is the form as written)."""
+def analyse(text: str, keep_stop: bool = False, endings: bool = True) -> list[list[str]]:
+    """Split a text into tokens, each as its list of forms (the first is the form as written).
+
+    Without `endings`, Hebrew forms keep their endings: rules matched word for word (red flags) use that.
+    """
     out: list[list[str]] = []
     for token in _TOKEN.findall(normalise(text)):
         if not keep_stop and (token in EN_STOP or token in HE_STOP):
             continue
         if _HEBREW.match(token):
-            out.append(hebrew_variants(token))
+            out.append(hebrew_variants(token, endings))
         else:
             stemmed = stem_en(token)
             out.append([stemmed])
@@ -123,10 +137,12 @@ class LexicalHit:
 class Bm25Index:
     """BM25 over documents keyed by an int; documents can be added and removed at any time."""
 
-    def __init__(self, k1: float = 1.2, b: float = 0.75, variant_weight: float = 0.6) -> None:
+    def __init__(self, k1: float = 1.2, b: float = 0.75, variant_weight: float = 0.6,
+                 ending_weight: float = 0.3) -> None:
         self.k1 = k1
         self.b = b
         self.variant_weight = variant_weight
+        self.ending_weight = ending_weight
         self._docs: dict[int, Counter[str]] = {}
         self._dirty = True
         self._keys: np.ndarray = np.zeros(0, dtype=np.int64)
@@ -186,7 +202,8 @@ class Bm25Index:
                 col = self._vocab.get(form)
                 if col is None:
                     continue
-                w = 1.0 if i == 0 else self.variant_weight
+                # A form without a prefix is the same word; one without an ending may be another word.
+                w = 1.0 if i == 0 else self.variant_weight if forms[0].endswith(form) else self.ending_weight
                 weights[col] = max(weights.get(col, 0.0), w)
                 best = max(best, w * float(self._idf[col]))
             ideal += best if best else max_idf

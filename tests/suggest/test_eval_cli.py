@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 KEYS = {"n_queries", "p_at_1", "mrr", "recall_at_5", "answerable_no_match_rate", "no_match_accuracy",
-        "escalate_recall", "escalate_false_positive_rate", "latency_ms_p50", "latency_ms_p99", "encode_ms_p50"}
+        "escalate_recall", "escalate_false_positive_rate", "latency_ms_p50", "latency_ms_p99", "encode_ms_p50",
+        "high_precision", "high_share", "label_rises"}
 
 FAQ = [
     {"id": "router", "question": "How do I restart my router?", "answer": "Unplug it for 30 seconds.", "lang": "en",
@@ -52,6 +53,8 @@ def test_eval_prints_one_json_line_with_the_contract_keys(runner, files) -> None
     assert metrics["escalate_recall"] == 1.0 and metrics["escalate_false_positive_rate"] == 0.0
     assert metrics["no_match_accuracy"] == 1.0
     assert metrics["latency_ms_p50"] > 0 and metrics["encode_ms_p50"] > 0
+    assert metrics["label_rises"] == 0.0 and 0.0 <= metrics["high_share"] <= 1.0
+    assert metrics["high_precision"] is None or metrics["high_precision"] == 1.0  # every query here is easy
 
 
 def test_metrics_that_do_not_apply_are_null(runner, tmp_path: Path) -> None:

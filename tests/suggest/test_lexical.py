@@ -102,3 +102,19 @@ def test_normalising_and_searching_never_crash(text: str) -> None:
 @given(st.text(alphabet=st.characters(min_codepoint=0x0590, max_codepoint=0x05FF), max_size=60))
 def test_hebrew_normalisation_is_idempotent(text: str) -> None:
     assert normalise(normalise(text)) == normalise(text)
+
+
+def test_hebrew_endings_meet_the_bare_word() -> None:
+    assert "תור" in hebrew_variants("התורימ")  # התורים after final-letter folding
+    assert "תרופ" in hebrew_variants("תרופה") and "תרופ" in hebrew_variants("תרופות")
+    assert "ביטל" in hebrew_variants("ביטלתי")
+    assert hebrew_variants("ים") == ["ים"]  # too short to lose an ending
+
+
+def test_a_form_without_its_ending_counts_less_than_the_word_itself() -> None:
+    index = Bm25Index()
+    index.add(1, "התרופות שלי")
+    index.add(2, "תרופה אחרת")
+    index.add(3, "משהו אחר לגמרי")
+    hits = {h.key: h.score for h in index.search("תרופה")}
+    assert set(hits) == {1, 2} and hits[2] > hits[1]
