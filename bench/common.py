@@ -9,7 +9,9 @@ from typing import Any
 from suggest.evaluation import QueryRow, parse_queries
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "eval"
+# The public sets sit beside the repository; a work tree further down finds them higher up.
+DATA = next((p / "shared" / "data" / "eval" for p in ROOT.parents if (p / "shared" / "data" / "eval").is_dir()),
+            ROOT.parent / "shared" / "data" / "eval")
 RESULTS = ROOT / "bench" / "results"
 MODELS = ROOT / "instance" / "models"
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from kb import embeddings, locks, storage, suggestable
 from kb.models import EntryVersion
 from suggest.matching import encoders
+from suggest.matching.batching import BatchedQueries
 from suggest.matching.fusion import Candidate, Thresholds, load_table, thresholds_for
 from suggest.matching.index import DenseIndex
 from suggest.matching.lexical import Bm25Index
@@ -81,6 +82,8 @@ class Engine:
         encoder_factory: Callable[[str], Any] | None = None,
         sync_interval: float = 0.0,
         query_max_tokens: int = 0,
+        batch_window_ms: float = 0.0,
+        batch_max: int = 16,
     ) -> None:
         self.lang_encoders = lang_encoders
         self.backend = backend
@@ -90,6 +93,10 @@ class Engine:
         self._factory = encoder_factory or (lambda spec: encoders.build(
             spec, backend=backend, cache_dir=cache_dir, query_max_tokens=query_max_tokens))
         self._encoders: dict[str, Any] = {}
+        # Batching: questions from concurrent threads share one model call, repeats reuse their vector.
+        self._queries: dict[str, BatchedQueries] = {}
+        self.batch_window_ms = batch_window_ms
+        self.batch_max = batch_max
         self._dense: dict[str, DenseIndex] = {}
         self._lexical = Bm25Index()
         self._lang_of: dict[int, str] = {}  # version id -> language
@@ -114,6 +121,19 @@ class Engine:
                 if spec not in self._encoders:
                     self._encoders[spec] = self._factory(spec)
         return self._encoders[spec]
+
+    def queries_for(self, lang: str) -> BatchedQueries:
+        """Return the batched question encoder of a language's encoder, created on first use."""
+        spec = self._spec_for(lang)
+        batched = self._queries.get(spec)
+        if batched is None:
+            enc = self.encoder_for(lang)
+            with self._lock:
+                batched = self._queries.get(spec)
+                if batched is None:
+                    batched = self._queries[spec] = BatchedQueries(enc, window_ms=self.batch_window_ms,
+                                                                   max_batch=self.batch_max)
+        return batched
 
     def warm_up(self, langs: Sequence[str] = ("en", "he")) -> None:
         """Load the models of these languages now rather than on the first question."""
@@ -228,7 +248,7 @@ class Engine:
     def encode_query(self, question: str, lang: str) -> tuple[np.ndarray, float]:
         """Encode a question with its language's encoder; return the vector and the milliseconds it took."""
         started = time.perf_counter()
-        vector = self.encoder_for(lang).encode_queries([question])[0]
+        vector = self.queries_for(lang).encode_query(question)  # batching: was encode_queries([question])[0]
         return vector, (time.perf_counter() - started) * 1000
 
     def retrieve(self, question: str, lang: str, k: int = 20, query: np.ndarray | None = None) -> Retrieval:
@@ -342,6 +362,8 @@ def from_config(config: dict[str, Any], instance_path: str | None = None) -> Eng
         sync_interval=int(config["INDEX_SYNC_MS"]) / 1000,
         example_match=float(config["FLAG_EXAMPLE_MATCH"]),
         query_max_tokens=int(config["QUERY_MAX_TOKENS"]),
+        batch_window_ms=float(config["BATCH_WINDOW_MS"]),  # batching
+        batch_max=int(config["BATCH_MAX"]),
     )
 
 
