@@ -22,7 +22,6 @@ import random
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from bench import common

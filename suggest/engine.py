@@ -19,6 +19,7 @@ from kb.models import EntryVersion
 from suggest.matching import encoders
 from suggest.matching.batching import BatchedQueries
 from suggest.matching.fusion import Candidate, Thresholds, load_table, thresholds_for
+from suggest.matching.index import KINDS as DENSE_KINDS
 from suggest.matching.index import DenseIndex
 from suggest.matching.lexical import Bm25Index
 
@@ -84,6 +85,7 @@ class Engine:
         query_max_tokens: int = 0,
         batch_window_ms: float = 0.0,
         batch_max: int = 16,
+        dense_index: str = "auto",
     ) -> None:
         self.lang_encoders = lang_encoders
         self.backend = backend
@@ -97,6 +99,7 @@ class Engine:
         self._queries: dict[str, BatchedQueries] = {}
         self.batch_window_ms = batch_window_ms
         self.batch_max = batch_max
+        self.dense_index = dense_index  # auto: exact search, IVF for large KBs (suggest/matching/index.py)
         self._dense: dict[str, DenseIndex] = {}
         self._lexical = Bm25Index()
         self._lang_of: dict[int, str] = {}  # version id -> language
@@ -200,7 +203,8 @@ class Engine:
             texts = [version_texts(v, self.include_answer) for v in group]
             flat = [t for ts in texts for t in ts]
             vectors = self.embed_passages(session, enc, flat, progress=None)
-            dense = self._dense.setdefault(enc.model_id, DenseIndex(vectors.shape[1] if len(vectors) else enc.dim))
+            dense = self._dense.setdefault(enc.model_id, DenseIndex(vectors.shape[1] if len(vectors) else enc.dim,
+                                                                          kind=self.dense_index))
             offset = 0
             for v, ts in zip(group, texts, strict=True):
                 self._remove(v.id)
@@ -353,6 +357,8 @@ def from_config(config: dict[str, Any], instance_path: str | None = None) -> Eng
         thresholds = load_table(raw)
     except (json.JSONDecodeError, TypeError) as exc:
         raise ValueError(f"THRESHOLDS is not valid: {exc}") from None
+    if config["DENSE_INDEX"] not in DENSE_KINDS:
+        raise ValueError(f"DENSE_INDEX must be one of {', '.join(DENSE_KINDS)}")
     return Engine(
         lang_encoders=parse_lang_encoders(config["LANG_ENCODERS"], config["ENCODER"]),
         backend=config["ENCODER_BACKEND"],
@@ -364,6 +370,7 @@ def from_config(config: dict[str, Any], instance_path: str | None = None) -> Eng
         query_max_tokens=int(config["QUERY_MAX_TOKENS"]),
         batch_window_ms=float(config["BATCH_WINDOW_MS"]),  # batching
         batch_max=int(config["BATCH_MAX"]),
+        dense_index=str(config["DENSE_INDEX"]),
     )
 
 
