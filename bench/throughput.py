@@ -102,6 +102,9 @@ def start_server(folder: Path, url: str, port: int, args: argparse.Namespace) ->
                         ("VETTED_BATCH_WINDOW_MS", args.batch_window_ms)):
         if value is not None:
             env[name] = str(value)
+    for item in args.set:
+        name, _, value = item.partition("=")
+        env[f"VETTED_{name}"] = value
     log = (folder / "gunicorn.log").open("w")
     return subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
@@ -229,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phases", default="en,he,repeat")
     parser.add_argument("--batch-window-ms", type=int, default=None)
     parser.add_argument("--encoder", default="auto")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a VETTED_ setting for the server, e.g. --set LANG_ENCODERS=en=minilm")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (database, gunicorn log)")
     args = parser.parse_args(argv)
 
@@ -274,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
             result["capacity_per_s_on_cores"] = round(
                 (os.cpu_count() or 1) * 1000 / (cpu_ms + result["client_cpu_ms_per_request"]), 1)
             report = {"phase": phase, "workers": args.workers or "conf", "threads": args.threads or "conf",
+                      "settings": args.set,
                       "connections": args.connections, "batch_window_ms": args.batch_window_ms, **result,
                       "cores": os.cpu_count(), "load_avg_1m_before": round(load_before, 2),
                       "load_avg_1m_after": round(os.getloadavg()[0], 2)}

@@ -182,3 +182,4 @@ def test_the_engine_batches_concurrent_questions(app) -> None:  # type: ignore[n
     assert batcher.encoded == len(texts) and batcher.batches < len(texts)
     for text in texts:
         np.testing.assert_allclose(vectors[text], eng.encoder_for("en").encode_queries([text])[0], rtol=1e-6)
+
