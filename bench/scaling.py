@@ -53,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", type=int, default=300)
     parser.add_argument("--encoder", default="minilm+e5")
     args = parser.parse_args(argv)
-    from suggest.matching import encoders
     from suggest.engine import Engine
+    from suggest.matching import encoders
 
     enc = encoders.build(args.encoder, cache_dir=str(common.MODELS))
     enc.warm_up()

@@ -67,9 +67,8 @@ def faq_rows() -> list[dict[str, Any]]:
 def prepare(folder: Path, encoder: str) -> tuple[str, str]:
     """Create the database with the KB approved and its embeddings cached; return its URL and an API key."""
     from app import create_app
-    from kb import accounts, io, owners, storage
+    from kb import accounts, io, owners, redflags, storage
     from suggest import engine as engine_mod
-    from suggest import flags
     from suggest.evaluation import _faq_row
 
     url = f"sqlite:///{folder / 'throughput.db'}"
@@ -78,7 +77,7 @@ def prepare(folder: Path, encoder: str) -> tuple[str, str]:
                       "INSTANCE_PATH": str(folder), "MODEL_CACHE": str(common.MODELS), "WARM_UP": False})
     with storage.database(app).session() as s:
         owners.ensure_defaults(session=s)
-        flags.ensure_default_rules(session=s)
+        redflags.ensure_default_rules(session=s)
         approver = accounts.create_user(session=s, username="bench-approver", password="bench-approver-pw",
                                         role="approver")
         agent = accounts.create_user(session=s, username="bench-agent", password="bench-agent-pw", role="agent")
@@ -87,7 +86,6 @@ def prepare(folder: Path, encoder: str) -> tuple[str, str]:
         key = accounts.create_api_key(session=s, user=agent, scopes=["suggest"])[1]
         # Workers then read every entry's vectors from the embedding cache instead of encoding them each.
         engine_mod.engine(app).sync(s, force=True)
-        engine_mod.engine(app).flag_examples(s)
     storage.database(app).engine.dispose()
     return url, key
 
