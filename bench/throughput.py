@@ -14,6 +14,7 @@ and writes bench/results/throughput.json.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import http.client
 import json
 import os
@@ -237,7 +238,9 @@ def main(argv: list[str] | None = None) -> int:
 
     folder = Path(tempfile.mkdtemp(prefix="vetted-throughput-"))
     # Preparing encodes every entry once (minutes on two cores); the result is reused by later runs.
-    prepared = Path(tempfile.gettempdir()) / f"vetted-throughput-{args.encoder}"
+    schema = hashlib.sha256("".join(sorted(p.name for p in (ROOT / "migrations" / "versions").glob("*.py")))
+                            .encode()).hexdigest()[:8]
+    prepared = Path(tempfile.gettempdir()) / f"vetted-throughput-{args.encoder}-{schema}"
     if not (prepared / "key").is_file():
         shutil.rmtree(prepared, ignore_errors=True)
         prepared.mkdir()
