@@ -65,6 +65,7 @@ def hebrew(size: int, n_queries: int, seed: int = 5) -> dict[str, Any]:
 
 def vetted(spec: dict[str, Any]) -> dict[str, Any]:
     """Run the product's suggest service over the entries (its own process: this one)."""
+    from app import create_app
     from suggest.evaluation import QueryRow, evaluate, throwaway_app
 
     lang = spec["entries"][0]["lang"]
@@ -72,11 +73,11 @@ def vetted(spec: dict[str, Any]) -> dict[str, Any]:
     queries = [QueryRow(q["query"], q["relevant"], lang, "answer") for q in spec["queries"]]
     config = {**common.app_config("auto"), "SUGGEST_CACHE_SIZE": 0}
     started = time.perf_counter()
-    with throwaway_app(faq, config=config) as app:
+    with throwaway_app(faq, config=config, make_app=create_app) as app:
         from kb import storage
         from suggest import engine as engine_mod
 
-        with storage.database(app).session() as s:
+        with app.app_context(), storage.database(app).session() as s:
             engine_mod.engine(app).sync(s)
         index_s = time.perf_counter() - started
         metrics = evaluate(app, queries)
