@@ -69,6 +69,7 @@ def prepare(folder: Path, encoder: str) -> tuple[str, str]:
     """Create the database with the KB approved and its embeddings cached; return its URL and an API key."""
     from app import create_app
     from kb import accounts, io, owners, redflags, storage
+    from kb.workflow import Status
     from suggest import engine as engine_mod
     from suggest.evaluation import _faq_row
 
@@ -83,7 +84,7 @@ def prepare(folder: Path, encoder: str) -> tuple[str, str]:
                                         role="approver")
         agent = accounts.create_user(session=s, username="bench-agent", password="bench-agent-pw", role="agent")
         io.import_rows(session=s, rows=[_faq_row(r, n) for n, r in enumerate(faq_rows(), 1)], actor=approver,
-                       approve=True)
+                       target=Status.APPROVED, allow_self_approval=True, via="benchmark")
         key = accounts.create_api_key(session=s, user=agent, scopes=["suggest"])[1]
         # Workers then read every entry's vectors from the embedding cache instead of encoding them each.
         engine_mod.engine(app).sync(s, force=True)
