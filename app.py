@@ -27,6 +27,9 @@ DEFAULTS: dict[str, Any] = {
     "INDEX_SYNC_MS": 200,  # a worker asks the database for KB changes at most this often
     "INDEX_LISTEN": True,  # PostgreSQL: each serving worker is told of KB changes as they commit (LISTEN/NOTIFY)
     "REPEAT_WINDOW_MINUTES": 30,  # the same message from the same agent within this time is one inquiry
+    "BATCH_WINDOW_MS": 2,  # a question waits at most this long for concurrent ones to share its model call
+    "BATCH_MAX": 16,  # questions encoded in one model call at most
+    "DENSE_INDEX": "auto",  # auto (exact search, IVF once an encoder holds 16,000 texts) | flat | ivf
     "FLAG_EXAMPLE_MATCH": "0.9",  # how close (0..1 on the encoder's scale) a message must be to a red-flag example
     "FLAG_MODEL": "",  # red-flag classifier weights: empty for the shipped file, "off" for rules only, or a path
     "THRESHOLDS": "",  # JSON written by `flask suggest calibrate`; empty uses the built-in per-language values
@@ -120,9 +123,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     storage.init_app(app)
     app.extensions["vetted.factory"] = create_app  # throwaway apps for evaluation are built the same way
 
-    from suggest import engine
+    from suggest import settings as suggest_settings
 
-    engine.init_app(app)
+    suggest_settings.init_app(app)
 
     from web import auth, errors, i18n
 

@@ -10,7 +10,11 @@ from typing import Any
 from suggest.evaluation import QueryRow, parse_queries
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("VETTED_EVAL_DATA") or ROOT.parent / "shared" / "data" / "eval")
+# The public sets sit beside the repository (VETTED_EVAL_DATA names another place); a work tree further down
+# finds them higher up.
+DATA = Path(os.environ.get("VETTED_EVAL_DATA") or next(
+    (p / "shared" / "data" / "eval" for p in ROOT.parents if (p / "shared" / "data" / "eval").is_dir()),
+    ROOT.parent / "shared" / "data" / "eval"))
 RESULTS = ROOT / "bench" / "results"
 MODELS = ROOT / "instance" / "models"
 

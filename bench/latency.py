@@ -23,6 +23,7 @@ from bench import common
 from kb import service, storage
 from kb.service import Draft
 from suggest import engine as engine_mod
+from suggest import settings as suggest_settings
 from suggest.engine import Engine
 from suggest.evaluation import throwaway_app
 from suggest.service import SuggestRequest, suggest
@@ -99,7 +100,7 @@ def _approval_visible_ms(s, eng: Engine) -> float:
 def _cold_start(app, config: dict[str, Any]) -> dict[str, float]:
     """Time a new worker's engine: load the model, read cached embeddings, build the indexes."""
     started = time.perf_counter()
-    fresh = engine_mod.from_config({**app.config, **config}, app.instance_path)
+    fresh = suggest_settings.from_config({**app.config, **config}, app.instance_path)
     fresh.warm_up(["en"])
     loaded = time.perf_counter()
     with storage.database(app).session() as s:

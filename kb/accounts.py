@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from kb import audit, sessions, throttle
@@ -197,7 +197,8 @@ def verify_api_key(*, session: Session, raw: str, touch: bool = True) -> ApiKey 
     """Return the live key matching `raw`, recording its use, or None."""
     if not raw.startswith(KEY_PREFIX) or len(raw) > 200:
         return None
-    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == _hash_key(raw)))
+    # The user comes in the same query: every API call checks it, and a second round trip per call adds up.
+    key = session.scalar(select(ApiKey).options(joinedload(ApiKey.user)).where(ApiKey.key_hash == _hash_key(raw)))
     if key is None or key.revoked_at is not None or not key.user.active:
         return None
     if not hmac.compare_digest(key.key_hash, _hash_key(raw)):

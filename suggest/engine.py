@@ -1,13 +1,11 @@
 """A worker's retrieval state: encoders per language, dense and lexical indexes kept in step with the KB."""
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -20,6 +18,7 @@ from kb.models import EntryVersion
 from suggest.escalation import classifier
 from suggest.matching import confidence as confidence_mod
 from suggest.matching import encoders
+from suggest.matching.batching import BatchedQueries
 from suggest.matching.fusion import Candidate, Thresholds, load_table, thresholds_for
 from suggest.matching.index import DenseIndex
 from suggest.matching.lexical import Bm25Index
@@ -52,23 +51,6 @@ class Retrieval:
     query: np.ndarray | None = None  # the question's vector, for per-text evidence
 
 
-def parse_lang_encoders(spec: str, default: str) -> dict[str, str]:
-    """Read "he=e5,en=minilm" into a mapping; "auto" means MiniLM for English and e5 for the rest."""
-    mapping: dict[str, str] = {}
-    if default == "auto":
-        # Measured (BENCHMARKS.md): MiniLM and e5 each win some English sets, the two together are close to the
-        # best of both; only e5 reads Hebrew and the other languages.
-        mapping = {"en": f"{encoders.MINILM}+{encoders.E5}", "*": encoders.E5}
-    else:
-        mapping = {"*": default}
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        lang, _, name = part.partition("=")
-        if not name:
-            raise ValueError(f"LANG_ENCODERS item {part!r} is not lang=encoder")
-        mapping[lang.strip()] = name.strip()
-    return mapping
-
-
 class Engine:
     """Retrieval for one worker. Thread-safe; call `sync` before answering so the index matches the KB."""
 
@@ -87,6 +69,9 @@ class Engine:
         query_max_tokens: int = 0,
         flag_model: classifier.FlagModel | None = None,
         confidence: confidence_mod.Model | None = None,
+        batch_window_ms: float = 0.0,
+        batch_max: int = 16,
+        dense_index: str = "auto",
     ) -> None:
         self.lang_encoders = lang_encoders
         self.confidence = confidence
@@ -97,6 +82,11 @@ class Engine:
         self._factory = encoder_factory or (lambda spec: encoders.build(
             spec, backend=backend, cache_dir=cache_dir, query_max_tokens=query_max_tokens))
         self._encoders: dict[str, Any] = {}
+        # Batching: questions from concurrent threads share one model call, repeats reuse their vector.
+        self._queries: dict[str, BatchedQueries] = {}
+        self.batch_window_ms = batch_window_ms
+        self.batch_max = batch_max
+        self.dense_index = dense_index  # auto: exact search, IVF for large KBs (suggest/matching/index.py)
         self._dense: dict[str, DenseIndex] = {}
         self._lexical = Bm25Index()
         self._lang_of: dict[int, str] = {}  # version id -> language
@@ -123,6 +113,19 @@ class Engine:
                 if spec not in self._encoders:
                     self._encoders[spec] = self._factory(spec)
         return self._encoders[spec]
+
+    def queries_for(self, lang: str) -> BatchedQueries:
+        """Return the batched question encoder of a language's encoder, created on first use."""
+        spec = self._spec_for(lang)
+        batched = self._queries.get(spec)
+        if batched is None:
+            enc = self.encoder_for(lang)
+            with self._lock:
+                batched = self._queries.get(spec)
+                if batched is None:
+                    batched = self._queries[spec] = BatchedQueries(enc, window_ms=self.batch_window_ms,
+                                                                   max_batch=self.batch_max)
+        return batched
 
     def warm_up(self, langs: Sequence[str] = ("en", "he")) -> None:
         """Load the models of these languages now rather than on the first question."""
@@ -189,7 +192,8 @@ class Engine:
             texts = [version_texts(v, self.include_answer) for v in group]
             flat = [t for ts in texts for t in ts]
             vectors = self.embed_passages(session, enc, flat, progress=None)
-            dense = self._dense.setdefault(enc.model_id, DenseIndex(vectors.shape[1] if len(vectors) else enc.dim))
+            dense = self._dense.setdefault(enc.model_id, DenseIndex(vectors.shape[1] if len(vectors) else enc.dim,
+                                                                          kind=self.dense_index))
             offset = 0
             for v, ts in zip(group, texts, strict=True):
                 self._remove(v.id)
@@ -238,7 +242,7 @@ class Engine:
     def encode_query(self, question: str, lang: str) -> tuple[np.ndarray, float]:
         """Encode a question with its language's encoder; return the vector and the milliseconds it took."""
         started = time.perf_counter()
-        vector = self.encoder_for(lang).encode_queries([question])[0]
+        vector = self.queries_for(lang).encode_query(question)  # batching: was encode_queries([question])[0]
         return vector, (time.perf_counter() - started) * 1000
 
     def retrieve(self, question: str, lang: str, k: int = 20, query: np.ndarray | None = None) -> Retrieval:
@@ -340,49 +344,6 @@ class Engine:
         """Return what the index holds, for health checks."""
         return {"generation": self.generation, "versions": len(self._lang_of), "warm": self.warm,
                 "encoders": sorted(e.model_id for e in self._encoders.values())}
-
-
-def from_config(config: dict[str, Any], instance_path: str | None = None) -> Engine:
-    """Build an engine from app settings (thresholds from THRESHOLDS, else instance/thresholds.json; the confidence
-    model from instance/confidence.json, else the shipped one)."""
-    raw = config["THRESHOLDS"]
-    if not raw and instance_path:
-        saved = Path(instance_path) / "thresholds.json"
-        raw = saved.read_text(encoding="utf-8") if saved.is_file() else ""
-    try:
-        thresholds = load_table(raw)
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise ValueError(f"THRESHOLDS is not valid: {exc}") from None
-    return Engine(
-        lang_encoders=parse_lang_encoders(config["LANG_ENCODERS"], config["ENCODER"]),
-        backend=config["ENCODER_BACKEND"],
-        cache_dir=config["MODEL_CACHE"] or (str(Path(instance_path) / "models") if instance_path else ""),
-        thresholds=thresholds,
-        cache_size=int(config["SUGGEST_CACHE_SIZE"]),
-        sync_interval=int(config["INDEX_SYNC_MS"]) / 1000,
-        example_match=float(config["FLAG_EXAMPLE_MATCH"]),
-        query_max_tokens=int(config["QUERY_MAX_TOKENS"]),
-        flag_model=classifier.from_setting(config.get("FLAG_MODEL", "")),
-        confidence=_confidence_model(instance_path),
-    )
-
-
-def _confidence_model(instance_path: str | None) -> confidence_mod.Model | None:
-    refitted = Path(instance_path) / "confidence.json" if instance_path else None
-    try:
-        return confidence_mod.load(refitted) if refitted and refitted.is_file() else confidence_mod.load()
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise ValueError(f"confidence model is not valid: {exc}") from None
-
-
-def init_app(app: Flask) -> None:
-    """Attach a lazily built engine to the app; models load on first use or at warm-up."""
-    try:
-        app.extensions[EXTENSION] = from_config(app.config, app.instance_path)
-    except ValueError as exc:
-        raise SystemExit(f"bad suggest settings: {exc}") from None
-    if app.config["WARM_UP"]:
-        app.extensions[EXTENSION].warm_up()
 
 
 def engine(app: Flask | None = None) -> Engine:

@@ -372,3 +372,20 @@ def build(spec: str, *, backend: str = "onnx", cache_dir: str = "", query_max_to
 
 def _default_cache() -> str:
     return str(Path.home() / ".cache" / "vetted" / "models")
+
+
+def parse_lang_encoders(spec: str, default: str) -> dict[str, str]:
+    """Read "he=e5,en=minilm" into a mapping; "auto" means MiniLM for English and e5 for the rest."""
+    mapping: dict[str, str] = {}
+    if default == "auto":
+        # Measured (BENCHMARKS.md): MiniLM and e5 each win some English sets, the two together are close to the
+        # best of both; only e5 reads Hebrew and the other languages.
+        mapping = {"en": f"{MINILM}+{E5}", "*": E5}
+    else:
+        mapping = {"*": default}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        lang, _, name = part.partition("=")
+        if not name:
+            raise ValueError(f"LANG_ENCODERS item {part!r} is not lang=encoder")
+        mapping[lang.strip()] = name.strip()
+    return mapping

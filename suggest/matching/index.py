@@ -1,6 +1,7 @@
-"""Dense index over knowledge-base texts (faiss, exact inner product); no Flask, no database."""
+"""Dense index over knowledge-base texts (faiss: exact inner product, or IVF for large KBs); no Flask, no database."""
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -9,6 +10,14 @@ import numpy as np
 
 # One question at a time is searched; OpenMP threads cost more to wake than the search itself.
 faiss.omp_set_num_threads(1)
+
+# Index kinds: exact search; IVF (inverted lists, approximate); auto: exact until the index holds IVF_FROM
+# vectors, then IVF. Measured (BENCHMARKS.md, bench/scaling.py, CPU per question, 768 dimensions): exact search
+# costs 6.6 ms at 20k vectors (10k entries) and 52 ms at 200k, IVF 3.1 and 6.5 ms; the question's encode is
+# about 30 ms, and a suggestion should cost at most 1.3x the encode at 10k entries.
+KINDS = ("auto", "flat", "ivf")
+IVF_FROM = 16_000
+IVF_MIN = 1_000  # an IVF index asked for explicitly is still exact below this many vectors (too few to train)
 
 
 @dataclass
@@ -20,9 +29,15 @@ class DenseHit:
 class DenseIndex:
     """Vectors of each version's texts; search returns versions ranked by their best-matching text."""
 
-    def __init__(self, dim: int) -> None:
+    def __init__(self, dim: int, kind: str = "auto", ivf_from: int = IVF_FROM, nprobe: int = 24) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"dense index kind must be one of {', '.join(KINDS)}")
         self.dim = dim
+        self.kind = kind
+        self.ivf_from = ivf_from if kind == "auto" else IVF_MIN
+        self.nprobe = nprobe
         self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._quantizer = None  # kept alive beside the IVF index that uses it
         self._next_id = 0
         self._owner: dict[int, int] = {}  # faiss id -> version id
         self._ids_of: dict[int, list[int]] = defaultdict(list)  # version id -> faiss ids
@@ -44,6 +59,43 @@ class DenseIndex:
         for fid in ids.tolist():
             self._owner[fid] = version_id
         self._ids_of[version_id] = ids.tolist()
+        self._maybe_ivf()
+
+    def add_many(self, version_ids: list[int], vectors: np.ndarray) -> None:
+        """Index many new versions at once: vectors[i] holds version_ids[i]'s texts (same count each)."""
+        per = vectors.shape[1]
+        ids = np.arange(self._next_id, self._next_id + len(version_ids) * per, dtype=np.int64)
+        self._next_id += len(ids)
+        self._index.add_with_ids(np.ascontiguousarray(vectors.reshape(-1, self.dim), dtype=np.float32), ids)
+        for n, version_id in enumerate(version_ids):
+            own = ids[n * per : (n + 1) * per].tolist()
+            for fid in own:
+                self._owner[fid] = version_id
+            self._ids_of[version_id] = own
+        self._maybe_ivf()
+
+    @property
+    def is_ivf(self) -> bool:
+        """Say whether search is approximate (IVF) now."""
+        return self._quantizer is not None
+
+    def _maybe_ivf(self) -> None:
+        """Move to IVF once the index is large enough, if its kind allows it."""
+        if self.kind == "flat" or self.is_ivf or self._index.ntotal < self.ivf_from:
+            return
+        total = self._index.ntotal
+        vectors = self._index.index.reconstruct_n(0, total)
+        ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
+        nlist = max(8, int(math.sqrt(total)))
+        quantizer = faiss.IndexFlatIP(self.dim)
+        ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        sample = vectors[np.random.default_rng(0).permutation(total)[: 40 * nlist]]
+        ivf.cp.min_points_per_centroid = 1  # small KBs: train on what there is without warnings
+        ivf.train(sample)
+        ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # reconstruct and remove by id
+        ivf.add_with_ids(vectors, ids)
+        ivf.nprobe = min(self.nprobe, nlist)
+        self._index, self._quantizer = ivf, quantizer
 
     def remove(self, version_id: int) -> None:
         """Drop a version's vectors."""

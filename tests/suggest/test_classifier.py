@@ -8,6 +8,7 @@ import pytest
 
 from kb.models import RedFlagRule
 from suggest import engine as engine_mod
+from suggest import settings as suggest_settings
 from suggest.escalation import classifier as redflag_model
 from suggest.escalation import detect
 from suggest.matching.encoders import FakeEncoder
@@ -152,8 +153,8 @@ def test_a_switched_off_kind_is_not_escalated_by_the_classifier(app, session) ->
 
 def test_the_setting_off_leaves_the_rules_alone(app) -> None:
     config = {**app.config, "FLAG_MODEL": "off"}
-    assert engine_mod.from_config(config).flag_model.heads == {}
-    assert engine_mod.from_config({**app.config, "FLAG_MODEL": ""}).flag_model is redflag_model.shipped()
+    assert suggest_settings.from_config(config).flag_model.heads == {}
+    assert suggest_settings.from_config({**app.config, "FLAG_MODEL": ""}).flag_model is redflag_model.shipped()
 
 
 @pytest.mark.slow

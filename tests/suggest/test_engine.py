@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from kb import service
 from kb.models import EmbeddingCache
 from suggest import engine as engine_mod
-from suggest.engine import Engine, parse_lang_encoders
-from suggest.matching.encoders import FakeEncoder
+from suggest.engine import Engine
+from suggest.matching.encoders import FakeEncoder, parse_lang_encoders
 from suggest.service import SuggestRequest, suggest
 from tests.factories import approved_entry, make_draft
 

@@ -1,0 +1,132 @@
+"""Vetted beside its peers, each in its own process on the same machine: same entries, same questions, quality
+and latency side by side, English and Hebrew, at several knowledge-base sizes.
+
+    .venv/bin/python -m bench.peers [--sizes 50,1000] [--langs en,he] [--queries 150]
+
+Peers: Haystack 3.4 (InMemoryDocumentStore + InMemoryEmbeddingRetriever, in the separate environment
+/work/venv-bench made from requirements-bench.txt, or VETTED_BENCH_PYTHON) over MiniLM for English and e5 for
+Hebrew, and a dense-only faiss flat index over the same model. Every process computes with one thread per model,
+as gunicorn.conf.py sets for the product.
+
+English entries are CLINC150 training utterances (a question is right when the entry has its intent);
+Hebrew entries are he_service_dev's FAQ, padded with HeQ questions as unrelated entries up to the size.
+Prints one JSON line per (language, size, system) and writes bench/results/peers.json.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from typing import Any
+
+from bench import common
+
+BENCH_PYTHON = os.environ.get("VETTED_BENCH_PYTHON", "/work/venv-bench/bin/python")
+MODEL = {"en": "minilm", "he": "e5"}
+
+
+def english(size: int, n_queries: int, seed: int = 5) -> dict[str, Any]:
+    """Return entries made of CLINC150 training utterances and test questions whose intent is among them."""
+    with gzip.open(common.DATA / "clinc150" / "faq_all_train_utterances.jsonl.gz", "rt", encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh]
+    rows = random.Random(seed).sample(rows, min(size, len(rows)))
+    entries = [{"id": f"u{i}", "question": r["question"], "answer": r.get("answer") or r["question"], "lang": "en",
+                "intent": r.get("intent") or r.get("answer")} for i, r in enumerate(rows)]
+    by_intent: dict[str, list[str]] = {}
+    for e in entries:
+        by_intent.setdefault(e["intent"], []).append(e["id"])
+    queries = [{"query": q["query"], "relevant": by_intent[q["intent"]]}
+               for q in common.read_jsonl(common.DATA / "clinc150" / "queries.jsonl") if q.get("intent") in by_intent]
+    return {"entries": entries, "queries": random.Random(seed).sample(queries, min(n_queries, len(queries)))}
+
+
+def hebrew(size: int, n_queries: int, seed: int = 5) -> dict[str, Any]:
+    """Return he_service_dev's entries (the first `size`), padded with HeQ questions, and its test questions."""
+    faq = common.read_jsonl(common.DATA / "he_service_dev" / "faq.jsonl")[:size]
+    entries = [{"id": r["id"], "question": r["question"], "answer": r["answer"], "lang": "he",
+                "alternates": r.get("alternates") or []} for r in faq]
+    titles = {r["id"]: r["question"] for r in common.read_jsonl(common.DATA / "heq" / "faq.jsonl")}
+    fillers = common.read_jsonl(common.DATA / "heq" / "queries.jsonl")
+    random.Random(seed).shuffle(fillers)
+    for i, q in enumerate(fillers[: max(0, size - len(entries))]):
+        entries.append({"id": f"heq-q{i}", "question": q["query"], "answer": titles.get(q["relevant_ids"][0], ""),
+                        "lang": "he"})
+    ids = {e["id"] for e in entries}
+    queries = [{"query": q["query"], "relevant": [r for r in q["relevant_ids"] if r in ids]}
+               for q in common.read_jsonl(common.DATA / "he_service_dev" / "queries.jsonl")
+               if any(r in ids for r in q["relevant_ids"])]
+    return {"entries": entries, "queries": random.Random(seed).sample(queries, min(n_queries, len(queries)))}
+
+
+def vetted(spec: dict[str, Any]) -> dict[str, Any]:
+    """Run the product's suggest service over the entries (its own process: this one)."""
+    from app import create_app
+    from suggest.evaluation import QueryRow, evaluate, throwaway_app
+
+    lang = spec["entries"][0]["lang"]
+    faq = [{k: v for k, v in e.items() if k != "intent"} for e in spec["entries"]]
+    queries = [QueryRow(q["query"], q["relevant"], lang, "answer") for q in spec["queries"]]
+    config = {**common.app_config("auto"), "SUGGEST_CACHE_SIZE": 0}
+    started = time.perf_counter()
+    with throwaway_app(faq, config=config, make_app=create_app) as app:
+        from kb import storage
+        from suggest import engine as engine_mod
+
+        with app.app_context(), storage.database(app).session() as s:
+            engine_mod.engine(app).sync(s)
+        index_s = time.perf_counter() - started
+        metrics = evaluate(app, queries)
+    return {"engine": "vetted", "model": "auto", "entries": len(faq), "queries": len(queries),
+            "p_at_1": metrics["p_at_1"], "recall_at_5": metrics["recall_at_5"],
+            "latency_ms_p50": metrics["latency_ms_p50"], "latency_ms_p99": metrics["latency_ms_p99"],
+            "encode_ms_p50": metrics["encode_ms_p50"], "index_s": round(index_s, 2)}
+
+
+def _in_process(python: str, args: list[str], spec: dict[str, Any]) -> dict[str, Any]:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "VETTED_MODEL_CACHE": str(common.MODELS)}
+    out = subprocess.run([python, *args], cwd=common.ROOT, input=json.dumps(spec), capture_output=True, text=True,
+                         env=env, timeout=3600)
+    if out.returncode != 0:
+        return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}"}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--vetted"]:
+        print(json.dumps(vetted(json.loads(sys.stdin.read()))), flush=True)
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="50,1000")
+    parser.add_argument("--langs", default="en,he")
+    parser.add_argument("--queries", type=int, default=150)
+    parser.add_argument("--systems", default="vetted,haystack,faiss")
+    args = parser.parse_args(argv)
+    results = []
+    for lang in args.langs.split(","):
+        for size in (int(s) for s in args.sizes.split(",")):
+            spec = (english if lang == "en" else hebrew)(size, args.queries)
+            for system in args.systems.split(","):
+                if system == "vetted":
+                    result = _in_process(sys.executable, ["-m", "bench.peers", "--vetted"], spec)
+                else:
+                    python = BENCH_PYTHON if system == "haystack" else sys.executable
+                    result = _in_process(python, ["bench/peer_dense.py", "--engine", system,
+                                                  "--model", MODEL[lang]], spec)
+                row = {"lang": lang, "size": size, "system": system, **result,
+                       "load_avg_1m": round(os.getloadavg()[0], 2)}
+                results.append(row)
+                print(json.dumps(row), flush=True)
+    common.RESULTS.mkdir(parents=True, exist_ok=True)
+    (common.RESULTS / "peers.json").write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), "results": results},
+                                                          indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
