@@ -29,6 +29,7 @@ from suggest.escalation import response_times as sla
 from suggest.escalation.webhook import TargetPolicy
 from web.auth import current_user, role_required, signed_in_user
 from web.i18n import gettext as _
+from web.i18n import named
 
 
 class CrisisForm(FlaskForm):
@@ -226,13 +227,13 @@ def response_times() -> Any:
     since = now - dt.timedelta(days=days)
     report = sla.report(session=s, since=since, now=now)
     reps = sla.rep_report(session=s, since=since, now=now)
-    chart = charts.stacked_bars([r.department for r in report],
-                                {_("met"): [r.met for r in report], _("missed"): [r.missed for r in report],
-                                 _("open"): [r.open for r in report]}, title=_("Resolved in time, per department"))
+    chart = charts.stacked_bars([named("department", r.department) for r in report],
+                                {"met": [r.met for r in report], "missed": [r.missed for r in report],
+                                 "open": [r.open for r in report]}, title=_("Resolved in time, per department"))
     rep_chart = charts.stacked_bars([r.rep for r in reps],
-                                    {_("in time"): [r.replied_in_time for r in reps],
-                                     _("late"): [r.replied_late for r in reps],
-                                     _("no reply yet"): [r.not_replied for r in reps]},
+                                    {"in_time": [r.replied_in_time for r in reps],
+                                     "late": [r.replied_late for r in reps],
+                                     "no_reply": [r.not_replied for r in reps]},
                                     title=_("First reply on the page, per agency rep"))
     overdue_only = bool(request.args.get("overdue"))
     return render_template("admin/response_times.html", owed=sla.owed(session=s, now=now, overdue_only=overdue_only),

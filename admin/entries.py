@@ -25,18 +25,20 @@ from kb.service import Draft
 from kb.workflow import Action, Role, Status, can
 from suggest.insights import analytics
 from web.auth import current_user, role_required, signed_in_user
-from web.i18n import current_language, translate
+from web.i18n import current_language, gettext, translate
+from web.labels import N_, label
 
 PAGE_SIZE = 25
-RELOAD = ("This version changed since you opened it, or the page did not say which version you saw; "
-          "reload and try again.")
+AUDIT_PAGE = 50
+RELOAD = N_("This version changed since you opened it, or the page did not say which version you saw; "
+            "reload and try again.")
 
 
 def _choices(form: EntryForm) -> None:
     s = storage.session()
     form.category.choices = [SelectChoice("", "-")] + [
         SelectChoice(c.slug, c.name) for c in owners.list_categories(session=s)]
-    form.department.choices = [SelectChoice("", "from category")] + [
+    form.department.choices = [SelectChoice("", N_("from category"))] + [
         SelectChoice(d.slug, d.name) for d in owners.list_departments(session=s)]
 
 
@@ -113,7 +115,7 @@ def new_entry() -> Any:
         except KbError as exc:
             form.form_errors.append(exc.message)
         else:
-            flash("Draft saved. Submit it for review when it is ready.", "ok")
+            flash(gettext("Draft saved. Submit it for review when it is ready."), "ok")
             return redirect(url_for("admin.entry", entry_id=version.entry_id))
     return render_template("admin/edit.html", form=form, entry=None, conflict=None, labels=CHANNEL_LABELS), \
         422 if form.errors or form.form_errors else 200
@@ -150,7 +152,7 @@ def edit_entry(entry_id: int) -> Any:
     item = kb_service.get_entry(session=s, entry_id=entry_id)
     base = kb_service.open_version(session=s, entry_id=entry_id) or item.approved_version
     if base is None or base.status == Status.IN_REVIEW.value:
-        flash("This entry is in review: withdraw it before editing, or wait for the decision.", "error")
+        flash(gettext("This entry is in review: withdraw it before editing, or wait for the decision."), "error")
         return redirect(url_for("admin.entry", entry_id=entry_id))
     form = EntryForm()
     _choices(form)
@@ -174,7 +176,7 @@ def edit_entry(entry_id: int) -> Any:
         except (KbError, ValueError) as exc:
             form.form_errors.append(getattr(exc, "message", str(exc)))
         else:
-            flash(f"Saved as draft version {version.number}.", "ok")
+            flash(gettext("Saved as draft version {n}.", n=version.number), "ok")
             return redirect(url_for("admin.entry", entry_id=entry_id))
     status = 409 if conflict else (422 if form.errors or form.form_errors else 200)
     return render_template("admin/edit.html", form=form, entry=item, conflict=conflict, labels=CHANNEL_LABELS), status
@@ -208,9 +210,9 @@ def move(version_id: int, action: str) -> Any:
         else:
             abort(404)
     except KbError as exc:
-        flash(exc.message, "error")
+        flash(gettext(exc.message), "error")
     else:
-        flash(f"Version {version.number}: {action} done.", "ok")
+        flash(gettext("Version {n} {action}.", n=version.number, action=gettext(label("audit", action))), "ok")
     target = request.form.get("next")
     if target == "review":
         return redirect(url_for("admin.review"))
@@ -228,9 +230,9 @@ def retire(entry_id: int) -> Any:
     try:
         kb_service.retire(session=s, actor=signed_in_user(), entry_id=entry_id, reason=form.comment.data or "")
     except KbError as exc:
-        flash(exc.message, "error")
+        flash(gettext(exc.message), "error")
     else:
-        flash("Retired: it is no longer suggested.", "ok")
+        flash(gettext("Retired: it is no longer suggested."), "ok")
     return redirect(url_for("admin.entry", entry_id=entry_id))
 
 
@@ -258,10 +260,10 @@ def bulk_approve() -> Any:
     ids = [int(i) for i in request.form.getlist("version_id") if i.isdigit()]
     seen = {i: request.form.get(f"row_version-{i}", "") for i in ids}
     if not ids:
-        flash("Select the versions to approve.", "error")
+        flash(gettext("Select the versions to approve."), "error")
         return redirect(url_for("admin.review"))
     if request.form.get("confirm") != "yes":
-        flash(f"Tick the confirmation to approve {len(ids)} version(s) at once.", "error")
+        flash(gettext("Tick the confirmation to approve {n} version(s) at once.", n=len(ids)), "error")
         return redirect(url_for("admin.review"))
     s = storage.session()
     done, refused = 0, []
@@ -276,8 +278,8 @@ def bulk_approve() -> Any:
                                allow_self_approval=current_app.config["ALLOW_SELF_APPROVAL"])
             done += 1
         except KbError as exc:
-            refused.append(f"#{version_id}: {exc.message}")
-    flash(f"Approved {done} version(s).", "ok")
+            refused.append(gettext("Version #{id} not approved: {reason}", id=version_id, reason=gettext(exc.message)))
+    flash(gettext("Approved {n} version(s).", n=done), "ok")
     for message in refused:
         flash(message, "error")
     return redirect(url_for("admin.review"))
@@ -288,8 +290,11 @@ def bulk_approve() -> Any:
 def audit() -> Any:
     """Search the audit log."""
     q = (request.args.get("q") or "").strip()
-    events = listing.audit_log(session=storage.session(), search=q or None, limit=200)
-    return render_template("admin/audit.html", events=events, q=q)
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    events = listing.audit_log(session=storage.session(), search=q or None, limit=AUDIT_PAGE + 1,
+                               offset=(page - 1) * AUDIT_PAGE)
+    return render_template("admin/audit.html", events=events[:AUDIT_PAGE], q=q, page=page,
+                           has_next=len(events) > AUDIT_PAGE)
 
 
 @bp.route("/keys", methods=["GET", "POST"])
@@ -298,7 +303,7 @@ def keys() -> Any:
     """Create and revoke API keys; a new key is shown once."""
     s = storage.session()
     form = ApiKeyForm(prefix="new")
-    form.username.choices = [SelectChoice(u.username, f"{u.username} ({u.role})")
+    form.username.choices = [SelectChoice(u.username, f"{u.username} ({gettext(label('role', u.role))})")
                              for u in accounts.list_users(session=s)]
     revoke_form = RevokeForm(prefix="revoke")
     created = None
@@ -311,7 +316,7 @@ def keys() -> Any:
             form.form_errors.append(exc.message)
     elif request.method == "POST" and revoke_form.validate_on_submit():
         accounts.revoke_api_key(session=s, key_id=revoke_form.key_id.data, actor=current_user())
-        flash(f"API key {revoke_form.key_id.data} revoked.", "ok")
+        flash(gettext("API key {id} revoked.", id=revoke_form.key_id.data), "ok")
         return redirect(url_for("admin.keys"))
     return render_template("admin/keys.html", form=form, revoke_form=revoke_form, created=created,
                            keys=accounts.list_api_keys(session=s))

@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from kb import content
 from kb.accounts import SCOPES
+from web.i18n import gettext
 
 LANG_CHOICES = [SelectChoice("he", "עברית"), SelectChoice("en", "English"), SelectChoice("ar", "العربية"),
                 SelectChoice("ru", "Русский")]
@@ -51,7 +52,8 @@ class EntryForm(FlaskForm):
     def validate_variant_x(self, field: TextAreaField) -> None:
         """Keep the X variant within X's limit."""
         if field.data and content.weighted_length(field.data.strip()) > content.CHANNEL_LIMITS["x"]:
-            raise ValidationError(f"{content.weighted_length(field.data.strip())} characters; X allows 280")
+            n = content.weighted_length(field.data.strip())
+            raise ValidationError(gettext("{n} characters; X allows 280", n=n))
 
     def variants(self) -> dict[str, str]:
         """Return the channel variants typed in."""

@@ -17,6 +17,8 @@ from kb.workflow import Role
 from suggest.escalation import notify, spikes
 from suggest.insights import analytics, unanswered
 from web.auth import role_required, signed_in_user
+from web.i18n import gettext, short_day
+from web.labels import N_
 
 
 class PhrasingForm(FlaskForm):
@@ -37,7 +39,8 @@ class AckForm(FlaskForm):
 def dashboard() -> Any:
     """Questions per day by outcome, share of no match, most-used answers, review debt, time to approval."""
     board = analytics.dashboard(session=storage.session())
-    chart = charts.stacked_bars([d[5:] for d in board.days], board.per_day, title="Questions per day by outcome")
+    chart = charts.stacked_bars([short_day(d) for d in board.days], board.per_day,
+                                title=N_("Questions per day by outcome"))
     return render_template("admin/dashboard.html", board=board, chart=chart,
                            alerts=spikes.open_alerts(session=storage.session(), limit=10))
 
@@ -55,17 +58,18 @@ def unanswered_queue() -> Any:
                                                        entry_id=phrasing_form.entry_id.data,
                                                        phrasing=phrasing_form.phrasing.data)
             except KbError as exc:
-                flash(exc.message, "error")
+                flash(gettext(exc.message), "error")
             else:
-                flash(f"Proposed as a phrasing of entry {version.entry_id} (draft version {version.number}).", "ok")
+                flash(gettext("Proposed as a phrasing of entry {entry} (draft version {n}).", entry=version.entry_id,
+                              n=version.number), "ok")
                 return redirect(url_for("admin.entry", entry_id=version.entry_id))
         elif request.form.get("action") == "dismiss" and dismiss_form.validate_on_submit():
             ids = [int(i) for i in dismiss_form.ids.data.split(",") if i.strip().isdigit()]
             unanswered.dismiss(session=s, inquiry_ids=ids, user_id=signed_in_user().id)
-            flash(f"Dismissed {len(ids)} question(s).", "ok")
+            flash(gettext("Dismissed {n} question(s).", n=len(ids)), "ok")
             return redirect(url_for("admin.unanswered"))
         else:
-            flash("That did not work: check the entry number and the phrasing.", "error")
+            flash(gettext("That did not work: check the entry number and the phrasing."), "error")
     return render_template("admin/unanswered.html", clusters=unanswered.clusters(session=s),
                            phrasing_form=phrasing_form, dismiss_form=dismiss_form)
 

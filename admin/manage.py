@@ -14,6 +14,7 @@ from kb import accounts, owners, storage
 from kb.errors import KbError
 from kb.workflow import Role
 from web.auth import current_user, role_required, signed_in_user
+from web.i18n import gettext, named
 
 
 class ContactForm(FlaskForm):
@@ -76,7 +77,7 @@ def owners_page() -> Any:
                 owners.add_contact(session=s, department=contact_form.department.data, name=contact_form.name.data,
                                    email=contact_form.email.data or "", phone=contact_form.phone.data or "",
                                    on_call=contact_form.on_call.data, actor=current_user())
-                flash(f"Added {contact_form.name.data}.", "ok")
+                flash(gettext("Added {name}.", name=contact_form.name.data), "ok")
                 return redirect(url_for("admin.owners_page"))
             if action in ("on-call", "off-call", "remove-contact") and action_form.validate_on_submit():
                 contact_id = action_form.contact_id.data
@@ -93,10 +94,10 @@ def owners_page() -> Any:
                     resolution_minutes=category_form.resolution_minutes.data,
                     department=category_form.department.data or None, routed=category_form.routed.data,
                     row_version=category_form.row_version.data, actor=current_user())
-                flash(f"Saved {category_form.slug.data}.", "ok")
+                flash(gettext("Saved {name}.", name=named("category", category_form.slug.data)), "ok")
                 return redirect(url_for("admin.owners_page"))
         except KbError as exc:
-            flash(exc.message, "error")
+            flash(gettext(exc.message), "error")
             status = exc.status
         else:
             status = 422
@@ -124,7 +125,7 @@ def users_page() -> Any:
             if request.form.get("action") == "role" and role_form.validate_on_submit():
                 accounts.set_role(session=s, user_id=role_form.user_id.data, role=role_form.role.data,
                                   active=role_form.active.data, actor=signed_in_user())
-                flash("Saved.", "ok")
+                flash(gettext("Saved."), "ok")
                 return redirect(url_for("admin.users_page"))
         except KbError as exc:
             form.form_errors.append(exc.message)

@@ -19,10 +19,11 @@ from kb import io, storage
 from kb.errors import KbError
 from kb.workflow import Role, Status
 from web.auth import role_required, signed_in_user
-from web.i18n import current_language, translate
+from web.i18n import gettext
+from web.labels import N_
 
 MAX_UPLOAD = 5 * 1024 * 1024
-REVIEW_NOTE = "The imported versions wait in the review queue: another approver approves them."
+REVIEW_NOTE = N_("The imported versions wait in the review queue: another approver approves them.")
 
 
 class UploadForm(FlaskForm):
@@ -100,7 +101,7 @@ def transfer_apply() -> Any:
     """Apply a previewed import, all or nothing."""
     form = ApplyForm(prefix="apply")
     if not form.validate_on_submit():
-        flash("The import form expired; upload the file again.", "error")
+        flash(gettext("The import form expired; upload the file again."), "error")
         return redirect(url_for("admin.transfer"))
     try:
         path = _staging(form.token.data)
@@ -114,14 +115,13 @@ def transfer_apply() -> Any:
                                 numbers=[n for n, _ in staged["rows"]])
         path.unlink(missing_ok=True)
     except FileNotFoundError:
-        flash("That import is no longer available; upload the file again.", "error")
+        flash(gettext("That import is no longer available; upload the file again."), "error")
     except KbError as exc:
-        flash(exc.message, "error")
+        flash(gettext(exc.message), "error")
     else:
-        flash(f"Imported: {counts['created']} created, {counts['updated']} updated, {counts['unchanged']} "
-              "unchanged.", "ok")
+        flash(gettext("Imported: {created} created, {updated} updated, {unchanged} unchanged.", **counts), "ok")
         if target is Status.IN_REVIEW:
-            flash(translate(REVIEW_NOTE, current_language()), "ok")
+            flash(gettext(REVIEW_NOTE), "ok")
     return redirect(url_for("admin.transfer"))
 
 

@@ -98,6 +98,17 @@ def set_password(*, session: Session, user_id: int, password: str, actor: User |
     return user
 
 
+@use_case
+def set_language(*, session: Session, user_id: int, language: str) -> None:
+    """Keep a user's interface language on the account, so it survives signing out and in."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    if user.language != language:
+        user.language = language
+        session.commit()
+
+
 def list_users(*, session: Session) -> list[User]:
     """Return every user by name."""
     return list(session.scalars(select(User).order_by(User.username)))

@@ -96,11 +96,12 @@ def in_review(*, session: Session) -> list[EntryVersion]:
     )
 
 
-def audit_log(*, session: Session, search: str | None = None, limit: int = 200) -> list[AuditEvent]:
+def audit_log(*, session: Session, search: str | None = None, limit: int = 200,
+              offset: int = 0) -> list[AuditEvent]:
     """Return the newest audit events, optionally those whose action, actor or content mention `search`."""
     query = select(AuditEvent).options(selectinload(AuditEvent.actor)).order_by(AuditEvent.id.desc())
     if not search:
-        return list(session.scalars(query.limit(limit)))
+        return list(session.scalars(query.offset(offset).limit(limit)))
     needle = search.casefold()
     found = []
     for event in session.scalars(query.limit(5000)):
@@ -108,8 +109,8 @@ def audit_log(*, session: Session, search: str | None = None, limit: int = 200) 
                              str(event.entry_id or ""), str(event.before or ""), str(event.after or "")])
         if needle in haystack.casefold():
             found.append(event)
-            if len(found) == limit:
+            if len(found) == offset + limit:
                 break
-    return found
+    return found[offset:]
 
 

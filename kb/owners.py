@@ -32,6 +32,19 @@ DEFAULT_DEPARTMENTS = {
     "security": "Information security and privacy",
 }
 
+# The default names in each interface language (the main name above is the English one).
+DEFAULT_HEBREW_NAMES = {
+    "customer-service": "שירות לקוחות", "sales": "מכירות", "technical-support": "תמיכה טכנית",
+    "spokesperson": "דוברות", "legal": "מחלקה משפטית", "security": "אבטחת מידע ופרטיות",
+    "billing": "חיובים ותשלומים", "plans": "מסלולים ומחירים", "technical": "אינטרנט וציוד",
+    "outages": "תקלות ורשת", "account": "חשבון ושירות", "privacy": "פרטיות ומידע", "general": "כללי",
+}
+
+
+def default_names(slug: str, name: str) -> dict[str, str] | None:
+    """Return the Hebrew and English names of a default department or category."""
+    return {"he": DEFAULT_HEBREW_NAMES[slug], "en": name} if slug in DEFAULT_HEBREW_NAMES else None
+
 DEFAULT_CATEGORIES = (
     DefaultCategory("billing", "Billing and payments", "customer-service", 30, 24 * 60, True),
     DefaultCategory("plans", "Plans and prices", "sales", 30, 8 * 60, True),
@@ -50,7 +63,7 @@ def ensure_defaults(*, session: Session) -> int:
     departments = {d.slug: d for d in session.scalars(select(Department))}
     for slug, name in DEFAULT_DEPARTMENTS.items():
         if slug not in departments:
-            departments[slug] = Department(slug=slug, name=name)
+            departments[slug] = Department(slug=slug, name=name, names=default_names(slug, name))
             session.add(departments[slug])
             added += 1
     existing = set(session.scalars(select(Category.slug)))
@@ -60,6 +73,7 @@ def ensure_defaults(*, session: Session) -> int:
                 Category(
                     slug=cat.slug,
                     name=cat.name,
+                    names=default_names(cat.slug, cat.name),
                     department=departments[cat.department],
                     first_response_minutes=cat.first_response_minutes,
                     resolution_minutes=cat.resolution_minutes,

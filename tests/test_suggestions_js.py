@@ -75,8 +75,9 @@ def test_x_length_counts_as_x_does(text: str, expected: int) -> None:
 def test_every_word_the_module_asks_for_is_in_both_catalogues() -> None:
     script = """
         const { KEYS } = await import(process.argv[1]);
-        const { TEXT } = await import(new URL("../extension/i18n.js", process.argv[1]));
-        process.stdout.write(JSON.stringify({ keys: KEYS, en: TEXT.en, he: TEXT.he }));
+        // The extension's i18n.js reads this catalogue; the build copies it in next to it.
+        const { CATALOGUE } = await import(new URL("./catalogue.js", process.argv[1]));
+        process.stdout.write(JSON.stringify({ keys: KEYS, en: CATALOGUE.en, he: CATALOGUE.he }));
     """
     found = _node(script, None)
     assert isinstance(found, dict)
@@ -92,6 +93,7 @@ def test_every_word_the_module_asks_for_is_in_both_catalogues() -> None:
 def test_the_extension_build_carries_the_one_copy_of_the_module(tmp_path: Path) -> None:
     files = extension.build(str(tmp_path), "https://vetted.example")
     assert files["suggestions.js"] == MODULE.read_bytes()
+    assert files["catalogue.js"] == (STATIC / "js" / "catalogue.js").read_bytes()
     popup = files["popup.js"].decode()
     assert 'from "./suggestions.js"' in popup
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from kb.errors import KbError
+from web.labels import N_
 
 MAX_BODY = 64 * 1024
 
@@ -81,6 +82,20 @@ def wants_json() -> bool:
     return request.path.startswith(("/api/", "/agent/")) or request.path in ("/healthz", "/metrics")
 
 
+# Error pages in words the catalogue translates (werkzeug's own descriptions are English only).
+HTTP_PAGES = {
+    400: (N_("Bad request"), N_("The request was not understood. Go back and try again.")),
+    403: (N_("Forbidden"), N_("Your role may not open this page.")),
+    404: (N_("Not found"), N_("There is nothing at this address.")),
+    405: (N_("Not allowed"), N_("This address does not take that kind of request.")),
+    413: (N_("Too large"), N_("What you sent is too large.")),
+    429: (N_("Too many requests"), N_("Too many requests. Wait a little and try again.")),
+}
+_PAGE_WORDS = (N_("That did not work"), N_("Service unavailable"), N_("Something went wrong"),
+               N_("The error has been logged."), N_("the database is not reachable right now; try again shortly"),
+               N_("wrong username or password"), N_("too many failed logins; try again later"))
+
+
 def register_error_handlers(app: Flask) -> None:
     """Answer every error in the caller's language: JSON for the API and page calls, a page otherwise."""
     def page(status: int, title: str, message: str) -> tuple[str, int]:
@@ -100,7 +115,9 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(exc: HTTPException) -> ResponseReturnValue:
         if wants_json():
             return http_error_as_json(exc)
-        body, status = page(exc.code or 500, exc.name, exc.description or "")
+        status = exc.code or 500
+        title, message = HTTP_PAGES.get(status, (exc.name, exc.description or ""))
+        body, status = page(status, title, message)
         return body, status, [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
 
     @app.errorhandler(OperationalError)

@@ -23,6 +23,7 @@ class Department(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    names: Mapped[dict[str, str] | None] = mapped_column(JSON)  # the name per interface language ("he", "en")
     row_version: Mapped[int] = mapped_column(Integer, default=1)
     contacts: Mapped[list[Contact]] = relationship(back_populates="department", order_by="Contact.id")
 
@@ -50,6 +51,7 @@ class Category(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    names: Mapped[dict[str, str] | None] = mapped_column(JSON)  # the name per interface language ("he", "en")
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     first_response_minutes: Mapped[int] = mapped_column(Integer, default=60)  # the agency's first reply
     take_minutes: Mapped[int] = mapped_column(Integer, default=60)  # the department takes a handed-over one
@@ -74,6 +76,7 @@ class User(Base):
     # No longer read or written: sign-in throttling lives in login_throttles, keyed by username and address.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    language: Mapped[str | None] = mapped_column(String(8))  # interface language, kept across sign-ins
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
 

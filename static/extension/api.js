@@ -1,12 +1,14 @@
 // Talks to the Vetted API with the key kept in extension storage; turns every failure into words.
 import { DEFAULT_SERVER } from "./config.js";
+import { chooseLanguage } from "./i18n.js";
 
 export async function loadSettings() {
   const stored = await chrome.storage.local.get(["server", "apiKey", "lang"]);
   return {
     server: (stored.server || DEFAULT_SERVER || "").replace(/\/+$/, ""),
     apiKey: stored.apiKey || "",
-    lang: stored.lang || ((navigator.language || "").startsWith("he") ? "he" : "en"),
+    langSetting: stored.lang || "auto",
+    lang: chooseLanguage(stored.lang),
   };
 }
 
@@ -25,7 +27,8 @@ export async function call(settings, path, { method = "GET", body } = {}) {
   try {
     response = await fetch(settings.server + path, {
       method,
-      headers: Object.assign({ Authorization: "Bearer " + settings.apiKey },
+      // Accept-Language: the server names categories and departments in the extension's language.
+      headers: Object.assign({ Authorization: "Bearer " + settings.apiKey, "Accept-Language": settings.lang || "en" },
         body === undefined ? {} : { "Content-Type": "application/json" }),
       body: body === undefined ? undefined : JSON.stringify(body),
       credentials: "omit",

@@ -103,21 +103,27 @@ async function ask() {
     const data = await post("/agent/suggest", { question, channel: channel.value, include_low: false });
     current = { inquiryId: data.inquiry_id, cards: [] };
     if (data.outcome === "escalate") {
-      results.appendChild(renderEscalation(data.escalation, { t, onCopy: async (text) => {
+      const escalation = results.appendChild(renderEscalation(data.escalation, { t, onCopy: async (text) => {
         // Posting the holding statement is the agency's first reply on the page.
         if (await copyHolding(text)) {
           post("/agent/feedback", { inquiry_id: data.inquiry_id, action: "copied" }).catch(() => {});
         }
       } }));
       setStatus(t("escalateStatus"), "alert");
+      escalation.tabIndex = -1;
+      escalation.focus();
     } else if (data.outcome === "no_match") {
       results.appendChild(renderNoMatch({ contacts: data.fallback && data.fallback.contacts }, {
         t, onSendToPr: () => post("/agent/send-to-pr", { inquiry_id: data.inquiry_id }),
       }));
       setStatus(t("noMatchStatus"), "warn");
+      const send = results.querySelector(".no-match button");
+      if (send) send.focus();
     } else {
       showSuggestions(data);
       setStatus(t("answersIn", { n: data.suggestions.length, ms: Math.round(data.took_ms) }), "ok");
+      // Hand the keyboard to the answers: from here 1-3, C, / and Escape act on them, not on the message box.
+      if (current.cards.length) current.cards[0].el.focus();
     }
   } catch (err) {
     setStatus(t("searchFailed", { detail: err.message }), "error");
@@ -136,17 +142,39 @@ box.addEventListener("keydown", (event) => {
 });
 channel.addEventListener("change", () => { if (box.value.trim()) ask(); });
 signature.addEventListener("input", () => current && current.cards.forEach((card) => card.refresh()));
+// Shortcuts match the physical key (event.code), so they work on a Hebrew layout too, where the C key sends "ב"
+// and the / key sends ".". Digits and Escape are the same on every layout.
+const DIGITS = { Digit1: 1, Digit2: 2, Digit3: 3, Digit4: 4, Digit5: 5, Digit6: 6, Digit7: 7, Digit8: 8, Digit9: 9,
+  Numpad1: 1, Numpad2: 2, Numpad3: 3, Numpad4: 4, Numpad5: 5, Numpad6: 6, Numpad7: 7, Numpad8: 8, Numpad9: 9 };
+
+function backToBox() {
+  box.focus();
+  box.select();
+}
+
 document.addEventListener("keydown", (event) => {
-  const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName);
-  if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
-  if (/^[1-9]$/.test(event.key) && current && current.cards.length >= Number(event.key)) {
-    select(Number(event.key) - 1);
-    current.cards[selected].el.focus();
-  } else if (event.key === "c" && current && current.cards.length) {
-    current.cards[selected].copy();
-  } else if (event.key === "/") {
+  if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
+  const active = document.activeElement;
+  const inBox = active === box;
+  if (event.code === "Escape" || event.key === "Escape") {
+    if (!inBox) {
+      event.preventDefault();
+      backToBox();
+    }
+    return;
+  }
+  // Typing in a field (the message, a placeholder, the signature) keeps every key for the text.
+  if (["INPUT", "TEXTAREA", "SELECT"].includes(active.tagName)) return;
+  const digit = DIGITS[event.code];
+  if (digit && current && current.cards.length >= digit) {
     event.preventDefault();
-    box.focus();
-    box.select();
+    select(digit - 1);
+    current.cards[selected].el.focus();
+  } else if (event.code === "KeyC" && current && current.cards.length) {
+    event.preventDefault();
+    current.cards[selected].copy();
+  } else if (event.code === "Slash" || event.code === "NumpadDivide") {
+    event.preventDefault();
+    backToBox();
   }
 });

@@ -17,7 +17,8 @@ export const KEYS = [
   "high", "medium", "low", "approvedLabel", "approvedValue", "unknownApprover", "reviewByLabel", "noReviewBy",
   "overdue", "categoryLabel", "routeLabel", "noRoute", "onCall", "sla", "xCount", "fill", "copy", "used", "edited",
   "notHelpful", "recorded", "notRecorded", "escalate", "looksLike", "handTo", "inHouseTeam", "theyAnswer",
-  "holding", "copyHolding", "noMatch", "noMatchHint", "sendToPr", "sentToPr", "notSent",
+  "holding", "copyHolding", "noMatch", "noMatchHint", "sendToPr", "sentToPr", "notSent", "fillOne",
+  "emptyPlaceholder",
 ];
 
 const FEEDBACK = [["used", "used"], ["edited", "edited"], ["not_helpful", "notHelpful"]];
@@ -44,6 +45,14 @@ function el(tag, className, text) {
 
 function userText(tag, className, text) {
   const node = el(tag, className, text);
+  node.dir = "auto";
+  node.setAttribute("translate", "no"); // someone's own words: shown as written, in their language
+  return node;
+}
+
+// A name the server gives in the interface language (category, department): isolated, but part of the interface.
+function nameText(text) {
+  const node = el("bdi", null, text);
   node.dir = "auto";
   return node;
 }
@@ -89,6 +98,17 @@ export function appendContacts(node, contacts, t) {
   return node;
 }
 
+// A date (YYYY-MM-DD...) in the page language's short form, kept left to right inside right-to-left text.
+function day(iso) {
+  const node = el("bdi", "date");
+  node.dir = "ltr";
+  const [y, m, d] = String(iso).slice(0, 10).split("-").map(Number);
+  const date = new Date(Date.UTC(y, m - 1, d));
+  node.textContent = Number.isNaN(date.getTime()) ? String(iso) : new Intl.DateTimeFormat(
+    document.documentElement.lang || "en", { dateStyle: "short", timeZone: "UTC" }).format(date);
+  return node;
+}
+
 function slaText(sla, t) {
   return t("sla", { first: sla.first_response_minutes, hours: Math.round(sla.resolution_minutes / 60) });
 }
@@ -102,20 +122,24 @@ function provenance(s, t) {
   const approved = row("approvedLabel");
   approved.className = "approved";
   sentence(approved, t("approvedValue", { version: s.version }), { who: s.approved_by || t("unknownApprover") });
-  if (s.approved_at) approved.appendChild(document.createTextNode(", " + s.approved_at.slice(0, 10)));
+  if (s.approved_at) {
+    approved.appendChild(document.createTextNode(", "));
+    approved.appendChild(day(s.approved_at));
+  }
   const review = row("reviewByLabel");
   review.className = "review-by";
-  review.textContent = s.review_by || t("noReviewBy");
+  if (s.review_by) review.appendChild(day(s.review_by));
+  else review.textContent = t("noReviewBy");
   if (s.review_by && new Date(s.review_by) < new Date(new Date().toDateString())) {
     review.appendChild(el("span", "overdue", " · " + t("overdue")));
   }
   const category = row("categoryLabel");
   category.className = "category";
-  category.appendChild(userText("bdi", null, s.category || "-"));
+  category.appendChild(nameText(s.category_name || s.category || "-"));
   const route = row("routeLabel");
   route.className = "route";
   if (s.route) {
-    route.appendChild(userText("bdi", null, s.route.department));
+    route.appendChild(nameText(s.route.department));
     if ((s.route.contacts || []).length) {
       route.appendChild(document.createTextNode(": "));
       appendContacts(route, s.route.contacts, t);
@@ -145,7 +169,10 @@ export function renderSuggestion(s, { t, index, isX = () => false, finish = (tex
 
   const holder = node.appendChild(el("div", "placeholders"));
   const inputs = (s.placeholders || []).map((name) => {
-    const label = el("label", null, name + " ");
+    // The name is the knowledge base's own word: shown as written, isolated, inside the catalogue's sentence.
+    const label = sentence(el("label"), word(t, "fillOne", "{name}"), { name: name.replace(/_/g, " ") });
+    label.lastChild.setAttribute("translate", "no");
+    label.appendChild(document.createTextNode(" "));
     const input = el("input");
     input.name = name;
     input.dir = "auto";
@@ -174,9 +201,26 @@ export function renderSuggestion(s, { t, index, isX = () => false, finish = (tex
 
   const text = () => finish(inputs.reduce((out, i) => out.split("{" + i.name + "}").join(i.value.trim()), s.answer));
   const card = { el: node, suggestion: s, copyButton, state, text };
+  // The preview shows an empty placeholder as a marked gap, so it cannot silently vanish from the reply.
+  const preview = () => {
+    answer.replaceChildren();
+    const byName = Object.fromEntries(inputs.map((i) => [i.name, i.value.trim()]));
+    s.answer.split(/\{(\w+)\}/).forEach((part, i) => {
+      if (i % 2 === 0) answer.appendChild(document.createTextNode(part));
+      else if (!(part in byName)) answer.appendChild(document.createTextNode("{" + part + "}"));
+      else if (byName[part]) answer.appendChild(document.createTextNode(byName[part]));
+      else {
+        const gap = el("mark", "missing", "{" + part + "}");
+        gap.title = word(t, "emptyPlaceholder", "{name}").replace("{name}", part);
+        answer.appendChild(gap);
+      }
+    });
+    const tail = finish("");
+    if (tail) answer.appendChild(document.createTextNode(tail));
+  };
   card.refresh = () => {
     const full = text();
-    answer.textContent = full;
+    preview();
     const missing = inputs.filter((i) => !i.value.trim()).map((i) => i.name);
     const toX = s.channel === "x" || isX();
     const n = xLength(full);
@@ -213,7 +257,8 @@ export function renderEscalation(e, { t, onCopy }) {
   box.appendChild(el("h2", null, t("escalate")));
   const kind = word(t, "kind_" + e.kind, String(e.kind || "").replace(/_/g, " "));
   box.appendChild(el("p", "kind", t("looksLike", { kind })));
-  sentence(box.appendChild(el("p", "hand-to")), t("handTo"), { dept: e.department || t("inHouseTeam") });
+  const handTo = sentence(box.appendChild(el("p", "hand-to")), t("handTo"), { dept: e.department || t("inHouseTeam") });
+  for (const b of handTo.querySelectorAll("bdi")) b.removeAttribute("translate"); // a department, in the page language
   if ((e.contacts || []).length) appendContacts(box.appendChild(el("p", "contacts")), e.contacts, t);
   if (e.sla) box.appendChild(el("p", "deadline", t("theyAnswer", { sla: slaText(e.sla, t) })));
   box.appendChild(el("p", null, t("holding")));

@@ -15,6 +15,7 @@ from kb.errors import NotFound
 from kb.workflow import Role, Status
 from suggest import engine as engine_mod
 from suggest.agent import extension, metrics
+from suggest.agent.names import names_in_language
 from suggest.agent.openapi import spec
 from suggest.inquiries import hand_off, record_feedback, send_to_pr
 from suggest.results import SuggestRequest
@@ -69,7 +70,7 @@ def suggest_endpoint() -> Any:
     result = suggest(session=storage.session(), engine=engine_mod.engine(), request=req, source="api",
                      user_id=key.user_id, api_key_id=key.id, repeat_window=repeat_window())
     metrics.observe(result.outcome, result.took_ms)
-    return jsonify(result.as_json())
+    return jsonify(names_in_language(result.as_json()))
 
 
 @bp.route("/api/v1/feedback", methods=["POST"])

@@ -20,7 +20,7 @@ STATIC = Path(__file__).resolve().parents[2] / "static"
 SOURCE = STATIC / "extension"
 # Files the extension shares with the site. An extension cannot load code from a server, so the build copies them;
 # the repository keeps one copy, under static/js.
-SHARED = (STATIC / "js" / "suggestions.js",)
+SHARED = (STATIC / "js" / "suggestions.js", STATIC / "js" / "catalogue.js")
 KEY_FILE = "extension_key.pem"
 
 

@@ -44,6 +44,7 @@ def spec() -> dict[str, Any]:
                             "is right (null where no confidence model was fitted for the encoder)."},
             "approved_by": {"type": ["string", "null"]}, "approved_at": {"type": ["string", "null"]},
             "review_by": {"type": ["string", "null"]}, "category": {"type": ["string", "null"]},
+            "category_name": {"type": "string", "description": "the category's name in the Accept-Language language"},
             "placeholders": {"type": "array", "items": {"type": "string"}},
             "route": {"type": ["object", "null"], "properties": {
                 "department": {"type": "string"}, "contacts": {"type": "array", "items": _contact()},

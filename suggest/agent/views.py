@@ -28,6 +28,7 @@ from kb.workflow import Role
 from suggest import engine as engine_mod
 from suggest.agent import extension, metrics
 from suggest.agent.api import repeat_window
+from suggest.agent.names import names_in_language
 from suggest.agent.page_text import page_text
 from suggest.inquiries import hand_off, record_feedback, send_to_pr
 from suggest.results import Outcome, SuggestRequest
@@ -72,7 +73,7 @@ def agent_suggest() -> Any:
     result = suggest(session=storage.session(), engine=engine_mod.engine(), request=req, source="page",
                      user_id=user.id if user else None, repeat_window=repeat_window())
     metrics.observe(result.outcome, result.took_ms)
-    body = result.as_json()
+    body = names_in_language(result.as_json())
     if result.outcome is Outcome.NO_MATCH:
         # The page tells the agent whom to ask; customer service owns a conversation nobody has an answer for.
         dept = owners.find_department(session=storage.session(), slug="customer-service")

@@ -36,7 +36,7 @@ def test_draft_submit_approve_reaches_agents(browser, live_server) -> None:
     card = page.locator("section.card", has_text="Can I pay my bill with PayPal?")
     shot(page, "console-review-en")
     card.locator("button", has_text="Approve").click()
-    expect(page.locator(".flash")).to_contain_text("approve done")
+    expect(page.locator(".flash")).to_contain_text("Version 1 approved")
     _sign_out(page)
 
     sign_in(page, live_server, "agent", PASSWORD)

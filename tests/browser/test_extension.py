@@ -108,7 +108,7 @@ def test_install_configure_and_answer_in_two_steps(ext, demo_app, live_server, a
     card.locator("button.copy").click()
     assert popup.evaluate("navigator.clipboard.readText()").startswith("Unplug the router, wait 30 seconds")
     card.locator("button.feedback").first.click()
-    expect(card.locator(".feedback-state")).to_have_text("Recorded: Used")
+    expect(card.locator(".feedback-state")).to_have_text("Thanks, recorded: Used")
     shot(popup, "extension-english")
 
 
