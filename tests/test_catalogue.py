@@ -51,7 +51,7 @@ def test_the_scripts_catalogue_is_generated_from_the_po_files() -> None:
     assert set(JS_MESSAGES) >= {"high", "noMatch", "escalate", "fillOne", "emptyPlaceholder", "ch_web"}
 
 
-def test_check_command_fails_on_a_stale_catalogue(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_check_command_fails_on_a_stale_catalogue(tmp_path, monkeypatch) -> None:
     stale = tmp_path / "catalogue.js"
     stale.write_text("// old\n", encoding="utf-8")
     monkeypatch.setattr(catalogue, "JS_CATALOGUE", stale)
@@ -66,7 +66,7 @@ def test_mixed_runs_are_isolated_and_escaped() -> None:
 
 
 @pytest.mark.parametrize(("lang", "expected"), [("he", "28.11.2026"), ("en", "11/28/26")])
-def test_dates_follow_the_locale_and_stay_left_to_right(app, lang: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+def test_dates_follow_the_locale_and_stay_left_to_right(app, lang: str, expected: str) -> None:
     with app.test_request_context("/"):
         html = str(when(dt.datetime(2026, 11, 28, 9, 5), lang))
         assert expected in html and 'dir="ltr"' in html
@@ -74,7 +74,7 @@ def test_dates_follow_the_locale_and_stay_left_to_right(app, lang: str, expected
         assert "<bdi" in ranged and "17:30" in ranged or "5:30" in ranged
 
 
-def test_department_names_follow_the_interface_language(app) -> None:  # type: ignore[no-untyped-def]
+def test_department_names_follow_the_interface_language(app) -> None:
     from web.i18n import named
 
     with app.test_request_context("/"):
@@ -84,7 +84,7 @@ def test_department_names_follow_the_interface_language(app) -> None:  # type: i
         assert named("category", "nothing-like-it", "he") == "nothing-like-it"
 
 
-def test_language_choice_is_kept_on_the_account_and_across_sign_out(client, auth) -> None:  # type: ignore[no-untyped-def]
+def test_language_choice_is_kept_on_the_account_and_across_sign_out(client, auth) -> None:
     import re as _re
 
     auth.login("agent")
@@ -102,7 +102,7 @@ def test_language_choice_is_kept_on_the_account_and_across_sign_out(client, auth
     assert 'lang="he"' in client.get("/search", headers={"Accept-Language": "en"}).get_data(as_text=True)
 
 
-def test_the_api_names_departments_in_the_callers_language(client, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_names_departments_in_the_callers_language(client, session) -> None:
     from kb import accounts, demo
 
     demo.load(session=session)
@@ -116,7 +116,7 @@ def test_the_api_names_departments_in_the_callers_language(client, session) -> N
     assert HEBREW.search(he["escalation"]["department"]) and not HEBREW.search(en["escalation"]["department"])
 
 
-def test_form_validation_messages_follow_the_interface_language(client, auth) -> None:  # type: ignore[no-untyped-def]
+def test_form_validation_messages_follow_the_interface_language(client, auth) -> None:
     auth.login("editor")
     page = client.get("/admin/entries/new", headers={"Accept-Language": "he"}).get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)

@@ -6,7 +6,7 @@ import re
 from admin import charts
 
 
-def _draw(app, lang: str) -> str:  # type: ignore[no-untyped-def]
+def _draw(app, lang: str) -> str:
     with app.test_request_context("/", headers={"Accept-Language": lang}):
         return str(charts.stacked_bars(["1.11", "2.11", "3.11"], {"met": [1, 2, 3], "missed": [0, 1, 0]},
                                        title="Response times per department"))
@@ -17,7 +17,7 @@ def _texts(svg: str) -> list[tuple[float, str, str]]:
             re.findall(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="(\w+)"[^>]*>([^<]*)</text>', svg)]
 
 
-def test_hebrew_chart_is_mirrored(app) -> None:  # type: ignore[no-untyped-def]
+def test_hebrew_chart_is_mirrored(app) -> None:
     svg = _draw(app, "he")
     assert 'style="direction:ltr"' in svg  # coordinates are ours, not flipped again by the page's direction
     texts = _texts(svg)
@@ -29,7 +29,7 @@ def test_hebrew_chart_is_mirrored(app) -> None:  # type: ignore[no-untyped-def]
     assert "עמד ביעד" in svg and "זמני תגובה לפי מחלקה" in svg
 
 
-def test_english_chart_reads_left_to_right(app) -> None:  # type: ignore[no-untyped-def]
+def test_english_chart_reads_left_to_right(app) -> None:
     texts = _texts(_draw(app, "en"))
     days = {text: x for x, _anchor, text in texts if "." in text}
     assert days["1.11"] < days["2.11"] < days["3.11"]

@@ -78,10 +78,10 @@ def axe_source(tmp_path_factory: pytest.TempPathFactory) -> str:
     tarball = folder / done.stdout.strip().splitlines()[-1]
     with tarfile.open(tarball) as tf:
         member = tf.getmember("package/axe.min.js")
-        return tf.extractfile(member).read().decode()  # type: ignore[union-attr]
+        return tf.extractfile(member).read().decode()
 
 
-def axe_violations(page, source: str) -> list[str]:  # type: ignore[no-untyped-def]
+def axe_violations(page, source: str) -> list[str]:
     """Run axe-core's WCAG 2.1 A/AA rules on the page; return the violations in one line each."""
     if source:
         page.add_script_tag(content=source)
@@ -93,7 +93,7 @@ def axe_violations(page, source: str) -> list[str]:  # type: ignore[no-untyped-d
 
 
 @pytest.fixture
-def seeded(demo_app):  # type: ignore[no-untyped-def]
+def seeded(demo_app):
     """Give every page something to show: an entry in review, a retired one, a crisis, an alert-worthy history."""
     with storage.database(demo_app).session() as s:
         editor = accounts.get_by_username(session=s, username="editor")
@@ -120,7 +120,7 @@ PAGES = [
 ]
 
 
-def _check(page, name: str, lang: str, axe: str, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+def _check(page, name: str, lang: str, axe: str, problems: list[str]) -> None:
     assert page.evaluate("document.documentElement.lang") == lang, name
     words = foreign_words(page.evaluate(COLLECT), lang)
     if words:
@@ -134,7 +134,7 @@ def _check(page, name: str, lang: str, axe: str, problems: list[str]) -> None:  
         problems.append(f"{lang} {name}: axe: {violations}")
 
 
-def _agent_states(page, base: str) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def _agent_states(page, base: str) -> list[tuple[str, str]]:
     """Yield the agent page in its three states: answer, no match, escalation."""
     states = [("agent-answer", "הראוטר לא עובד, איך עושים לו ריסטרט?"),
               ("agent-no-match", "Quelle est la capitale de la Mongolie ?"),
@@ -143,7 +143,7 @@ def _agent_states(page, base: str) -> list[tuple[str, str]]:  # type: ignore[no-
 
 
 @pytest.mark.parametrize("lang", ["he", "en"])
-def test_every_page_speaks_one_language(browser, live_server, seeded, axe_source, lang: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_page_speaks_one_language(browser, live_server, seeded, axe_source, lang: str) -> None:
     ctx = browser.new_context(locale="he-IL" if lang == "he" else "en-US", viewport={"width": 1280, "height": 900},
                               bypass_csp=True)
     page = ctx.new_page()
@@ -169,7 +169,7 @@ def test_every_page_speaks_one_language(browser, live_server, seeded, axe_source
     assert not problems, "\n".join(problems)
 
 
-def test_top_bar_fits_a_narrow_screen(browser, live_server, seeded) -> None:  # type: ignore[no-untyped-def]
+def test_top_bar_fits_a_narrow_screen(browser, live_server, seeded) -> None:
     ctx = browser.new_context(locale="he-IL", viewport={"width": 420, "height": 800})
     page = ctx.new_page()
     sign_in(page, live_server, "admin", PASSWORD)
@@ -181,13 +181,13 @@ def test_top_bar_fits_a_narrow_screen(browser, live_server, seeded) -> None:  # 
     ctx.close()
 
 
-def _hebrew_key(page, key: str, code: str) -> None:  # type: ignore[no-untyped-def]
+def _hebrew_key(page, key: str, code: str) -> None:
     """Press a key as a Hebrew layout sends it: the Hebrew letter in `key`, the physical key in `code`."""
     page.evaluate("([key, code]) => (document.activeElement || document.body).dispatchEvent("
                   "new KeyboardEvent('keydown', {key, code, bubbles: true, cancelable: true}))", [key, code])
 
 
-def test_hebrew_agent_from_paste_to_copied_answer_by_keyboard(context, live_server, demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_hebrew_agent_from_paste_to_copied_answer_by_keyboard(context, live_server, demo_app) -> None:
     page = context.new_page()
     sign_in(page, live_server, "agent", PASSWORD)
     expect(page.locator("#keys-help")).to_contain_text("בפריסה עברית")  # the flow, in the user's language
@@ -213,7 +213,7 @@ def test_hebrew_agent_from_paste_to_copied_answer_by_keyboard(context, live_serv
     shot(page, "agent-hebrew-keyboard")
 
 
-def test_an_empty_placeholder_shows_as_a_gap_with_a_label(context, live_server, seeded) -> None:  # type: ignore[no-untyped-def]
+def test_an_empty_placeholder_shows_as_a_gap_with_a_label(context, live_server, seeded) -> None:
     page = context.new_page()
     sign_in(page, live_server, "agent", PASSWORD)
     page.fill("#question", "I need a technician to come fix my line")
@@ -226,7 +226,7 @@ def test_an_empty_placeholder_shows_as_a_gap_with_a_label(context, live_server, 
 
 
 @pytest.mark.parametrize("lang", ["he", "en"])
-def test_extension_popup_and_options_speak_one_language(ext, unpacked, live_server, api_key,  # type: ignore[no-untyped-def]  # noqa: F811
+def test_extension_popup_and_options_speak_one_language(ext, unpacked, live_server, api_key,  # noqa: F811
                                                         axe_source, lang: str) -> None:
     from tests.browser.test_extension import _configure
 
@@ -245,7 +245,7 @@ def test_extension_popup_and_options_speak_one_language(ext, unpacked, live_serv
     assert not problems, "\n".join(problems)
 
 
-def _check_extension(page, name: str, lang: str, axe: str, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+def _check_extension(page, name: str, lang: str, axe: str, problems: list[str]) -> None:
     """The page check, for extension pages, whose CSP allows only the extension's own scripts."""
     expect(page.locator("html")).to_have_attribute("lang", lang)
     words = foreign_words(page.evaluate(COLLECT), lang)
