@@ -8,9 +8,10 @@ PORT ?= 5000
 
 .PHONY: run test typecheck test-sqlite test-postgres setup setup-dev db browser-deps postgres-deps
 
+# The extension download carries the server's address; on this machine it is the one `make run` serves on.
 run: setup db
 	@echo "Vetted is starting on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	VETTED_PUBLIC_URL=$${VETTED_PUBLIC_URL:-http://$(HOST):$(PORT)} $(FLASK) run --host $(HOST) --port $(PORT)
 
 # The type check, then the whole suite on the embedded SQLite database, then again on PostgreSQL (a throwaway
 # server on loopback).
