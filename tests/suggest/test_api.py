@@ -261,3 +261,19 @@ def test_api_keys_never_reach_the_logs(app, client, kb, key, caplog) -> None:
         _post(client, {"question": "hi"}, key + "x")
     assert key not in caplog.text
     assert json.dumps(key) not in caplog.text
+
+
+def test_handoff_makes_the_conversation_owed_and_refuses_what_is_not_the_callers(client, kb, key, session, users):
+    from kb.models import Inquiry
+
+    asked = _post(client, {"question": "I'd like to order ten lines for my business"}, key).get_json()
+    other = _key(session, users)  # another key (even of the same agent) may not hand this conversation over
+    body = {"inquiry_id": asked["inquiry_id"], "department": "sales", "reason": "sales_lead"}
+    assert _post(client, body, other, path="/api/v1/handoff").status_code == 404
+    bad = _post(client, {**body, "reason": "gossip"}, key, path="/api/v1/handoff")
+    assert bad.status_code == 422 and bad.get_json()["error"]["code"] == "invalid_value"
+    assert _post(client, {**body, "department": "nowhere"}, key, path="/api/v1/handoff").status_code == 422
+    done = _post(client, body, key, path="/api/v1/handoff")
+    assert done.status_code == 200 and done.get_json() == {"inquiry_id": asked["inquiry_id"], "handoff": "sales_lead"}
+    inquiry = session.get(Inquiry, asked["inquiry_id"])
+    assert inquiry.department_id is not None and inquiry.take_due is not None and inquiry.resolution_due is not None
