@@ -39,6 +39,16 @@ class RepReport:
     median_reply_minutes: float | None = None
 
 
+IN_TIME, LATE, OPEN = "in_time", "late", "open"
+
+
+def _clock(due: dt.datetime | None, done: dt.datetime | None, now: dt.datetime) -> str:
+    """Say how one clock stands: done in time, late (done late, or not done and past due), or still open."""
+    if done is not None:
+        return IN_TIME if due is None or done <= due else LATE
+    return LATE if due is not None and due < now else OPEN
+
+
 def owed(*, session: Session, now: dt.datetime | None = None, overdue_only: bool = False,
          limit: int = 200) -> list[Inquiry]:
     """Return handed-over conversations a department still owes an answer to, soonest due first."""
@@ -96,20 +106,15 @@ def report(*, session: Session, since: dt.datetime, now: dt.datetime | None = No
             continue
         r = reports.setdefault(dept_id, DepartmentReport(department=names.get(dept_id, "?")))
         r.total += 1
-        if taken is not None and (take_due is None or taken <= take_due):
-            r.taken_in_time += 1
-        elif taken is not None or (take_due is not None and take_due < now):
-            r.taken_late += 1
+        took = _clock(take_due, taken, now)
+        r.taken_in_time += took == IN_TIME
+        r.taken_late += took == LATE
+        state = _clock(due, resolved, now)
+        r.met += state == IN_TIME
+        r.missed += state == LATE
+        r.open += state == OPEN
         if resolved is not None:
             durations.setdefault(dept_id, []).append((resolved - created).total_seconds() / 60)
-            if due is None or resolved <= due:
-                r.met += 1
-            else:
-                r.missed += 1
-        elif due is not None and due < now:
-            r.missed += 1
-        else:
-            r.open += 1
     for dept_id, values in durations.items():
         reports[dept_id].median_minutes = round(statistics.median(values), 1)
     return sorted(reports.values(), key=lambda r: r.department)
@@ -130,16 +135,12 @@ def rep_report(*, session: Session, since: dt.datetime, now: dt.datetime | None 
             continue
         r = reports.setdefault(user_id, RepReport(rep=names.get(user_id, "?")))
         r.asked += 1
+        state = _clock(due, replied, now)
+        r.replied_in_time += state == IN_TIME
+        r.replied_late += state == LATE
+        r.not_replied += state == OPEN
         if replied is not None:
             waits.setdefault(user_id, []).append((replied - created).total_seconds() / 60)
-            if due is None or replied <= due:
-                r.replied_in_time += 1
-            else:
-                r.replied_late += 1
-        elif due is not None and due < now:
-            r.replied_late += 1
-        else:
-            r.not_replied += 1
     for user_id, values in waits.items():
         reports[user_id].median_reply_minutes = round(statistics.median(values), 1)
     return sorted(reports.values(), key=lambda r: r.rep)
