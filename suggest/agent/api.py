@@ -73,11 +73,8 @@ def suggest_endpoint() -> Any:
     return jsonify(names_in_language(result.as_json()))
 
 
-@bp.route("/api/v1/feedback", methods=["POST"])
-@require_key("feedback")
-def feedback_endpoint() -> Any:
-    """Record what the agent did with a suggestion."""
-    data = json_body()
+def feedback_from(data: dict[str, Any], *, user_id: int | None, api_key_id: int | None) -> Response:
+    """Record the feedback in a request body for its caller (an API key, or the signed-in agent)."""
     inquiry = record_feedback(
         session=storage.session(),
         inquiry_id=field(data, "inquiry_id", (int,), required=True),
@@ -85,30 +82,46 @@ def feedback_endpoint() -> Any:
         version=field(data, "version", (int,)),
         action=field(data, "action", (str,), required=True),
         sent_text=field(data, "sent_text", (str,)),
-        api_key_id=g.api_key.id,
+        user_id=user_id,
+        api_key_id=api_key_id,
     )
     return jsonify({"inquiry_id": inquiry.id, "feedback": inquiry.feedback})
+
+
+def send_to_pr_from(data: dict[str, Any], *, user_id: int | None, api_key_id: int | None) -> Response:
+    """Send the question a request body names to PR, for its caller."""
+    inquiry = send_to_pr(session=storage.session(), inquiry_id=field(data, "inquiry_id", (int,), required=True),
+                         user_id=user_id, api_key_id=api_key_id)
+    return jsonify({"inquiry_id": inquiry.id, "sent_to_pr": inquiry.sent_to_pr})
+
+
+def hand_off_from(data: dict[str, Any], *, user_id: int | None, api_key_id: int | None) -> Response:
+    """Hand over the conversation a request body names, for its caller."""
+    inquiry = hand_off(session=storage.session(), inquiry_id=field(data, "inquiry_id", (int,), required=True),
+                       department=field(data, "department", (str,), required=True),
+                       reason=field(data, "reason", (str,), required=True), user_id=user_id, api_key_id=api_key_id)
+    return jsonify({"inquiry_id": inquiry.id, "handoff": inquiry.handoff})
+
+
+@bp.route("/api/v1/feedback", methods=["POST"])
+@require_key("feedback")
+def feedback_endpoint() -> Any:
+    """Record what the agent did with a suggestion."""
+    return feedback_from(json_body(), user_id=None, api_key_id=g.api_key.id)
 
 
 @bp.route("/api/v1/send-to-pr", methods=["POST"])
 @require_key("feedback")
 def send_to_pr_endpoint() -> Any:
     """Put a question with no approved answer into PR's queue of missing answers."""
-    data = json_body()
-    inquiry = send_to_pr(session=storage.session(), inquiry_id=field(data, "inquiry_id", (int,), required=True),
-                         user_id=None, api_key_id=g.api_key.id)
-    return jsonify({"inquiry_id": inquiry.id, "sent_to_pr": inquiry.sent_to_pr})
+    return send_to_pr_from(json_body(), user_id=None, api_key_id=g.api_key.id)
 
 
 @bp.route("/api/v1/handoff", methods=["POST"])
 @require_key("feedback")
 def handoff_endpoint() -> Any:
     """Hand a conversation over to an in-house department (a sales lead, a service case)."""
-    data = json_body()
-    inquiry = hand_off(session=storage.session(), inquiry_id=field(data, "inquiry_id", (int,), required=True),
-                       department=field(data, "department", (str,), required=True),
-                       reason=field(data, "reason", (str,), required=True), user_id=None, api_key_id=g.api_key.id)
-    return jsonify({"inquiry_id": inquiry.id, "handoff": inquiry.handoff})
+    return hand_off_from(json_body(), user_id=None, api_key_id=g.api_key.id)
 
 
 @bp.route("/api/v1/keys/current", methods=["GET"])

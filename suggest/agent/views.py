@@ -22,15 +22,13 @@ from wtforms import IntegerField
 from wtforms.validators import DataRequired
 
 from kb import accounts, content, owners, storage
-from kb.content import field
 from kb.errors import KbError
 from kb.workflow import Role
 from suggest import engine as engine_mod
 from suggest.agent import extension, metrics
-from suggest.agent.api import repeat_window
+from suggest.agent.api import feedback_from, hand_off_from, repeat_window, send_to_pr_from
 from suggest.agent.names import names_in_language
 from suggest.agent.page_text import page_text
-from suggest.inquiries import hand_off, record_feedback, send_to_pr
 from suggest.results import Outcome, SuggestRequest
 from suggest.service import suggest
 from web.auth import current_user, role_required, signed_in_user
@@ -85,41 +83,21 @@ def agent_suggest() -> Any:
 @role_required(Role.AGENT)
 def agent_feedback() -> Any:
     """Record the agent's feedback on a suggestion."""
-    data = json_body()
-    user = current_user()
-    inquiry = record_feedback(
-        session=storage.session(),
-        inquiry_id=field(data, "inquiry_id", (int,), required=True),
-        entry_id=field(data, "entry_id", (int,)),
-        version=field(data, "version", (int,)),
-        action=field(data, "action", (str,), required=True),
-        sent_text=field(data, "sent_text", (str,)),
-        user_id=user.id if user else None,
-    )
-    return jsonify({"inquiry_id": inquiry.id, "feedback": inquiry.feedback})
+    return feedback_from(json_body(), user_id=signed_in_user().id, api_key_id=None)
 
 
 @bp.route("/agent/send-to-pr", methods=["POST"])
 @role_required(Role.AGENT)
 def agent_send_to_pr() -> Any:
     """Put an unanswered question into PR's queue."""
-    data = json_body()
-    user = current_user()
-    inquiry = send_to_pr(session=storage.session(), inquiry_id=field(data, "inquiry_id", (int,), required=True),
-                         user_id=user.id if user else None)
-    return jsonify({"inquiry_id": inquiry.id, "sent_to_pr": inquiry.sent_to_pr})
+    return send_to_pr_from(json_body(), user_id=signed_in_user().id, api_key_id=None)
 
 
 @bp.route("/agent/handoff", methods=["POST"])
 @role_required(Role.AGENT)
 def agent_handoff() -> Any:
     """Hand the conversation over to an in-house department."""
-    data = json_body()
-    user = current_user()
-    inquiry = hand_off(session=storage.session(), inquiry_id=field(data, "inquiry_id", (int,), required=True),
-                       department=field(data, "department", (str,), required=True),
-                       reason=field(data, "reason", (str,), required=True), user_id=user.id if user else None)
-    return jsonify({"inquiry_id": inquiry.id, "handoff": inquiry.handoff})
+    return hand_off_from(json_body(), user_id=signed_in_user().id, api_key_id=None)
 
 
 @bp.route("/extension", methods=["GET", "POST"])
