@@ -10,8 +10,7 @@ from wtforms.validators import DataRequired, Length, NumberRange
 
 from admin import charts
 from admin.blueprint import bp
-from kb import service as kb_service
-from kb import storage
+from kb import phrasings, storage
 from kb.errors import KbError
 from kb.workflow import Role
 from suggest.escalation import notify, spikes
@@ -54,15 +53,14 @@ def unanswered_queue() -> Any:
     if request.method == "POST":
         if request.form.get("action") == "phrasing" and phrasing_form.validate_on_submit():
             try:
-                version = kb_service.propose_alternate(session=s, actor=signed_in_user(),
-                                                       entry_id=phrasing_form.entry_id.data,
-                                                       phrasing=phrasing_form.phrasing.data)
+                phrasings.propose(session=s, actor=signed_in_user(), entry_id=phrasing_form.entry_id.data,
+                                  text=phrasing_form.phrasing.data)
             except KbError as exc:
                 flash(gettext(exc.message), "error")
             else:
-                flash(gettext("Proposed as a phrasing of entry {entry} (draft version {n}).", entry=version.entry_id,
-                              n=version.number), "ok")
-                return redirect(url_for("admin.entry", entry_id=version.entry_id))
+                flash(gettext("Proposed as a phrasing of entry {entry}: an approver accepts it under Learned "
+                              "phrasings.", entry=phrasing_form.entry_id.data), "ok")
+                return redirect(url_for("admin.phrasings_page"))
         elif request.form.get("action") == "dismiss" and dismiss_form.validate_on_submit():
             ids = [int(i) for i in dismiss_form.ids.data.split(",") if i.strip().isdigit()]
             unanswered.dismiss(session=s, inquiry_ids=ids, user_id=signed_in_user().id)

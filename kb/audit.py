@@ -20,6 +20,9 @@ class AuditAction(StrEnum):
     RETIRE = "retire"
     SUPERSEDE = "supersede"
     IMPORT = "import"
+    PHRASING_PROPOSE = "phrasing_propose"
+    PHRASING_ACCEPT = "phrasing_accept"
+    PHRASING_REJECT = "phrasing_reject"
     # accounts
     USER_CREATE = "user_create"
     USER_UPDATE = "user_update"

@@ -375,23 +375,3 @@ def retire(*, session: Session, actor: User, entry_id: int, reason: str) -> Entr
         session, actor=actor, action=Action.RETIRE, version_id=entry.approved_version_id, row_version=None,
         comment=reason,
     )
-
-
-@use_case
-def propose_alternate(*, session: Session, actor: User, entry_id: int, phrasing: str) -> EntryVersion:
-    """Propose a customer's wording as another phrasing of an entry: a draft change, reviewed like any edit."""
-    entry = get_entry(session=session, entry_id=entry_id)
-    base = open_version(session=session, entry_id=entry_id) or entry.approved_version
-    if base is None:
-        raise TransitionNotAllowed(f"entry {entry_id} has no version to add a phrasing to")
-    if base.status == Status.IN_REVIEW.value:
-        raise TransitionNotAllowed(f"entry {entry_id} is in review; add the phrasing after the decision")
-    snap = snapshot(base)
-    if phrasing.strip() in snap["alternates"] or phrasing.strip() == snap["question"]:
-        raise ValidationFailed("the entry already has this phrasing")
-    draft = Draft(question=snap["question"], answer=snap["answer"], lang=snap["lang"],
-                  alternates=[*snap["alternates"], phrasing], variants=snap["variants"],
-                  placeholders=snap["placeholders"], review_by=base.review_by, category=snap["category"],
-                  department=snap["department"], tags=snap["tags"])
-    return edit(session=session, actor=actor, entry_id=entry_id, base_version_id=base.id,
-                base_row_version=base.row_version, draft=draft)

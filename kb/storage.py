@@ -14,12 +14,22 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, Table, create_engine, event, insert, inspect, make_url, select, update
+from sqlalchemy import Engine, Table, create_engine, event, insert, make_url, select, update
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
+from sqlalchemy.orm import Session, UOWTransaction, attributes, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from kb.models import Category, Contact, Crisis, Department, EntryVersion, KbState, RedFlagRule
+from kb.models import (
+    PHRASING_ACCEPTED,
+    Category,
+    Contact,
+    Crisis,
+    Department,
+    EntryVersion,
+    KbState,
+    Phrasing,
+    RedFlagRule,
+)
 from kb.workflow import Status
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,12 +160,14 @@ _SERVED = Status.APPROVED.value
 
 
 def _enters_or_leaves(session: Session, obj: object) -> bool:
-    if not isinstance(obj, EntryVersion):
+    """Return whether a version enters or leaves the approved set, or a phrasing starts or stops being matched."""
+    if not isinstance(obj, EntryVersion | Phrasing):
         return False
+    served = _SERVED if isinstance(obj, EntryVersion) else PHRASING_ACCEPTED
     if obj in session.new:
-        return obj.status == _SERVED
-    added, _unchanged, deleted = inspect(obj).attrs.status.history
-    return _SERVED in (added or ()) or _SERVED in (deleted or ()) or (obj in session.deleted and obj.status == _SERVED)
+        return obj.status == served
+    added, _unchanged, deleted = attributes.get_history(obj, "status")
+    return served in (added or ()) or served in (deleted or ()) or (obj in session.deleted and obj.status == served)
 
 
 @event.listens_for(Session, "before_flush")
@@ -174,9 +186,10 @@ def _move_generation(session: Session, _flush_context: UOWTransaction, _instance
     if current is None:
         connection.execute(insert(state).values(id=1, generation=1))
         current = 1
-    for version in moved:
-        # A worker's index applies the difference since the generation it holds: this version entered or left.
-        version.changed_generation = current
+    for moved_obj in moved:
+        # A worker's index applies the difference since the generation it holds: this version entered or left,
+        # or this phrasing's entry is matched on different texts.
+        moved_obj.changed_generation = current
 
 
 def instance_secret(instance_path: str) -> str:

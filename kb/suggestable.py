@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from kb import storage
-from kb.models import Category, Department, Entry, EntryVersion
+from kb.models import Category, Department, Entry, EntryVersion, Phrasing
 from kb.workflow import Status
 
 
@@ -26,7 +26,7 @@ def list_suggestable(*, session: Session, today: dt.date | None = None) -> list[
         session.scalars(
             select(EntryVersion)
             .where(*_suggestable_filter(today))
-            .options(selectinload(EntryVersion.entry))
+            .options(selectinload(EntryVersion.entry).selectinload(Entry.learned_phrasings))
             .order_by(EntryVersion.id)
         )
     )
@@ -76,10 +76,15 @@ def changes_since(*, session: Session, generation: int) -> tuple[int, list[Entry
     current = storage.generation(session)
     if current <= generation:
         return current, [], []
+    # A version is indexed again when it entered or left the approved set, or when its entry's accepted phrasings
+    # changed (they are matched with whichever version is approved).
+    rephrased = select(Entry.approved_version_id).join(Phrasing, Phrasing.entry_id == Entry.id).where(
+        Phrasing.changed_generation > generation)
     changed = list(
         session.scalars(
             select(EntryVersion)
-            .where(EntryVersion.changed_generation > generation)
+            .where(or_(EntryVersion.changed_generation > generation, EntryVersion.id.in_(rephrased)))
+            .options(selectinload(EntryVersion.entry).selectinload(Entry.learned_phrasings))
             .order_by(EntryVersion.changed_generation)
         )
     )

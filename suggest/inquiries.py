@@ -6,9 +6,9 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kb import owners
+from kb import owners, phrasings
 from kb.errors import NotFound, ValidationFailed
-from kb.models import Category, Inquiry, utcnow
+from kb.models import ApiKey, Category, Inquiry, utcnow
 from suggest.escalation import notify
 from suggest.results import Escalation, Sla, SuggestRequest, SuggestResult
 
@@ -58,6 +58,7 @@ def record(
     inquiry.last_asked_at = now
     inquiry.lang, inquiry.channel, inquiry.outcome = result.lang, request.channel or "web", result.outcome.value
     inquiry.top_entry_id = top.entry_id if top else None
+    inquiry.suggested_entry_ids = [s.entry_id for s in result.suggestions]
     inquiry.top_score = top.score if top else top_score
     inquiry.rule_id, inquiry.took_ms, inquiry.crisis_id = rule_id, result.took_ms, result.crisis_id
     if inquiry.first_response_due is None:
@@ -113,6 +114,8 @@ def record_feedback(
     if sent_text is not None and len(sent_text) > 10_000:
         raise ValidationFailed("sent_text is longer than 10000 characters")
     inquiry = _owned(session, inquiry_id, user_id, api_key_id)
+    if action in REPLIED and entry_id is not None and entry_id != inquiry.chosen_entry_id:
+        _learn_from_pick(session, inquiry, entry_id, user_id=user_id, api_key_id=api_key_id)
     if entry_id is not None or action == "not_helpful":
         inquiry.chosen_entry_id = entry_id
         inquiry.chosen_version = version
@@ -125,6 +128,19 @@ def record_feedback(
         inquiry.replied_at = utcnow()
     session.commit()
     return inquiry
+
+
+def _learn_from_pick(session: Session, inquiry: Inquiry, entry_id: int, *, user_id: int | None,
+                     api_key_id: int | None) -> None:
+    """An agent used a lower suggestion: the message may be how customers ask that entry's question."""
+    suggested = inquiry.suggested_entry_ids or []
+    if inquiry.outcome != "answer" or entry_id not in suggested[1:]:
+        return  # the first suggestion was right, or the entry was never suggested, or a red flag
+    if user_id is None and api_key_id is not None:
+        key = session.get(ApiKey, api_key_id)
+        user_id = key.user_id if key is not None else None
+    phrasings.note_pick(session=session, entry_id=entry_id, text=inquiry.text, lang=inquiry.lang,
+                        rank=suggested.index(entry_id) + 1, inquiry_id=inquiry.id, user_id=user_id)
 
 
 def send_to_pr(

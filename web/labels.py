@@ -36,7 +36,10 @@ LABELS: dict[str, dict[str, str]] = {
               "category_update": N_("category changed"), "red_flag_rule_save": N_("red-flag rule saved"),
               "crisis_start": N_("crisis started"), "crisis_end": N_("crisis ended"),
               "inquiry_taken": N_("conversation taken"), "inquiry_resolved": N_("conversation resolved"),
-              "unanswered_dismiss": N_("unanswered dismissed"), "language": N_("language changed")},
+              "unanswered_dismiss": N_("unanswered dismissed"), "language": N_("language changed"),
+              "phrasing_propose": N_("phrasing proposed"), "phrasing_accept": N_("phrasing accepted"),
+              "phrasing_reject": N_("phrasing turned down")},
+    "phrasing_source": {"picked": N_("agents picked it"), "unanswered": N_("added from unanswered")},
 }
 
 
@@ -50,6 +53,12 @@ def label(group: str, code: str | None) -> str:
 # Fixed sentences raised or flashed by code that does not translate them itself (domain errors from kb, messages of
 # console pages); the templates translate them where they are shown.
 KNOWN_MESSAGES = (
+    N_("a phrasing needs 1 to 1000 characters"), N_("there is no such entry"),
+    N_("this entry has no approved version to match a phrasing to"), N_("the entry already has this phrasing"),
+    N_("this wording has been proposed for this entry already"), N_("there is no such phrasing"),
+    N_("someone decided on this phrasing first"), N_("proposing a phrasing needs the editor role"),
+    N_("deciding on a phrasing needs the approver role"),
+    N_("you proposed this phrasing; another approver must accept it"),
     N_("importing as approved needs an approver"), N_("that import is no longer available; upload the file again"),
     N_("that import was prepared by someone else"), N_("the file is larger than 5 MB"),
     N_("the file is not UTF-8 text"), N_("crisis mode needs an approver"),

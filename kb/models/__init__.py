@@ -2,11 +2,24 @@
 from __future__ import annotations
 
 from kb.models.base import Base, KbState, utcnow
-from kb.models.entries import AuditEvent, EmbeddingCache, Entry, EntryVersion, VersionContributor
+from kb.models.entries import (
+    PHRASING_ACCEPTED,
+    PHRASING_CANDIDATE,
+    PHRASING_REJECTED,
+    AuditEvent,
+    EmbeddingCache,
+    Entry,
+    EntryVersion,
+    Phrasing,
+    VersionContributor,
+)
 from kb.models.escalation import Alert, Crisis, Delivery, Inquiry, Notifier, RedFlagRule
 from kb.models.people import ApiKey, ApiRateWindow, Category, Contact, Department, LoginThrottle, User, UserSession
 
 __all__ = [
+    "PHRASING_ACCEPTED",
+    "PHRASING_CANDIDATE",
+    "PHRASING_REJECTED",
     "Alert",
     "ApiKey",
     "ApiRateWindow",
@@ -24,6 +37,7 @@ __all__ = [
     "KbState",
     "LoginThrottle",
     "Notifier",
+    "Phrasing",
     "RedFlagRule",
     "User",
     "UserSession",

@@ -16,11 +16,15 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import and_
 
 from kb.models.base import Base, utcnow
 
 if TYPE_CHECKING:
     from kb.models.people import Category, Department, User
+
+
+PHRASING_CANDIDATE, PHRASING_ACCEPTED, PHRASING_REJECTED = "candidate", "accepted", "rejected"
 
 
 class Entry(Base):
@@ -46,6 +50,11 @@ class Entry(Base):
     )
     versions: Mapped[list[EntryVersion]] = relationship(
         back_populates="entry", foreign_keys="EntryVersion.entry_id", order_by="EntryVersion.number"
+    )
+    # Customers' wordings PR accepted: matched with whichever version is approved, now and later.
+    learned_phrasings: Mapped[list[Phrasing]] = relationship(
+        primaryjoin=lambda: and_(Entry.id == Phrasing.entry_id, Phrasing.status == PHRASING_ACCEPTED),
+        order_by=lambda: Phrasing.id, viewonly=True,
     )
 
     __mapper_args__ = {"version_id_col": row_version}
@@ -101,6 +110,39 @@ class EntryVersion(Base):
         if self.author_id is not None:
             ids.add(self.author_id)
         return ids
+
+
+class Phrasing(Base):
+    """A customer's wording of an entry's question, learned from agents' picks or added by PR.
+
+    It starts as a candidate; once an approver accepts it, it is matched as another phrasing of the entry.
+    """
+
+    __tablename__ = "phrasings"
+    __table_args__ = (UniqueConstraint("entry_id", "text_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    lang: Mapped[str] = mapped_column(String(8))
+    # "picked": an agent used a lower suggestion for this message; "unanswered": PR added it from the queue.
+    source: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=PHRASING_CANDIDATE, index=True)
+    # How many times agents picked this entry for this message: the evidence PR decides on.
+    times_picked: Mapped[int] = mapped_column(Integer, default=0)
+    best_rank: Mapped[int | None] = mapped_column(Integer)
+    inquiry_id: Mapped[int | None] = mapped_column(Integer)
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # The KB generation at which it last started or stopped being matched (see kb.storage).
+    changed_generation: Mapped[int] = mapped_column(Integer, default=0, index=True)
+
+    entry: Mapped[Entry] = relationship()
+    proposed_by: Mapped[User | None] = relationship(foreign_keys=[proposed_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
 
 class AuditEvent(Base):

@@ -55,6 +55,8 @@ class Inquiry(Base):
     source: Mapped[str] = mapped_column(String(16), default="page")
     outcome: Mapped[str] = mapped_column(String(16), index=True)
     top_entry_id: Mapped[int | None] = mapped_column(Integer)
+    # The entries suggested, in order: an agent using a lower one teaches the matcher a phrasing (kb.phrasings).
+    suggested_entry_ids: Mapped[list[int] | None] = mapped_column(JSON)
     top_score: Mapped[float | None] = mapped_column(Float)
     rule_id: Mapped[int | None] = mapped_column(Integer)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -8,7 +8,8 @@ import re
 
 from sqlalchemy import func, select
 
-from kb.models import AuditEvent, Contact, Crisis, Entry, EntryVersion, Inquiry, RedFlagRule, User
+from kb import phrasings
+from kb.models import AuditEvent, Contact, Crisis, Entry, EntryVersion, Inquiry, Phrasing, RedFlagRule, User
 from tests.conftest import csrf_from
 from tests.factories import approved_entry, draft
 
@@ -243,9 +244,9 @@ def test_unanswered_question_becomes_a_proposed_phrasing(client, auth, session, 
     token = _token(client, "/admin/unanswered")
     client.post("/admin/unanswered", data={"csrf_token": token, "action": "phrasing", "alt-entry_id": v.entry_id,
                                            "alt-phrasing": "modem frozen, what now"})
-    draft = session.scalar(select(EntryVersion).where(EntryVersion.entry_id == v.entry_id,
-                                                      EntryVersion.status == "draft"))
-    assert draft.alternates[-1] == "modem frozen, what now" and draft.number == 2
+    candidate = session.scalar(select(Phrasing).where(Phrasing.entry_id == v.entry_id))
+    assert (candidate.text, candidate.status, candidate.source) == ("modem frozen, what now", "candidate", "unanswered")
+    assert candidate.proposed_by_id == session.scalar(select(User.id).where(User.username == "editor"))
     other = session.scalar(select(Inquiry).where(Inquiry.text == "unrelated thing"))
     client.post("/admin/unanswered", data={"csrf_token": token, "action": "dismiss", "dismiss-ids": str(other.id)})
     assert "unrelated thing" not in client.get("/admin/unanswered").get_data(as_text=True)
@@ -321,3 +322,29 @@ def test_notifiers_are_checked_audited_removable_and_keep_their_secrets(app, cli
     assert owed.status == "failed" and "removed" in owed.last_error
     removed = session.scalar(select(AuditEvent).where(AuditEvent.action == "notifier_remove"))
     assert removed.before["notifier"] == notifier.id and removed.before["secret"] == "set"
+
+
+def test_learned_phrasings_are_decided_in_one_click_by_another_approver(client, auth, session, users) -> None:
+    v = approved_entry(session, users)
+    mine = phrasings.propose(session=session, actor=users["approver"], entry_id=v.entry_id, text="modem is <b>dead</b>")
+    theirs = phrasings.propose(session=session, actor=users["editor"], entry_id=v.entry_id, text="wifi gone")
+    auth.login("editor")
+    page = client.get("/admin/phrasings").get_data(as_text=True)
+    assert "modem is &lt;b&gt;dead&lt;/b&gt;" in page and "/accept" not in page
+    token = csrf_from(page)
+    assert client.post(f"/admin/phrasings/{theirs.id}/accept", data={"csrf_token": token}).status_code == 403
+    auth.login("approver")
+    page = client.get("/admin/phrasings").get_data(as_text=True)
+    assert f"/admin/phrasings/{mine.id}/accept" not in page and f"/admin/phrasings/{theirs.id}/accept" in page
+    token = csrf_from(page)
+    client.post(f"/admin/phrasings/{mine.id}/accept", data={"csrf_token": token})  # refused: four eyes
+    client.post(f"/admin/phrasings/{theirs.id}/accept", data={})  # refused: no CSRF token
+    session.expire_all()
+    assert session.get(Phrasing, mine.id).status == session.get(Phrasing, theirs.id).status == "candidate"
+    response = client.post(f"/admin/phrasings/{theirs.id}/accept", data={"csrf_token": token}, follow_redirects=True)
+    assert "matched from now on" in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Phrasing, theirs.id).status == "accepted"
+    client.post(f"/admin/phrasings/{theirs.id}/reject", data={"csrf_token": token})
+    session.expire_all()
+    assert session.get(Phrasing, theirs.id).status == "rejected"

@@ -1,0 +1,118 @@
+"""Learned phrasings: agents' picks become candidates, an approver (never the proposer) accepts, the matcher learns."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from kb import phrasings, storage, suggestable
+from kb.errors import Conflict, PermissionDenied, ValidationFailed
+from kb.models import AuditEvent, Phrasing
+from tests.factories import approved_entry, draft
+
+
+def _pick(session, entry_id: int, text: str, rank: int = 2, user_id: int | None = None) -> None:
+    phrasings.note_pick(session=session, entry_id=entry_id, text=text, lang="en", rank=rank, inquiry_id=None,
+                        user_id=user_id)
+    session.commit()
+
+
+def test_picks_make_one_candidate_and_count_up(session, users) -> None:
+    v = approved_entry(session, users)
+    _pick(session, v.entry_id, "router   blinking red, help", rank=3)
+    _pick(session, v.entry_id, "Router blinking red, help", rank=2)
+    [candidate] = session.scalars(select(Phrasing)).all()
+    assert (candidate.status, candidate.times_picked, candidate.best_rank) == ("candidate", 2, 2)
+    assert candidate.text == "router blinking red, help" and candidate.source == "picked"
+
+
+def test_a_pick_of_a_known_wording_or_an_unapproved_entry_is_not_a_candidate(session, users) -> None:
+    v = approved_entry(session, users, alternates=["modem is dead"])
+    unapproved = draft(session, users, question="Where is my order?")
+    _pick(session, v.entry_id, "Modem is dead")
+    _pick(session, v.entry_id, v.question)
+    _pick(session, unapproved.entry_id, "where's my stuff")
+    _pick(session, 99999, "no such entry")
+    assert session.scalars(select(Phrasing)).all() == []
+
+
+def test_two_agents_picking_at_once_both_count(app, session, users) -> None:
+    v = approved_entry(session, users)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def pick() -> None:
+        s = storage.database(app).sessions()
+        try:
+            barrier.wait()
+            _pick(s, v.entry_id, "wifi gone again")
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            s.close()
+
+    threads = [threading.Thread(target=pick) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert session.scalar(select(Phrasing.times_picked)) == 2
+
+
+def test_accepting_moves_the_generation_and_reindexes_the_entry(session, users) -> None:
+    v = approved_entry(session, users)
+    _pick(session, v.entry_id, "wifi gone again", user_id=users["agent"].id)
+    candidate = session.scalar(select(Phrasing))
+    before = storage.generation(session)
+    _current, added, _removed = suggestable.changes_since(session=session, generation=before)
+    assert added == []
+    phrasings.accept(session=session, actor=users["approver"], phrasing_id=candidate.id)
+    after = storage.generation(session)
+    assert after == before + 1
+    _current, added, removed = suggestable.changes_since(session=session, generation=before)
+    assert [a.id for a in added] == [v.id] and removed == []
+    assert [p.text for p in added[0].entry.learned_phrasings] == ["wifi gone again"]
+    audit = session.scalar(select(AuditEvent).where(AuditEvent.action == "phrasing_accept"))
+    assert audit.actor_id == users["approver"].id and audit.after["text"] == "wifi gone again"
+    # Turning it down again stops matching it, and moves the generation once more.
+    phrasings.reject(session=session, actor=users["approver2"], phrasing_id=candidate.id)
+    assert storage.generation(session) == after + 1
+    session.expire_all()
+    assert suggestable.list_suggestable(session=session)[0].entry.learned_phrasings == []
+
+
+def test_nobody_accepts_a_phrasing_they_proposed(session, users) -> None:
+    v = approved_entry(session, users)
+    mine = phrasings.propose(session=session, actor=users["approver"], entry_id=v.entry_id, text="bill too high?")
+    with pytest.raises(PermissionDenied):
+        phrasings.accept(session=session, actor=users["approver"], phrasing_id=mine.id)
+    assert session.get(Phrasing, mine.id).status == "candidate"
+    phrasings.accept(session=session, actor=users["approver2"], phrasing_id=mine.id)
+    with pytest.raises(Conflict):
+        phrasings.accept(session=session, actor=users["approver2"], phrasing_id=mine.id)
+
+
+def test_editors_and_agents_cannot_decide(session, users) -> None:
+    v = approved_entry(session, users)
+    candidate = phrasings.propose(session=session, actor=users["editor"], entry_id=v.entry_id, text="pay how")
+    for role in ("editor", "agent"):
+        with pytest.raises(PermissionDenied):
+            phrasings.accept(session=session, actor=users[role], phrasing_id=candidate.id)
+    with pytest.raises(PermissionDenied):
+        phrasings.propose(session=session, actor=users["agent"], entry_id=v.entry_id, text="another")
+
+
+def test_proposals_are_checked(session, users) -> None:
+    v = approved_entry(session, users)
+    with pytest.raises(ValidationFailed):
+        phrasings.propose(session=session, actor=users["editor"], entry_id=v.entry_id, text="   ")
+    with pytest.raises(ValidationFailed):
+        phrasings.propose(session=session, actor=users["editor"], entry_id=v.entry_id, text="x" * 1001)
+    with pytest.raises(ValidationFailed):
+        phrasings.propose(session=session, actor=users["editor"], entry_id=v.entry_id, text=v.question.upper())
+    phrasings.propose(session=session, actor=users["editor"], entry_id=v.entry_id, text="modem\x00 dead")
+    with pytest.raises(Conflict):
+        phrasings.propose(session=session, actor=users["editor2"], entry_id=v.entry_id, text="MODEM dead")
+    assert session.scalar(select(Phrasing.text)) == "modem dead"

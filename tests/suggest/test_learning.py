@@ -1,0 +1,75 @@
+"""The learning loop through the API: an agent uses a lower suggestion, an approver accepts, the entry comes first."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from kb import accounts, phrasings
+from kb.models import Inquiry, Phrasing
+from tests.factories import approved_entry
+
+URL = "/api/v1/suggest"
+# Shares words with both entries, so both are suggested; which comes first is the matcher's call.
+MESSAGE = "router bill: how do I restart it or pay it?"
+
+
+def _key(session, users, user: str = "agent") -> str:
+    return accounts.create_api_key(session=session, user=users[user], scopes=["suggest", "feedback"])[1]
+
+
+def _ask(client, key: str, question: str = MESSAGE, k: int = 3) -> dict:
+    response = client.post(URL, json={"question": question, "k": k, "include_low": True},
+                           headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def _feedback(client, key: str, inquiry_id: int, entry_id: int, action: str = "copied") -> None:
+    response = client.post("/api/v1/feedback", json={"inquiry_id": inquiry_id, "entry_id": entry_id, "version": 1,
+                                                      "action": action},
+                           headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def _entries(session, users):
+    return [approved_entry(session, users, question="How do I restart my router?", answer="Unplug it for 30 s."),
+            approved_entry(session, users, question="How do I pay my bill?", answer="In the app.", alternates=[])]
+
+
+def test_a_lower_pick_becomes_a_candidate_and_once_accepted_comes_first(client, session, users) -> None:
+    _entries(session, users)
+    key = _key(session, users)
+    body = _ask(client, key)
+    assert body["outcome"] == "answer" and len(body["suggestions"]) >= 2
+    first, second = body["suggestions"][0]["entry_id"], body["suggestions"][1]["entry_id"]
+    _feedback(client, key, body["inquiry_id"], second)
+    _feedback(client, key, body["inquiry_id"], second, action="used")  # the same pick, told twice, counts once
+    candidate = session.scalar(select(Phrasing))
+    assert (candidate.entry_id, candidate.text, candidate.times_picked, candidate.best_rank) == (second, MESSAGE, 1, 2)
+    assert candidate.proposed_by_id == users["agent"].id and candidate.status == "candidate"
+    # Nothing is learned before an approver accepts it.
+    assert _ask(client, _key(session, users, "editor"))["suggestions"][0]["entry_id"] == first
+    phrasings.accept(session=session, actor=users["approver"], phrasing_id=candidate.id)
+    again = _ask(client, _key(session, users, "editor"))
+    assert again["suggestions"][0]["entry_id"] == second
+
+
+def test_picking_the_first_suggestion_teaches_nothing(client, session, users) -> None:
+    _entries(session, users)
+    key = _key(session, users)
+    body = _ask(client, key)
+    _feedback(client, key, body["inquiry_id"], body["suggestions"][0]["entry_id"])
+    assert session.scalars(select(Phrasing)).all() == []
+
+
+def test_an_entry_never_suggested_or_a_red_flag_teaches_nothing(client, session, users) -> None:
+    _a, b = _entries(session, users)
+    other = approved_entry(session, users, question="Where is my parcel?", answer="Track it online.")
+    key = _key(session, users)
+    body = _ask(client, key, k=2)
+    assert other.entry_id not in [s["entry_id"] for s in body["suggestions"]]
+    _feedback(client, key, body["inquiry_id"], other.entry_id)
+    flagged = _ask(client, key, "I will sue you, how do I pay my bill?")
+    assert flagged["outcome"] == "escalate"
+    _feedback(client, key, flagged["inquiry_id"], b.entry_id)
+    assert session.scalars(select(Phrasing)).all() == []
+    assert session.get(Inquiry, flagged["inquiry_id"]).suggested_entry_ids == []
