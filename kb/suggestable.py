@@ -86,6 +86,8 @@ def changes_since(*, session: Session, generation: int) -> tuple[int, list[Entry
             .where(or_(EntryVersion.changed_generation > generation, EntryVersion.id.in_(rephrased)))
             .options(selectinload(EntryVersion.entry).selectinload(Entry.learned_phrasings))
             .order_by(EntryVersion.changed_generation)
+            # A long-lived session may hold these entries with the phrasings they had: read them afresh.
+            .execution_options(populate_existing=True)
         )
     )
     added = [v for v in changed if v.status == Status.APPROVED.value]

@@ -192,8 +192,7 @@ class Engine:
         for _spec, group in by_encoder.items():
             enc = self.encoder_for(group[0].entry.lang)
             texts = [version_texts(v, self.include_answer) for v in group]
-            flat = [t for ts in texts for t in ts]
-            vectors = self.embed_passages(session, enc, flat, progress=None)
+            vectors = self._embed_version_texts(session, enc, group, texts)
             dense = self._dense.setdefault(enc.model_id, DenseIndex(vectors.shape[1] if len(vectors) else enc.dim,
                                                                           kind=self.dense_index))
             offset = 0
@@ -209,15 +208,38 @@ class Engine:
                 if progress:
                     progress(done, total)
 
+    def _embed_version_texts(self, session: Session, enc: Any, group: Sequence[EntryVersion],
+                             texts: list[list[str]]) -> np.ndarray:
+        """Encode versions' texts in order: PR's texts as passages, customers' learned wordings as questions.
+
+        A learned wording is a customer's question, so it is compared with the next customer's question the way
+        two questions are compared (e5's query prefix on both sides).
+        """
+        kinds = [[t in learned for t in ts] for v, ts in zip(group, texts, strict=True)
+                 for learned in [{p.text for p in v.entry.learned_phrasings}]]
+        flat = [t for ts in texts for t in ts]
+        is_query = [k for ks in kinds for k in ks]
+        passages = self.embed_passages(session, enc, [t for t, q in zip(flat, is_query, strict=True) if not q])
+        questions = self.embed_passages(session, enc, [t for t, q in zip(flat, is_query, strict=True) if q],
+                                        as_queries=True)
+        if not len(questions):
+            return passages
+        out = np.zeros((len(flat), passages.shape[1] if len(passages) else questions.shape[1]), dtype=np.float32)
+        mask = np.asarray(is_query, dtype=bool)
+        out[~mask], out[mask] = passages, questions
+        return out
+
     def _spec_for(self, lang: str) -> str:
         return self.lang_encoders.get(lang) or self.lang_encoders["*"]
 
     def embed_passages(self, session: Session, enc: Any, texts: list[str], progress: Progress | None = None,
-                       batch: int = 256) -> np.ndarray:
-        """Encode texts, reading and filling the database cache by (model id, text hash)."""
+                       batch: int = 256, as_queries: bool = False) -> np.ndarray:
+        """Encode texts (as passages, or as questions), reading and filling the database cache by (model id, text
+        hash); a text encoded as a question is cached under a key of its own."""
         if not texts:
             return np.zeros((0, getattr(enc, "dim", 0) or 1), dtype=np.float32)
-        hashes = [embeddings.text_hash(t) for t in texts]
+        hashes = [embeddings.text_hash("\x00query\x00" + t if as_queries else t) for t in texts]
+        encode = enc.encode_queries if as_queries else enc.encode_passages
         vectors = embeddings.cached(session, model_id=enc.model_id, hashes=hashes)
         missing = [(h, t) for h, t in dict(zip(hashes, texts, strict=True)).items() if h not in vectors]
         if missing:
@@ -232,7 +254,7 @@ class Engine:
                         vectors.update(embeddings.cached(session, model_id=enc.model_id, hashes=[h for h, _ in part]))
                         part = [(h, t) for h, t in part if h not in vectors]
                         if part:
-                            fresh = dict(zip([h for h, _ in part], enc.encode_passages([t for _, t in part]),
+                            fresh = dict(zip([h for h, _ in part], encode([t for _, t in part]),
                                              strict=True))
                             embeddings.store(session, model_id=enc.model_id, vectors=fresh)
                             vectors.update(fresh)

@@ -134,3 +134,25 @@ def test_an_ensemble_scores_the_weighted_mean_of_its_models() -> None:
     got = float(ens.encode_queries([q])[0] @ ens.encode_passages([p])[0])
     assert np.isclose(got - ens.cosine_range[0], expected, atol=1e-5)
     assert ens.encode_queries([q]).shape == (1, 192)
+
+
+def test_a_learned_wording_is_encoded_as_a_question_and_only_its_entry_again(app, session, users, monkeypatch) -> None:
+    from kb import phrasings
+
+    eng = engine_mod.engine(app)
+    v = approved_entry(session, users)
+    approved_entry(session, users, question="How do I pay my bill?", answer="In the app.", alternates=[])
+    eng.sync(session)
+    fake = eng.encoder_for("en")
+    as_passages: list[list[str]] = []
+    as_questions: list[list[str]] = []
+    passages, queries = fake.encode_passages, fake.encode_queries
+    monkeypatch.setattr(fake, "encode_passages", lambda texts: as_passages.append(list(texts)) or passages(texts))
+    monkeypatch.setattr(fake, "encode_queries", lambda texts: as_questions.append(list(texts)) or queries(texts))
+    candidate = phrasings.propose(session=session, actor=users["editor"], entry_id=v.entry_id, text="wifi box dead")
+    phrasings.accept(session=session, actor=users["approver"], phrasing_id=candidate.id)
+    eng.sync(session)  # in the same long-lived session that indexed the entry before it had the phrasing
+    # The entry's own texts come from the cache; the new wording is encoded once, the way questions are.
+    assert as_passages == [] and as_questions == [["wifi box dead"]]
+    assert _ask(session, eng, "wifi box dead").suggestions[0].entry_id == v.entry_id
+    assert eng.stats()["versions"] == 2
