@@ -10,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -47,6 +48,9 @@ class Inquiry(Base):
     """One question asked through the agent page or the API."""
 
     __tablename__ = "inquiries"
+    # "Did this agent just ask this?" is asked on every question: it reads one asker's last half hour only.
+    __table_args__ = (Index("ix_inquiries_api_key_recent", "api_key_id", "created_at"),
+                      Index("ix_inquiries_user_recent", "user_id", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     text: Mapped[str] = mapped_column(Text)

@@ -1,4 +1,5 @@
-"""phrasings: customers' wordings learned from agents' picks, matched once an approver accepts them
+"""phrasings: customers' wordings learned from agents' picks, matched once an approver accepts them; the
+suggestions an inquiry showed; indexes for the repeat check
 
 Revision ID: 0009
 Revises: 0008
@@ -17,6 +18,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('inquiries', schema=None) as batch_op:
         batch_op.add_column(sa.Column('suggested_entry_ids', sa.JSON(), nullable=True))
+    op.create_index('ix_inquiries_api_key_recent', 'inquiries', ['api_key_id', 'created_at'])
+    op.create_index('ix_inquiries_user_recent', 'inquiries', ['user_id', 'created_at'])
     op.create_table(
         'phrasings',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -50,5 +53,7 @@ def downgrade() -> None:
     op.drop_index('ix_phrasings_status', table_name='phrasings')
     op.drop_index('ix_phrasings_entry_id', table_name='phrasings')
     op.drop_table('phrasings')
+    op.drop_index('ix_inquiries_user_recent', table_name='inquiries')
+    op.drop_index('ix_inquiries_api_key_recent', table_name='inquiries')
     with op.batch_alter_table('inquiries', schema=None) as batch_op:
         batch_op.drop_column('suggested_entry_ids')

@@ -277,3 +277,16 @@ def test_handoff_makes_the_conversation_owed_and_refuses_what_is_not_the_callers
     assert done.status_code == 200 and done.get_json() == {"inquiry_id": asked["inquiry_id"], "handoff": "sales_lead"}
     inquiry = session.get(Inquiry, asked["inquiry_id"])
     assert inquiry.department_id is not None and inquiry.take_due is not None and inquiry.resolution_due is not None
+
+
+def test_names_follow_the_reader_and_a_renamed_department_shows_at_once(client, kb, key, session) -> None:
+    hebrew = _post(client, {"question": "how can I pay the bill?"}, key, headers={"Accept-Language": "he"})
+    top = hebrew.get_json()["suggestions"][0]
+    assert top["route"]["department"] == "שירות לקוחות" and top["category_name"] == "חיובים ותשלומים"
+    english = _post(client, {"question": "how can I pay the bill?"}, key).get_json()["suggestions"][0]
+    assert english["route"]["department"] == "Customer service"
+    dept = owners.get_department(session=session, slug="customer-service")
+    dept.names = {"he": "מוקד לקוחות", "en": "Customer care"}
+    session.commit()
+    renamed = _post(client, {"question": "how can I pay the bill?"}, key, headers={"Accept-Language": "he"})
+    assert renamed.get_json()["suggestions"][0]["route"]["department"] == "מוקד לקוחות"
