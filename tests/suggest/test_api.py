@@ -290,3 +290,21 @@ def test_names_follow_the_reader_and_a_renamed_department_shows_at_once(client, 
     session.commit()
     renamed = _post(client, {"question": "how can I pay the bill?"}, key, headers={"Accept-Language": "he"})
     assert renamed.get_json()["suggestions"][0]["route"]["department"] == "מוקד לקוחות"
+
+
+def test_a_new_contact_and_a_new_version_show_on_the_next_suggestion(client, kb, key, session, users) -> None:
+    """What a card shows is read once per KB generation: any change that moves it shows at once."""
+    ask = {"question": "how can I pay the bill?", "channel": "x"}
+    before = _post(client, ask, key).get_json()["suggestions"][0]
+    assert "Dana on call" not in [c["name"] for c in before["route"]["contacts"]]
+    owners.add_contact(session=session, department="customer-service", name="Dana on call", on_call=True)
+    after = _post(client, ask, key).get_json()["suggestions"][0]
+    assert "Dana on call" in [c["name"] for c in after["route"]["contacts"]]
+    edited = service.edit(session=session, actor=users["editor"], entry_id=kb[1].entry_id,
+                          base_version_id=kb[1].id, base_row_version=kb[1].row_version,
+                          draft=make_draft(question="How do I pay my bill?", answer="Pay in the app or by phone.",
+                                           category="billing"))
+    service.submit(session=session, actor=users["editor"], version_id=edited.id)
+    service.approve(session=session, actor=users["approver"], version_id=edited.id)
+    newest = _post(client, ask, key).get_json()["suggestions"][0]
+    assert (newest["version"], newest["answer"]) == (2, "Pay in the app or by phone.")
