@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 
 from admin.blueprint import bp
 from admin.forms import CHANNEL_LABELS, ActionForm, ApiKeyForm, EntryForm, RevokeForm
-from kb import accounts, history, listing, owners, storage
+from kb import accounts, history, listing, owners, phrasings, storage
 from kb import service as kb_service
 from kb.errors import KbError, StaleWrite
 from kb.models import EntryVersion
@@ -141,6 +141,7 @@ def entry(entry_id: int) -> Any:
     return render_template("admin/entry.html", entry=item, approved=approved, working=working, diff=diff,
                            allowed=allowed, history=history.trail(session=s, entry_id=entry_id),
                            edited=analytics.edited_sends(session=s, entry_id=entry_id),
+                           learned=phrasings.of_entry(session=s, entry_id=entry_id),
                            form=ActionForm(), labels=CHANNEL_LABELS)
 
 

@@ -165,8 +165,9 @@ def listing(*, session: Session, status: str, limit: int = 200) -> list[Phrasing
     ).unique())
 
 
-def candidate_count(*, session: Session) -> int:
-    """Return how many candidates wait for a decision."""
-    return session.scalar(select(func.count()).select_from(Phrasing)
-                          .where(Phrasing.status == PHRASING_CANDIDATE)) or 0
+def of_entry(*, session: Session, entry_id: int) -> list[Phrasing]:
+    """Return an entry's learned phrasings: matched ones first, then candidates, then those turned down."""
+    rank = case((Phrasing.status == PHRASING_ACCEPTED, 0), (Phrasing.status == PHRASING_CANDIDATE, 1), else_=2)
+    return list(session.scalars(select(Phrasing).where(Phrasing.entry_id == entry_id)
+                                .order_by(rank, Phrasing.id.desc()).limit(200)))
 

@@ -40,6 +40,8 @@ LABELS: dict[str, dict[str, str]] = {
               "phrasing_propose": N_("phrasing proposed"), "phrasing_accept": N_("phrasing accepted"),
               "phrasing_reject": N_("phrasing turned down")},
     "phrasing_source": {"picked": N_("agents picked it"), "unanswered": N_("added from unanswered")},
+    "phrasing_status": {"candidate": N_("waiting for a decision"), "accepted": N_("matched"),
+                        "rejected": N_("turned down")},
 }
 
 

@@ -348,3 +348,18 @@ def test_learned_phrasings_are_decided_in_one_click_by_another_approver(client, 
     client.post(f"/admin/phrasings/{theirs.id}/reject", data={"csrf_token": token})
     session.expire_all()
     assert session.get(Phrasing, theirs.id).status == "rejected"
+
+
+def test_an_entry_page_lists_its_learned_phrasings(client, auth, session, users) -> None:
+    v = approved_entry(session, users)
+    matched = phrasings.propose(session=session, actor=users["editor"], entry_id=v.entry_id, text="wifi box dead")
+    phrasings.accept(session=session, actor=users["approver"], phrasing_id=matched.id)
+    phrasings.propose(session=session, actor=users["editor"], entry_id=v.entry_id, text="net gone <i>again</i>")
+    auth.login("editor")
+    html = client.get(f"/admin/entries/{v.entry_id}").get_data(as_text=True)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "wifi box dead matched" in text and "waiting for a decision" in text
+    assert "net gone &lt;i&gt;again&lt;/i&gt;" in html
+    other = approved_entry(session, users, question="How do I pay my bill?", answer="In the app.", alternates=[])
+    assert "<h2>Learned phrasings</h2>" not in client.get(f"/admin/entries/{other.entry_id}").get_data(as_text=True)
+    assert "<h2>Learned phrasings</h2>" in html
