@@ -65,6 +65,7 @@ class Head:
     weights: np.ndarray  # (dim, kinds)
     bias: np.ndarray  # (kinds,)
     threshold: float  # a kind is found when its probability reaches this
+    kind_thresholds: np.ndarray | None = None  # (kinds,) one threshold per kind, when fitted; else `threshold`
 
     def logits(self, vectors: np.ndarray) -> np.ndarray:
         """Return each kind's log-odds for each vector, shape (n, kinds)."""
@@ -83,8 +84,10 @@ class Head:
                  grams: Grams | None = None) -> list[list[tuple[str, float]]]:
         """Return, per vector, every kind found with its probability, most probable first."""
         out = []
+        limits = self.kind_thresholds if self.kind_thresholds is not None else np.full(len(self.kinds),
+                                                                                       self.threshold)
         for row in self.probabilities(vectors, texts, grams):
-            found = [(k, float(p)) for k, p in zip(self.kinds, row, strict=True) if p >= self.threshold]
+            found = [(k, float(p)) for k, p, limit in zip(self.kinds, row, limits, strict=True) if p >= limit]
             out.append(sorted(found, key=lambda kp: -kp[1]))
         return out
 
@@ -125,6 +128,8 @@ class FlagModel:
             arrays[f"{i}_weights"] = head.weights.astype(np.float32)
             arrays[f"{i}_bias"] = head.bias.astype(np.float32)
             arrays[f"{i}_threshold"] = np.array([head.threshold], dtype=np.float32)
+            if head.kind_thresholds is not None:
+                arrays[f"{i}_kind_thresholds"] = head.kind_thresholds.astype(np.float32)
         if self.grams is not None:
             # float16 halves the file; the rounding moves no probability by more than a hair
             arrays["grams_weights"] = self.grams.weights.astype(np.float16)
@@ -139,7 +144,8 @@ class FlagModel:
             heads = [
                 Head(model_id=str(model_id), kinds=tuple(str(k) for k in data[f"{i}_kinds"]),
                      mean=data[f"{i}_mean"], scale=data[f"{i}_scale"], weights=data[f"{i}_weights"],
-                     bias=data[f"{i}_bias"], threshold=float(data[f"{i}_threshold"][0]))
+                     bias=data[f"{i}_bias"], threshold=float(data[f"{i}_threshold"][0]),
+                     kind_thresholds=data[f"{i}_kind_thresholds"] if f"{i}_kind_thresholds" in data else None)
                 for i, model_id in enumerate(data["model_ids"])
             ]
             grams = None

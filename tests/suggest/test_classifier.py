@@ -63,6 +63,23 @@ def test_every_kind_over_the_threshold_is_returned_most_probable_first() -> None
     assert probabilities == sorted(probabilities, reverse=True)
 
 
+def test_each_kind_may_have_its_own_threshold(tmp_path: Path) -> None:
+    enc = FakeEncoder()
+    head = _fake_model(enc).heads[enc.model_id]
+    vectors = enc.encode_queries(["part of the ward ceiling collapsed today"])
+    assert [k for k, _ in head.classify(vectors)[0]] == ["safety"]  # the common threshold finds it
+    strict = np.full(len(redflag_model.KINDS), 0.0, dtype=np.float32)
+    strict[redflag_model.KINDS.index("safety")] = 0.9999
+    found = redflag_model.Head(**{**head.__dict__, "kind_thresholds": strict}).classify(vectors)[0]
+    assert "safety" not in [k for k, _ in found] and len(found) == len(redflag_model.KINDS) - 1
+    path = tmp_path / "model.npz"
+    redflag_model.FlagModel([redflag_model.Head(**{**head.__dict__, "kind_thresholds": strict})]).save(path)
+    loaded = redflag_model.FlagModel.load(path).heads[enc.model_id]
+    assert loaded.kind_thresholds is not None and np.allclose(loaded.kind_thresholds, strict)
+    redflag_model.FlagModel([head]).save(path)
+    assert redflag_model.FlagModel.load(path).heads[enc.model_id].kind_thresholds is None
+
+
 def test_an_encoder_without_a_head_finds_nothing() -> None:
     enc = FakeEncoder()
     model = _fake_model(enc)
@@ -143,6 +160,7 @@ def test_the_shipped_weights_are_small_and_cover_the_default_encoders() -> None:
     assert any(m.startswith("ens:") for m in model.heads)
     for head in model.heads.values():
         assert head.kinds == redflag_model.KINDS and 0.0 < head.threshold < 1.0
+        assert head.kind_thresholds is not None and ((0.0 < head.kind_thresholds) & (head.kind_thresholds < 1.0)).all()
 
 
 def test_the_setting_chooses_shipped_weights_none_or_a_file(tmp_path: Path) -> None:
