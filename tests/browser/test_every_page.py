@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from kb import accounts, crises, storage
+from kb import accounts, crises, phrasings, storage
 from kb import service as kb_service
 from kb.models import Entry
 from kb.service import Draft
@@ -106,6 +106,12 @@ def seeded(demo_app):
         kb_service.retire(session=s, actor=approver, entry_id=retired_id, reason="המבצע הסתיים")
         crises.start(session=s, actor=approver, name="תקלה בצפון", holding_statement="אנחנו בודקים ונעדכן.",
                      category="outages")
+        # A learned wording already matched, and one waiting for a decision.
+        served = s.scalar(select(Entry.id).where(Entry.approved_version_id.is_not(None), Entry.lang == "he")
+                          .order_by(Entry.id))
+        matched = phrasings.propose(session=s, actor=editor, entry_id=served, text="הנתב מהבהב אדום מה עושים")
+        phrasings.accept(session=s, actor=approver, phrasing_id=matched.id)
+        phrasings.propose(session=s, actor=editor, entry_id=served, text="אין אינטרנט מהבוקר, מה לעשות?")
         return {"review_entry": version.entry_id, "retired_entry": retired_id}
 
 
@@ -115,7 +121,7 @@ PAGES = [
     ("review", "/admin/review"), ("unanswered", "/admin/unanswered"), ("dashboard", "/admin/dashboard"),
     ("crisis", "/admin/crisis"), ("red-flags", "/admin/red-flags"), ("response-times", "/admin/response-times"),
     ("alerts", "/admin/alerts"), ("notifiers", "/admin/notifiers"), ("owners", "/admin/owners"),
-    ("users", "/admin/users"), ("keys", "/admin/keys"),
+    ("users", "/admin/users"), ("keys", "/admin/keys"), ("phrasings", "/admin/phrasings"),
     ("audit", "/admin/audit"), ("transfer", "/admin/transfer"), ("not-found", "/admin/nothing-here"),
 ]
 
