@@ -111,6 +111,11 @@ def _cold_start(app, config: dict[str, Any]) -> dict[str, float]:
 
 
 def _haystack(faq: list[dict], queries: list[str]) -> dict[str, float]:
+    """Time Haystack in this process, where it is installed; `bench.peers` runs it fairly, in its own process."""
+    import importlib.util
+
+    if importlib.util.find_spec("haystack") is None:
+        return {}
     from bench.haystack_baseline import evaluate_haystack
     from suggest.evaluation import QueryRow
 
