@@ -14,6 +14,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 from kb.audit import AuditAction, record
 from kb.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -135,7 +136,10 @@ def _decide(session: Session, actor: User, phrasing_id: int, status: str, action
     phrasing.decided_at = utcnow()
     record(session, actor=actor, action=action, entry_id=phrasing.entry_id, before=before,
            after={"phrasing_id": phrasing.id, "text": phrasing.text, "status": status}, comment=comment)
-    session.commit()
+    try:
+        session.commit()
+    except StaleDataError:
+        raise Conflict("someone decided on this phrasing first") from None
     return phrasing
 
 

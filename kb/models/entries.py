@@ -144,6 +144,10 @@ class Phrasing(Base):
     proposed_by: Mapped[User | None] = relationship(foreign_keys=[proposed_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
+    # A decision is written only over the status it was made on (UPDATE ... WHERE status = the one read): SQLite
+    # takes no lock on a read, so two approvers deciding at once would otherwise both succeed.
+    __mapper_args__ = {"version_id_col": status, "version_id_generator": False}
+
 
 class AuditEvent(Base):
     """Append-only record of who did what to which version, when."""

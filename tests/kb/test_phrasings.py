@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from kb import phrasings, storage, suggestable
 from kb.errors import Conflict, PermissionDenied, ValidationFailed
-from kb.models import AuditEvent, Phrasing
+from kb.models import AuditEvent, Phrasing, User
 from tests.factories import approved_entry, draft
 
 
@@ -116,3 +116,42 @@ def test_proposals_are_checked(session, users) -> None:
     with pytest.raises(Conflict):
         phrasings.propose(session=session, actor=users["editor2"], entry_id=v.entry_id, text="MODEM dead")
     assert session.scalar(select(Phrasing.text)) == "modem dead"
+
+
+def test_two_approvers_deciding_at_once_make_one_decision(app, session, users, monkeypatch) -> None:
+    v = approved_entry(session, users)
+    candidate = phrasings.propose(session=session, actor=users["editor"], entry_id=v.entry_id, text="wifi gone")
+    before = storage.generation(session)
+    # Both have read the candidate before either writes (SQLite reads take no lock); where the read locks the row
+    # (PostgreSQL), the second waits for the first instead and the barrier gives up.
+    barrier = threading.Barrier(2, timeout=2)
+    audit_record = phrasings.record
+
+    def record_after_both_read(*args, **kwargs):
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            pass
+        return audit_record(*args, **kwargs)
+
+    monkeypatch.setattr(phrasings, "record", record_after_both_read)
+    outcomes: list[str] = []
+
+    def accept(username: str) -> None:
+        s = storage.database(app).sessions()
+        try:
+            phrasings.accept(session=s, actor=s.get(User, users[username].id), phrasing_id=candidate.id)
+            outcomes.append("accepted")
+        except Conflict:
+            outcomes.append("conflict")
+        finally:
+            s.close()
+
+    threads = [threading.Thread(target=accept, args=(name,)) for name in ("approver", "approver2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["accepted", "conflict"]
+    assert len(session.scalars(select(AuditEvent).where(AuditEvent.action == "phrasing_accept")).all()) == 1
+    assert storage.generation(session) == before + 1
