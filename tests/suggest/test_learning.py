@@ -73,3 +73,16 @@ def test_an_entry_never_suggested_or_a_red_flag_teaches_nothing(client, session,
     _feedback(client, key, flagged["inquiry_id"], b.entry_id)
     assert session.scalars(select(Phrasing)).all() == []
     assert session.get(Inquiry, flagged["inquiry_id"]).suggested_entry_ids == []
+
+
+def test_one_inquiry_counts_once_for_an_entry_however_often_its_pick_is_told(client, session, users) -> None:
+    _entries(session, users)
+    key = _key(session, users)
+    body = _ask(client, key)
+    second = body["suggestions"][1]["entry_id"]
+    for _ in range(3):  # picking, taking it back and picking again is still one agent's one pick
+        _feedback(client, key, body["inquiry_id"], second)
+        response = client.post("/api/v1/feedback", json={"inquiry_id": body["inquiry_id"], "action": "not_helpful"},
+                               headers={"Authorization": f"Bearer {key}"})
+        assert response.status_code == 200, response.get_data(as_text=True)
+    assert session.scalar(select(Phrasing.times_picked)) == 1
