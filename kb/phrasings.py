@@ -9,6 +9,7 @@ or stops being matched (kb.storage), so every worker indexes it.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 
 from sqlalchemy import case, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -34,9 +35,15 @@ MAX_LENGTH = 1000  # as an alternate phrasing of an entry
 SOURCES = ("picked", "unanswered")
 
 
+# Marks nobody sees that chat apps and Hebrew keyboards add (direction marks and embeddings, zero-width space,
+# byte-order mark), and NUL, which PostgreSQL text cannot hold: the same wording with or without them is one wording.
+_INVISIBLE = dict.fromkeys(map(ord, "\x00\u061c\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                                    "\u2066\u2067\u2068\u2069\ufeff"))
+
+
 def normalise(text: str) -> str:
-    """Return the wording as it is matched and compared: whitespace collapsed, NULs dropped."""
-    return " ".join(text.replace("\x00", "").split())
+    """Return the wording as it is matched and compared: composed, invisible marks dropped, whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFC", text).translate(_INVISIBLE).split())
 
 
 def text_hash(text: str) -> str:

@@ -155,3 +155,15 @@ def test_two_approvers_deciding_at_once_make_one_decision(app, session, users, m
     assert sorted(outcomes) == ["accepted", "conflict"]
     assert len(session.scalars(select(AuditEvent).where(AuditEvent.action == "phrasing_accept")).all()) == 1
     assert storage.generation(session) == before + 1
+
+
+def test_invisible_marks_do_not_make_a_second_wording(session, users) -> None:
+    v = approved_entry(session, users)
+    # Chat apps and Hebrew keyboards add direction marks and zero-width spaces nobody sees.
+    _pick(session, v.entry_id, "\u200fכמה עולה\u200f המסלול?")
+    _pick(session, v.entry_id, "כמה עולה המסלול?\ufeff")
+    _pick(session, v.entry_id, "\u202eכמה עולה\u202c המסלול\u200b?")
+    [candidate] = session.scalars(select(Phrasing)).all()
+    assert (candidate.text, candidate.times_picked) == ("כמה עולה המסלול?", 3)
+    with pytest.raises(ValidationFailed):
+        phrasings.propose(session=session, actor=users["editor"], entry_id=v.entry_id, text="\u200f\u200b\u2067")
