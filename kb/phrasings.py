@@ -33,6 +33,7 @@ from kb.workflow import Role
 
 MAX_LENGTH = 1000  # as an alternate phrasing of an entry
 SOURCES = ("picked", "unanswered")
+LISTED = 200  # phrasings shown per status on the console
 
 
 # Marks nobody sees that chat apps and Hebrew keyboards add (direction marks and embeddings, zero-width space,
@@ -164,7 +165,7 @@ def reject(*, session: Session, actor: User, phrasing_id: int) -> Phrasing:
                    allowed_from=(PHRASING_CANDIDATE, PHRASING_ACCEPTED), allow_self_approval=False)
 
 
-def listing(*, session: Session, status: str, limit: int = 200) -> list[Phrasing]:
+def listing(*, session: Session, status: str, limit: int = LISTED) -> list[Phrasing]:
     """Return phrasings in one status: candidates most picked first, the others most recently decided first."""
     order = ((Phrasing.times_picked.desc(), Phrasing.created_at.desc()) if status == PHRASING_CANDIDATE
              else (func.coalesce(Phrasing.decided_at, Phrasing.created_at).desc(),))
@@ -182,3 +183,8 @@ def of_entry(*, session: Session, entry_id: int) -> list[Phrasing]:
     return list(session.scalars(select(Phrasing).where(Phrasing.entry_id == entry_id)
                                 .order_by(rank, Phrasing.id.desc()).limit(200)))
 
+
+def candidate_count(*, session: Session) -> int:
+    """Return how many candidates wait for a decision, listed or not."""
+    return session.scalar(select(func.count()).select_from(Phrasing)
+                          .where(Phrasing.status == PHRASING_CANDIDATE)) or 0
