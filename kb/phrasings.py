@@ -25,6 +25,7 @@ from kb.models import (
     PHRASING_REJECTED,
     Entry,
     Phrasing,
+    PhrasingPick,
     User,
     utcnow,
 )
@@ -81,8 +82,8 @@ def note_pick(
 ) -> None:
     """Record, in the caller's transaction, that an agent used the suggestion at `rank` (2 or lower) for `text`.
 
-    The first pick makes a candidate; later picks of the same entry for the same wording count up. Two agents
-    picking at once both count: the insert and the count are one statement.
+    The first pick makes a candidate; later picks of the same entry for the same wording count up, each inquiry
+    once. Two agents picking at once both count: the insert and the count are one statement.
     """
     entry = session.get(Entry, entry_id)
     wording = normalise(text)
@@ -90,10 +91,16 @@ def note_pick(
         return
     if _already_matched(entry, wording):
         return
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    if inquiry_id is not None:
+        # One inquiry's pick is one piece of evidence: told again, or by several requests at once, it counts once.
+        counted = session.scalar(insert(PhrasingPick).values(entry_id=entry_id, inquiry_id=inquiry_id)
+                                 .on_conflict_do_nothing().returning(PhrasingPick.inquiry_id))
+        if counted is None:
+            return
     values = {"entry_id": entry_id, "text": wording, "text_hash": text_hash(wording), "lang": lang,
               "source": "picked", "status": PHRASING_CANDIDATE, "times_picked": 1, "best_rank": rank,
               "inquiry_id": inquiry_id, "proposed_by_id": user_id, "created_at": utcnow(), "changed_generation": 0}
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(Phrasing).values(values)
     session.execute(statement.on_conflict_do_update(
         index_elements=[Phrasing.entry_id, Phrasing.text_hash],

@@ -136,10 +136,6 @@ def _learn_from_pick(session: Session, inquiry: Inquiry, entry_id: int, *, user_
     suggested = inquiry.suggested_entry_ids or []
     if inquiry.outcome != "answer" or entry_id not in suggested[1:]:
         return  # the first suggestion was right, or the entry was never suggested, or a red flag
-    taught = inquiry.taught_entry_ids or []
-    if entry_id in taught:
-        return
-    inquiry.taught_entry_ids = [*taught, entry_id]
     if user_id is None and api_key_id is not None:
         key = session.get(ApiKey, api_key_id)
         user_id = key.user_id if key is not None else None

@@ -149,6 +149,16 @@ class Phrasing(Base):
     __mapper_args__ = {"version_id_col": status, "version_id_generator": False}
 
 
+class PhrasingPick(Base):
+    """One inquiry's pick of a lower suggestion: it counts once, however often (or however many times at once) it is
+    told, and taking it back and making it again is still the one pick."""
+
+    __tablename__ = "phrasing_picks"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
 class AuditEvent(Base):
     """Append-only record of who did what to which version, when."""
 

@@ -61,9 +61,6 @@ class Inquiry(Base):
     top_entry_id: Mapped[int | None] = mapped_column(Integer)
     # The entries suggested, in order: an agent using a lower one teaches the matcher a phrasing (kb.phrasings).
     suggested_entry_ids: Mapped[list[int] | None] = mapped_column(JSON)
-    # The lower suggestions this inquiry has taught already: a pick told again, or taken back and made again,
-    # is still one agent's one pick, not more evidence.
-    taught_entry_ids: Mapped[list[int] | None] = mapped_column(JSON)
     top_score: Mapped[float | None] = mapped_column(Float)
     rule_id: Mapped[int | None] = mapped_column(Integer)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

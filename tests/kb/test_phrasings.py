@@ -167,3 +167,28 @@ def test_invisible_marks_do_not_make_a_second_wording(session, users) -> None:
     assert (candidate.text, candidate.times_picked) == ("כמה עולה המסלול?", 3)
     with pytest.raises(ValidationFailed):
         phrasings.propose(session=session, actor=users["editor"], entry_id=v.entry_id, text="\u200f\u200b\u2067")
+
+
+def test_one_inquiry_told_at_once_from_many_requests_counts_once(app, session, users) -> None:
+    v = approved_entry(session, users)
+    barrier = threading.Barrier(4)
+
+    def pick() -> None:
+        s = storage.database(app).sessions()
+        try:
+            barrier.wait()
+            phrasings.note_pick(session=s, entry_id=v.entry_id, text="wifi gone again", lang="en", rank=2,
+                                inquiry_id=7, user_id=users["agent"].id)
+            s.commit()
+        finally:
+            s.close()
+
+    threads = [threading.Thread(target=pick) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    phrasings.note_pick(session=session, entry_id=v.entry_id, text="wifi gone again", lang="en", rank=2,
+                        inquiry_id=8, user_id=None)
+    session.commit()
+    assert session.scalar(select(Phrasing.times_picked)) == 2
