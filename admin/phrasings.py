@@ -27,6 +27,7 @@ def phrasings_page() -> Any:
     return render_template("admin/phrasings.html", form=DecideForm(), me=signed_in_user(),
                            allow_self=current_app.config["ALLOW_SELF_APPROVAL"],
                            candidates=phrasings.listing(session=s, status=PHRASING_CANDIDATE),
+                           waiting=phrasings.candidate_count(session=s),  # all of them, not only those listed
                            accepted=phrasings.listing(session=s, status=PHRASING_ACCEPTED))
 
 

@@ -9,11 +9,13 @@ or stops being matched (kb.storage), so every worker indexes it.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 
 from sqlalchemy import case, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 from kb.audit import AuditAction, record
 from kb.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -23,6 +25,7 @@ from kb.models import (
     PHRASING_REJECTED,
     Entry,
     Phrasing,
+    PhrasingPick,
     User,
     utcnow,
 )
@@ -31,11 +34,18 @@ from kb.workflow import Role
 
 MAX_LENGTH = 1000  # as an alternate phrasing of an entry
 SOURCES = ("picked", "unanswered")
+LISTED = 200  # phrasings shown per status on the console
+
+
+# Marks nobody sees that chat apps and Hebrew keyboards add (direction marks and embeddings, zero-width space,
+# byte-order mark), and NUL, which PostgreSQL text cannot hold: the same wording with or without them is one wording.
+_INVISIBLE = dict.fromkeys(map(ord, "\x00\u061c\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                                    "\u2066\u2067\u2068\u2069\ufeff"))
 
 
 def normalise(text: str) -> str:
-    """Return the wording as it is matched and compared: whitespace collapsed, NULs dropped."""
-    return " ".join(text.replace("\x00", "").split())
+    """Return the wording as it is matched and compared: composed, invisible marks dropped, whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFC", text).translate(_INVISIBLE).split())
 
 
 def text_hash(text: str) -> str:
@@ -72,8 +82,8 @@ def note_pick(
 ) -> None:
     """Record, in the caller's transaction, that an agent used the suggestion at `rank` (2 or lower) for `text`.
 
-    The first pick makes a candidate; later picks of the same entry for the same wording count up. Two agents
-    picking at once both count: the insert and the count are one statement.
+    The first pick makes a candidate; later picks of the same entry for the same wording count up, each inquiry
+    once. Two agents picking at once both count: the insert and the count are one statement.
     """
     entry = session.get(Entry, entry_id)
     wording = normalise(text)
@@ -81,10 +91,16 @@ def note_pick(
         return
     if _already_matched(entry, wording):
         return
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    if inquiry_id is not None:
+        # One inquiry's pick is one piece of evidence: told again, or by several requests at once, it counts once.
+        counted = session.scalar(insert(PhrasingPick).values(entry_id=entry_id, inquiry_id=inquiry_id)
+                                 .on_conflict_do_nothing().returning(PhrasingPick.inquiry_id))
+        if counted is None:
+            return
     values = {"entry_id": entry_id, "text": wording, "text_hash": text_hash(wording), "lang": lang,
               "source": "picked", "status": PHRASING_CANDIDATE, "times_picked": 1, "best_rank": rank,
               "inquiry_id": inquiry_id, "proposed_by_id": user_id, "created_at": utcnow(), "changed_generation": 0}
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(Phrasing).values(values)
     session.execute(statement.on_conflict_do_update(
         index_elements=[Phrasing.entry_id, Phrasing.text_hash],
@@ -135,7 +151,10 @@ def _decide(session: Session, actor: User, phrasing_id: int, status: str, action
     phrasing.decided_at = utcnow()
     record(session, actor=actor, action=action, entry_id=phrasing.entry_id, before=before,
            after={"phrasing_id": phrasing.id, "text": phrasing.text, "status": status}, comment=comment)
-    session.commit()
+    try:
+        session.commit()
+    except StaleDataError:
+        raise Conflict("someone decided on this phrasing first") from None
     return phrasing
 
 
@@ -153,7 +172,7 @@ def reject(*, session: Session, actor: User, phrasing_id: int) -> Phrasing:
                    allowed_from=(PHRASING_CANDIDATE, PHRASING_ACCEPTED), allow_self_approval=False)
 
 
-def listing(*, session: Session, status: str, limit: int = 200) -> list[Phrasing]:
+def listing(*, session: Session, status: str, limit: int = LISTED) -> list[Phrasing]:
     """Return phrasings in one status: candidates most picked first, the others most recently decided first."""
     order = ((Phrasing.times_picked.desc(), Phrasing.created_at.desc()) if status == PHRASING_CANDIDATE
              else (func.coalesce(Phrasing.decided_at, Phrasing.created_at).desc(),))
@@ -171,3 +190,8 @@ def of_entry(*, session: Session, entry_id: int) -> list[Phrasing]:
     return list(session.scalars(select(Phrasing).where(Phrasing.entry_id == entry_id)
                                 .order_by(rank, Phrasing.id.desc()).limit(200)))
 
+
+def candidate_count(*, session: Session) -> int:
+    """Return how many candidates wait for a decision, listed or not."""
+    return session.scalar(select(func.count()).select_from(Phrasing)
+                          .where(Phrasing.status == PHRASING_CANDIDATE)) or 0

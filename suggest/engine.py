@@ -220,8 +220,9 @@ class Engine:
         A learned wording is a customer's question, so it is compared with the next customer's question the way
         two questions are compared (e5's query prefix on both sides), at LEARNED_WEIGHT of its score.
         """
+        # A wording PR also wrote into the version (version_texts keeps it once) is PR's text, encoded as written.
         kinds = [[t in learned for t in ts] for v, ts in zip(group, texts, strict=True)
-                 for learned in [{p.text for p in v.entry.learned_phrasings}]]
+                 for learned in [{p.text for p in v.entry.learned_phrasings} - {v.question, *(v.alternates or [])}]]
         flat = [t for ts in texts for t in ts]
         is_query = [k for ks in kinds for k in ks]
         passages = self.embed_passages(session, enc, [t for t, q in zip(flat, is_query, strict=True) if not q])

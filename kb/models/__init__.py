@@ -11,6 +11,7 @@ from kb.models.entries import (
     Entry,
     EntryVersion,
     Phrasing,
+    PhrasingPick,
     VersionContributor,
 )
 from kb.models.escalation import Alert, Crisis, Delivery, Inquiry, Notifier, RedFlagRule
@@ -38,6 +39,7 @@ __all__ = [
     "LoginThrottle",
     "Notifier",
     "Phrasing",
+    "PhrasingPick",
     "RedFlagRule",
     "User",
     "UserSession",

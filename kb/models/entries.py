@@ -144,6 +144,20 @@ class Phrasing(Base):
     proposed_by: Mapped[User | None] = relationship(foreign_keys=[proposed_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
+    # A decision is written only over the status it was made on (UPDATE ... WHERE status = the one read): SQLite
+    # takes no lock on a read, so two approvers deciding at once would otherwise both succeed.
+    __mapper_args__ = {"version_id_col": status, "version_id_generator": False}
+
+
+class PhrasingPick(Base):
+    """One inquiry's pick of a lower suggestion: it counts once, however often (or however many times at once) it is
+    told, and taking it back and making it again is still the one pick."""
+
+    __tablename__ = "phrasing_picks"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
 
 class AuditEvent(Base):
     """Append-only record of who did what to which version, when."""

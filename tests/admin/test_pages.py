@@ -363,3 +363,15 @@ def test_an_entry_page_lists_its_learned_phrasings(client, auth, session, users)
     other = approved_entry(session, users, question="How do I pay my bill?", answer="In the app.", alternates=[])
     assert "<h2>Learned phrasings</h2>" not in client.get(f"/admin/entries/{other.entry_id}").get_data(as_text=True)
     assert "<h2>Learned phrasings</h2>" in html
+
+
+def test_the_phrasings_page_counts_every_candidate_it_does_not_show(client, auth, session, users) -> None:
+    v = approved_entry(session, users)
+    for n in range(phrasings.LISTED + 1):  # a flood of one-off picks
+        phrasings.note_pick(session=session, entry_id=v.entry_id, text=f"wording {n}", lang="en", rank=2,
+                            inquiry_id=None, user_id=users["agent"].id)
+    session.commit()
+    auth.login("approver")
+    page = client.get("/admin/phrasings").get_data(as_text=True)
+    assert page.count("/accept") == phrasings.LISTED
+    assert f"(<bdi>{phrasings.LISTED + 1}</bdi>)" in page

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from kb import phrasings, storage, suggestable
 from kb.errors import Conflict, PermissionDenied, ValidationFailed
-from kb.models import AuditEvent, Phrasing
+from kb.models import AuditEvent, Phrasing, User
 from tests.factories import approved_entry, draft
 
 
@@ -116,3 +116,79 @@ def test_proposals_are_checked(session, users) -> None:
     with pytest.raises(Conflict):
         phrasings.propose(session=session, actor=users["editor2"], entry_id=v.entry_id, text="MODEM dead")
     assert session.scalar(select(Phrasing.text)) == "modem dead"
+
+
+def test_two_approvers_deciding_at_once_make_one_decision(app, session, users, monkeypatch) -> None:
+    v = approved_entry(session, users)
+    candidate = phrasings.propose(session=session, actor=users["editor"], entry_id=v.entry_id, text="wifi gone")
+    before = storage.generation(session)
+    # Both have read the candidate before either writes (SQLite reads take no lock); where the read locks the row
+    # (PostgreSQL), the second waits for the first instead and the barrier gives up.
+    barrier = threading.Barrier(2, timeout=2)
+    audit_record = phrasings.record
+
+    def record_after_both_read(*args, **kwargs):
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            pass
+        return audit_record(*args, **kwargs)
+
+    monkeypatch.setattr(phrasings, "record", record_after_both_read)
+    outcomes: list[str] = []
+
+    def accept(username: str) -> None:
+        s = storage.database(app).sessions()
+        try:
+            phrasings.accept(session=s, actor=s.get(User, users[username].id), phrasing_id=candidate.id)
+            outcomes.append("accepted")
+        except Conflict:
+            outcomes.append("conflict")
+        finally:
+            s.close()
+
+    threads = [threading.Thread(target=accept, args=(name,)) for name in ("approver", "approver2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["accepted", "conflict"]
+    assert len(session.scalars(select(AuditEvent).where(AuditEvent.action == "phrasing_accept")).all()) == 1
+    assert storage.generation(session) == before + 1
+
+
+def test_invisible_marks_do_not_make_a_second_wording(session, users) -> None:
+    v = approved_entry(session, users)
+    # Chat apps and Hebrew keyboards add direction marks and zero-width spaces nobody sees.
+    _pick(session, v.entry_id, "\u200fכמה עולה\u200f המסלול?")
+    _pick(session, v.entry_id, "כמה עולה המסלול?\ufeff")
+    _pick(session, v.entry_id, "\u202eכמה עולה\u202c המסלול\u200b?")
+    [candidate] = session.scalars(select(Phrasing)).all()
+    assert (candidate.text, candidate.times_picked) == ("כמה עולה המסלול?", 3)
+    with pytest.raises(ValidationFailed):
+        phrasings.propose(session=session, actor=users["editor"], entry_id=v.entry_id, text="\u200f\u200b\u2067")
+
+
+def test_one_inquiry_told_at_once_from_many_requests_counts_once(app, session, users) -> None:
+    v = approved_entry(session, users)
+    barrier = threading.Barrier(4)
+
+    def pick() -> None:
+        s = storage.database(app).sessions()
+        try:
+            barrier.wait()
+            phrasings.note_pick(session=s, entry_id=v.entry_id, text="wifi gone again", lang="en", rank=2,
+                                inquiry_id=7, user_id=users["agent"].id)
+            s.commit()
+        finally:
+            s.close()
+
+    threads = [threading.Thread(target=pick) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    phrasings.note_pick(session=session, entry_id=v.entry_id, text="wifi gone again", lang="en", rank=2,
+                        inquiry_id=8, user_id=None)
+    session.commit()
+    assert session.scalar(select(Phrasing.times_picked)) == 2

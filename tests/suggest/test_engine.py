@@ -156,3 +156,23 @@ def test_a_learned_wording_is_encoded_as_a_question_and_only_its_entry_again(app
     assert as_passages == [] and as_questions == [["wifi box dead"]]
     assert _ask(session, eng, "wifi box dead").suggestions[0].entry_id == v.entry_id
     assert eng.stats()["versions"] == 2
+
+
+def test_a_wording_pr_also_made_an_alternate_is_matched_as_pr_wrote_it(app, session, users, monkeypatch) -> None:
+    from kb import phrasings
+
+    eng = engine_mod.engine(app)
+    v = approved_entry(session, users)
+    candidate = phrasings.propose(session=session, actor=users["editor"], entry_id=v.entry_id, text="wifi box dead")
+    phrasings.accept(session=session, actor=users["approver"], phrasing_id=candidate.id)
+    # PR later writes the same wording into the entry itself: from then on it is PR's text, at full weight.
+    edited = service.edit(session=session, actor=users["editor"], entry_id=v.entry_id, base_version_id=v.id,
+                          base_row_version=v.row_version, draft=make_draft(alternates=["wifi box dead"]))
+    service.submit(session=session, actor=users["editor"], version_id=edited.id)
+    service.approve(session=session, actor=users["approver"], version_id=edited.id)
+    fake = eng.encoder_for("en")
+    as_questions: list[list[str]] = []
+    queries = fake.encode_queries
+    monkeypatch.setattr(fake, "encode_queries", lambda texts: as_questions.append(list(texts)) or queries(texts))
+    eng.sync(session)
+    assert as_questions == []

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from kb import accounts, phrasings
-from kb.models import Inquiry, Phrasing
-from tests.factories import approved_entry
+from kb import accounts, phrasings, service
+from kb.models import Entry, EntryVersion, Inquiry, Phrasing
+from tests.factories import approved_entry, make_draft
 
 URL = "/api/v1/suggest"
 # Shares words with both entries, so both are suggested; which comes first is the matcher's call.
@@ -73,3 +73,34 @@ def test_an_entry_never_suggested_or_a_red_flag_teaches_nothing(client, session,
     _feedback(client, key, flagged["inquiry_id"], b.entry_id)
     assert session.scalars(select(Phrasing)).all() == []
     assert session.get(Inquiry, flagged["inquiry_id"]).suggested_entry_ids == []
+
+
+def test_one_inquiry_counts_once_for_an_entry_however_often_its_pick_is_told(client, session, users) -> None:
+    _entries(session, users)
+    key = _key(session, users)
+    body = _ask(client, key)
+    second = body["suggestions"][1]["entry_id"]
+    for _ in range(3):  # picking, taking it back and picking again is still one agent's one pick
+        _feedback(client, key, body["inquiry_id"], second)
+        response = client.post("/api/v1/feedback", json={"inquiry_id": body["inquiry_id"], "action": "not_helpful"},
+                               headers={"Authorization": f"Bearer {key}"})
+        assert response.status_code == 200, response.get_data(as_text=True)
+    assert session.scalar(select(Phrasing.times_picked)) == 1
+
+
+def test_an_accepted_wording_stays_with_the_next_version_and_goes_with_a_retired_entry(client, session, users) -> None:
+    _entries(session, users)
+    key, asker = _key(session, users), _key(session, users, "editor")
+    body = _ask(client, key)
+    second = body["suggestions"][1]["entry_id"]
+    _feedback(client, key, body["inquiry_id"], second)
+    phrasings.accept(session=session, actor=users["approver"], phrasing_id=session.scalar(select(Phrasing.id)))
+    version = session.get(EntryVersion, session.get(Entry, second).approved_version_id)
+    edited = service.edit(session=session, actor=users["editor"], entry_id=second, base_version_id=version.id,
+                          base_row_version=version.row_version,
+                          draft=make_draft(question="Where do I see what I owe?", answer="See the app.", alternates=[]))
+    service.submit(session=session, actor=users["editor"], version_id=edited.id)
+    service.approve(session=session, actor=users["approver"], version_id=edited.id)
+    assert _ask(client, asker)["suggestions"][0]["entry_id"] == second
+    service.retire(session=session, actor=users["approver"], entry_id=second, reason="no longer offered")
+    assert second not in [s["entry_id"] for s in _ask(client, asker)["suggestions"]]
