@@ -16,6 +16,7 @@ REPEAT_WINDOW = dt.timedelta(minutes=30)
 FEEDBACK_ACTIONS = ("copied", "used", "edited", "not_helpful")
 REPLIED = frozenset({"copied", "used", "edited"})  # the agent posted something on the page
 HANDOFF_REASONS = ("sales_lead", "service_case", "other")
+LEARN_FROM_RANK = 3  # an agent's pick of the 2nd or 3rd suggestion proposes the message as a phrasing
 # Who takes a question nobody has an approved answer for, and under which category's response times.
 PR_DEPARTMENT, PR_CATEGORY = "spokesperson", "general"
 
@@ -133,9 +134,11 @@ def record_feedback(
 def _learn_from_pick(session: Session, inquiry: Inquiry, entry_id: int, *, user_id: int | None,
                      api_key_id: int | None) -> None:
     """An agent used a lower suggestion: the message may be how customers ask that entry's question."""
-    suggested = inquiry.suggested_entry_ids or []
+    # Only the second and third: a pick further down says less about the message, and would let one agent attach
+    # any text to almost any entry by asking for ten low-confidence suggestions.
+    suggested = (inquiry.suggested_entry_ids or [])[:LEARN_FROM_RANK]
     if inquiry.outcome != "answer" or entry_id not in suggested[1:]:
-        return  # the first suggestion was right, or the entry was never suggested, or a red flag
+        return  # the first suggestion was right, or the entry was not among the first three, or a red flag
     if user_id is None and api_key_id is not None:
         key = session.get(ApiKey, api_key_id)
         user_id = key.user_id if key is not None else None

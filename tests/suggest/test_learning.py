@@ -104,3 +104,16 @@ def test_an_accepted_wording_stays_with_the_next_version_and_goes_with_a_retired
     assert _ask(client, asker)["suggestions"][0]["entry_id"] == second
     service.retire(session=session, actor=users["approver"], entry_id=second, reason="no longer offered")
     assert second not in [s["entry_id"] for s in _ask(client, asker)["suggestions"]]
+
+
+def test_a_pick_below_the_third_suggestion_teaches_nothing(client, session, users) -> None:
+    for n in range(4):
+        approved_entry(session, users, question=f"How do I restart or pay router bill number {n}?",
+                       answer=f"Answer {n}.", alternates=[])
+    key = _key(session, users)
+    body = _ask(client, key, "router bill restart pay", k=4)
+    assert len(body["suggestions"]) == 4
+    _feedback(client, key, body["inquiry_id"], body["suggestions"][3]["entry_id"])
+    assert session.scalars(select(Phrasing)).all() == []
+    _feedback(client, key, body["inquiry_id"], body["suggestions"][2]["entry_id"])
+    assert session.scalar(select(Phrasing.best_rank)) == 3
