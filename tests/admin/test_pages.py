@@ -375,3 +375,15 @@ def test_the_phrasings_page_counts_every_candidate_it_does_not_show(client, auth
     page = client.get("/admin/phrasings").get_data(as_text=True)
     assert page.count("/accept") == phrasings.LISTED
     assert f"(<bdi>{phrasings.LISTED + 1}</bdi>)" in page
+
+
+def test_a_matched_wording_of_a_retired_entry_says_it_is_not_served(client, auth, session, users) -> None:
+    from kb import service
+
+    v = approved_entry(session, users)
+    wording = phrasings.propose(session=session, actor=users["editor"], entry_id=v.entry_id, text="wifi box dead")
+    phrasings.accept(session=session, actor=users["approver"], phrasing_id=wording.id)
+    auth.login("approver")
+    assert "not served" not in client.get("/admin/phrasings").get_data(as_text=True)
+    service.retire(session=session, actor=users["approver"], entry_id=v.entry_id, reason="Gone.")
+    assert "not served: the entry has no approved version" in client.get("/admin/phrasings").get_data(as_text=True)
