@@ -8,6 +8,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kb import storage
 from kb.models import EmbeddingCache
 
 _CHUNK = 900  # stays under SQLite's bound-parameter limit
@@ -39,15 +40,8 @@ def store(session: Session, *, model_id: str, vectors: dict[str, np.ndarray]) ->
         return
     rows = [{"model_id": model_id, "text_hash": h, "vector": v.astype(np.float32).tobytes()}
             for h, v in vectors.items()]
-    dialect = session.get_bind().dialect.name
+    insert = storage.upsert_insert(session.get_bind().dialect.name)
     # The cache is written from a connection of its own, so a read path never commits the caller's session.
     with session.get_bind().engine.connect() as connection:
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-
-            connection.execute(postgresql_insert(EmbeddingCache).values(rows).on_conflict_do_nothing())
-        else:
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-            connection.execute(sqlite_insert(EmbeddingCache).values(rows).on_conflict_do_nothing())
+        connection.execute(insert(EmbeddingCache).values(rows).on_conflict_do_nothing())
         connection.commit()

@@ -15,6 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, Table, create_engine, event, insert, make_url, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, UOWTransaction, attributes, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -146,6 +147,11 @@ def is_migrated(engine: Engine) -> bool:
     """Say whether the database is at the code's schema."""
     current, head = schema_state(engine)
     return current == head
+
+
+def upsert_insert(dialect_name: str) -> Callable[..., postgresql.Insert | sqlite.Insert]:
+    """Return the dialect's INSERT, the one with ON CONFLICT (PostgreSQL and SQLite 3.24+ write it alike)."""
+    return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
 
 
 def generation(s: Session) -> int:
