@@ -12,8 +12,6 @@ import hashlib
 import unicodedata
 
 from sqlalchemy import case, func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -29,12 +27,11 @@ from kb.models import (
     User,
     utcnow,
 )
-from kb.storage import use_case
+from kb.storage import upsert_insert, use_case
 from kb.workflow import Role
 
 MAX_LENGTH = 1000  # as an alternate phrasing of an entry
-SOURCES = ("picked", "unanswered")
-LISTED = 200  # phrasings shown per status on the console
+LISTED = 200  # phrasings shown per status on the console, and per entry on its page
 
 
 # Marks nobody sees that chat apps and Hebrew keyboards add (direction marks and embeddings, zero-width space,
@@ -53,9 +50,13 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(normalise(text).casefold().encode("utf-8")).hexdigest()
 
 
+def _fits(wording: str) -> bool:
+    return 0 < len(wording) <= MAX_LENGTH
+
+
 def _checked_text(text: str) -> str:
     wording = normalise(text)
-    if not wording or len(wording) > MAX_LENGTH:
+    if not _fits(wording):
         raise ValidationFailed("a phrasing needs 1 to 1000 characters")
     return wording
 
@@ -87,11 +88,11 @@ def note_pick(
     """
     entry = session.get(Entry, entry_id)
     wording = normalise(text)
-    if entry is None or entry.approved_version_id is None or not wording or len(wording) > MAX_LENGTH:
+    if entry is None or entry.approved_version_id is None or not _fits(wording):
         return
     if _already_matched(entry, wording):
         return
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = upsert_insert(session.get_bind().dialect.name)
     if inquiry_id is not None:
         # One inquiry's pick is one piece of evidence: told again, or by several requests at once, it counts once.
         counted = session.scalar(insert(PhrasingPick).values(entry_id=entry_id, inquiry_id=inquiry_id)
@@ -133,7 +134,7 @@ def propose(*, session: Session, actor: User, entry_id: int, text: str) -> Phras
 
 
 def _decide(session: Session, actor: User, phrasing_id: int, status: str, action: AuditAction, *,
-            allowed_from: tuple[str, ...], allow_self_approval: bool, comment: str = "") -> Phrasing:
+            allowed_from: tuple[str, ...], allow_self_approval: bool) -> Phrasing:
     if not Role(actor.role).at_least(Role.APPROVER):
         raise PermissionDenied("deciding on a phrasing needs the approver role")
     phrasing = session.get(Phrasing, phrasing_id, with_for_update=True)
@@ -150,7 +151,7 @@ def _decide(session: Session, actor: User, phrasing_id: int, status: str, action
     phrasing.decided_by_id = actor.id
     phrasing.decided_at = utcnow()
     record(session, actor=actor, action=action, entry_id=phrasing.entry_id, before=before,
-           after={"phrasing_id": phrasing.id, "text": phrasing.text, "status": status}, comment=comment)
+           after={"phrasing_id": phrasing.id, "text": phrasing.text, "status": status})
     try:
         session.commit()
     except StaleDataError:
@@ -188,7 +189,7 @@ def of_entry(*, session: Session, entry_id: int) -> list[Phrasing]:
     """Return an entry's learned phrasings: matched ones first, then candidates, then those turned down."""
     rank = case((Phrasing.status == PHRASING_ACCEPTED, 0), (Phrasing.status == PHRASING_CANDIDATE, 1), else_=2)
     return list(session.scalars(select(Phrasing).where(Phrasing.entry_id == entry_id)
-                                .order_by(rank, Phrasing.id.desc()).limit(200)))
+                                .order_by(rank, Phrasing.id.desc()).limit(LISTED)))
 
 
 def candidate_count(*, session: Session) -> int:
