@@ -40,11 +40,16 @@ def version_texts(version: EntryVersion, include_answer: bool = True) -> list[st
     The answer is encoded together with its question rather than alone: measured on the shared English sets,
     that lifted P@1 (covidfaq .658 -> .668, banking77 .721 -> .744) without costing StackFAQ anything.
     """
-    texts = [version.question, *(version.alternates or [])]
-    texts += [p.text for p in version.entry.learned_phrasings if p.text not in texts]
+    texts = [version.question, *(version.alternates or []), *learned_texts(version)]
     if include_answer:
         texts.append(f"{version.question}\n{version.answer}")
     return texts
+
+
+def learned_texts(version: EntryVersion) -> list[str]:
+    """Return the customers' wordings accepted for a version's entry that PR has not also written into it."""
+    written = {version.question, *(version.alternates or [])}
+    return [p.text for p in version.entry.learned_phrasings if p.text not in written]
 
 
 @dataclass
@@ -220,11 +225,12 @@ class Engine:
         A learned wording is a customer's question, so it is compared with the next customer's question the way
         two questions are compared (e5's query prefix on both sides), at LEARNED_WEIGHT of its score.
         """
-        # A wording PR also wrote into the version (version_texts keeps it once) is PR's text, encoded as written.
-        kinds = [[t in learned for t in ts] for v, ts in zip(group, texts, strict=True)
-                 for learned in [{p.text for p in v.entry.learned_phrasings} - {v.question, *(v.alternates or [])}]]
-        flat = [t for ts in texts for t in ts]
-        is_query = [k for ks in kinds for k in ks]
+        flat: list[str] = []
+        is_query: list[bool] = []
+        for v, ts in zip(group, texts, strict=True):
+            learned = set(learned_texts(v))  # a wording PR also wrote is PR's text, encoded as written
+            flat += ts
+            is_query += [t in learned for t in ts]
         passages = self.embed_passages(session, enc, [t for t, q in zip(flat, is_query, strict=True) if not q])
         questions = self.embed_passages(session, enc, [t for t, q in zip(flat, is_query, strict=True) if q],
                                         as_queries=True)
