@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from kb import phrasings, storage, suggestable
 from kb.errors import Conflict, PermissionDenied, ValidationFailed
@@ -37,26 +39,32 @@ def test_a_pick_of_a_known_wording_or_an_unapproved_entry_is_not_a_candidate(ses
     assert session.scalars(select(Phrasing)).all() == []
 
 
-def test_two_agents_picking_at_once_both_count(app, session, users) -> None:
-    v = approved_entry(session, users)
-    barrier = threading.Barrier(2)
+def _at_once(app, times: int, work: Callable[[Session], None]) -> list[BaseException]:
+    """Run `work` in `times` threads, each with a session of its own, released together; return what they raised."""
+    barrier = threading.Barrier(times)
     errors: list[BaseException] = []
 
-    def pick() -> None:
+    def run() -> None:
         s = storage.database(app).sessions()
         try:
             barrier.wait()
-            _pick(s, v.entry_id, "wifi gone again")
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            work(s)
+        except BaseException as exc:  # noqa: BLE001 - reported by the caller's assertion
             errors.append(exc)
         finally:
             s.close()
 
-    threads = [threading.Thread(target=pick) for _ in range(2)]
+    threads = [threading.Thread(target=run) for _ in range(times)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    return errors
+
+
+def test_two_agents_picking_at_once_both_count(app, session, users) -> None:
+    v = approved_entry(session, users)
+    errors = _at_once(app, 2, lambda s: _pick(s, v.entry_id, "wifi gone again"))
     assert errors == []
     assert session.scalar(select(Phrasing.times_picked)) == 2
 
@@ -171,23 +179,13 @@ def test_invisible_marks_do_not_make_a_second_wording(session, users) -> None:
 
 def test_one_inquiry_told_at_once_from_many_requests_counts_once(app, session, users) -> None:
     v = approved_entry(session, users)
-    barrier = threading.Barrier(4)
 
-    def pick() -> None:
-        s = storage.database(app).sessions()
-        try:
-            barrier.wait()
-            phrasings.note_pick(session=s, entry_id=v.entry_id, text="wifi gone again", lang="en", rank=2,
-                                inquiry_id=7, user_id=users["agent"].id)
-            s.commit()
-        finally:
-            s.close()
+    def pick(s: Session) -> None:
+        phrasings.note_pick(session=s, entry_id=v.entry_id, text="wifi gone again", lang="en", rank=2,
+                            inquiry_id=7, user_id=users["agent"].id)
+        s.commit()
 
-    threads = [threading.Thread(target=pick) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    assert _at_once(app, 4, pick) == []
     phrasings.note_pick(session=session, entry_id=v.entry_id, text="wifi gone again", lang="en", rank=2,
                         inquiry_id=8, user_id=None)
     session.commit()
