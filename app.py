@@ -27,7 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "INDEX_SYNC_MS": 200,  # a worker asks the database for KB changes at most this often
     "INDEX_LISTEN": True,  # PostgreSQL: each serving worker is told of KB changes as they commit (LISTEN/NOTIFY)
     "REPEAT_WINDOW_MINUTES": 30,  # the same message from the same agent within this time is one inquiry
-    "BATCH_WINDOW_MS": 2,  # a question waits at most this long for concurrent ones to share its model call
+    "BATCH_WINDOW_MS": 0,  # a question may wait this long for concurrent ones; 0: only those queued meanwhile
     "BATCH_MAX": 16,  # questions encoded in one model call at most
     "DENSE_INDEX": "auto",  # auto (exact search, IVF once an encoder holds 16,000 texts) | flat | ivf
     "FLAG_EXAMPLE_MATCH": "0.9",  # how close (0..1 on the encoder's scale) a message must be to a red-flag example

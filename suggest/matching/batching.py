@@ -32,7 +32,7 @@ class MicroBatcher:
     lone question waits at most the window. One batch is encoded at a time: the model call itself uses the cores.
     """
 
-    def __init__(self, encode: EncodeBatch, *, window_ms: float = 2.0, max_batch: int = 16) -> None:
+    def __init__(self, encode: EncodeBatch, *, window_ms: float = 0.0, max_batch: int = 16) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self._encode = encode
@@ -127,7 +127,7 @@ class VectorCache:
 class BatchedQueries:
     """One encoder's question side: a vector cache in front of a micro-batcher."""
 
-    def __init__(self, encoder: Any, *, window_ms: float = 2.0, max_batch: int = 16, cache_size: int = 2048) -> None:
+    def __init__(self, encoder: Any, *, window_ms: float = 0.0, max_batch: int = 16, cache_size: int = 2048) -> None:
         self.encoder = encoder
         self.cache = VectorCache(cache_size)
         self.batcher = MicroBatcher(encoder.encode_queries, window_ms=window_ms, max_batch=max_batch)

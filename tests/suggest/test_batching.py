@@ -104,6 +104,21 @@ def test_no_window_means_no_wait() -> None:
     assert time.monotonic() - started < 0.03
 
 
+def test_without_a_window_questions_asked_during_an_encode_share_the_next_call() -> None:
+    # The default: no question waits for company, yet under load batches still form from what queues meanwhile.
+    encode = Recording(delay=0.2)
+    batcher = MicroBatcher(encode, window_ms=0, max_batch=16)
+    first = threading.Thread(target=batcher.encode, args=("first",))
+    first.start()
+    while not encode.calls:  # the first question is being encoded
+        time.sleep(0.001)
+    results, errors = run_concurrently(batcher, [f"later {i}" for i in range(5)])
+    first.join(5)
+    assert not errors and len(results) == 5
+    assert encode.calls[0] == ["first"]
+    assert sorted(encode.calls[1]) == sorted(results) and len(encode.calls) == 2
+
+
 def test_an_encoder_error_reaches_every_waiter_of_the_batch() -> None:
     encode = Recording(delay=0.01, fail=RuntimeError("model crashed"))
     batcher = MicroBatcher(encode, window_ms=50, max_batch=64)
