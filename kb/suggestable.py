@@ -32,28 +32,17 @@ def list_suggestable(*, session: Session, today: dt.date | None = None) -> list[
     )
 
 
-def live_versions(
+def suggestable_by_ids(
     *, session: Session, version_ids: Sequence[int], today: dt.date | None = None
-) -> dict[int, int]:
-    """Return {version id: entry id} for those of `version_ids` still approved and unexpired."""
+) -> dict[int, EntryVersion]:
+    """Re-read versions the index returned, keeping only those still approved and unexpired, with what a
+    suggestion shows: entry, category, routing department and contacts, approver. One round trip for the head."""
     if not version_ids:
         return {}
     today = today or dt.date.today()
-    rows = session.execute(
-        select(EntryVersion.id, EntryVersion.entry_id).where(
-            EntryVersion.id.in_(list(version_ids)), *_suggestable_filter(today)
-        )
-    )
-    return {version_id: entry_id for version_id, entry_id in rows}
-
-
-def versions_for_display(*, session: Session, version_ids: Sequence[int]) -> dict[int, EntryVersion]:
-    """Load versions with what a suggestion shows: entry, category, routing department and contacts, approver."""
-    if not version_ids:
-        return {}
     rows = session.scalars(
         select(EntryVersion)
-        .where(EntryVersion.id.in_(list(version_ids)))
+        .where(EntryVersion.id.in_(list(version_ids)), *_suggestable_filter(today))
         .options(
             joinedload(EntryVersion.entry).joinedload(Entry.category).joinedload(Category.department)
             .selectinload(Department.contacts),
@@ -61,14 +50,6 @@ def versions_for_display(*, session: Session, version_ids: Sequence[int]) -> dic
         )
     )
     return {v.id: v for v in rows.unique()}
-
-
-def suggestable_by_ids(
-    *, session: Session, version_ids: Sequence[int], today: dt.date | None = None
-) -> dict[int, EntryVersion]:
-    """Re-read versions the index returned, keeping only those still approved and unexpired."""
-    live = live_versions(session=session, version_ids=version_ids, today=today)
-    return versions_for_display(session=session, version_ids=list(live))
 
 
 def changes_since(*, session: Session, generation: int) -> tuple[int, list[EntryVersion], list[EntryVersion]]:

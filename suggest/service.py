@@ -107,7 +107,8 @@ def _match(
     # The index is never trusted: the best candidates are re-read and kept only if still approved and unexpired,
     # and only then labelled and decided on.
     head = rank(retrieval.candidates, retrieval.cosine_range, retrieval.thresholds)[: max(RERANK_DEPTH, 2 * request.k)]
-    live = suggestable.live_versions(session=session, version_ids=[c.version_id for c in head], today=today)
+    versions = suggestable.suggestable_by_ids(session=session, version_ids=[c.version_id for c in head], today=today)
+    live = {version_id: version.entry_id for version_id, version in versions.items()}
     alive = [c for c in head if c.version_id in live]
     # --- confidence model hook: where one was fitted on this encoder, a measured probability reranks the head,
     # labels it and makes the answer / no-match decision (suggest/matching/confidence.py); else the fused
@@ -133,7 +134,6 @@ def _match(
         chosen.append(cand)
         if len(chosen) == request.k:
             break
-    versions = suggestable.versions_for_display(session=session, version_ids=[c.version_id for c in chosen])
     result = SuggestResult(
         outcome=Outcome(decision.outcome), lang=lang,
         suggestions=[_suggestion(versions[c.version_id], c, request.channel or "web") for c in chosen],

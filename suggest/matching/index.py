@@ -130,12 +130,11 @@ class DenseIndex:
         ids = self._ids_of.get(version_id)
         if not ids:
             return np.zeros(0, dtype=np.float32)
-        return np.stack([self._index.reconstruct(fid) for fid in ids]) @ query.reshape(-1)
+        # One call for all of a version's vectors (flat and IVF alike: IVF keeps a direct map by id).
+        vectors = self._index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
+        return np.asarray(vectors @ query.reshape(-1))
 
     def score(self, query: np.ndarray, version_id: int) -> float:
         """Return the best cosine between `query` and a version's texts (0 if not indexed)."""
-        ids = self._ids_of.get(version_id)
-        if not ids:
-            return 0.0
-        vectors = np.stack([self._index.reconstruct(fid) for fid in ids])
-        return float((vectors @ query.reshape(-1)).max())
+        scores = self.text_scores(query, version_id)
+        return float(scores.max()) if len(scores) else 0.0

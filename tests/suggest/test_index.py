@@ -32,6 +32,10 @@ def test_ivf_finds_what_exact_search_finds() -> None:
     q = queries[0]
     top = flat.search(q, k=1)[0]
     assert ivf.score(q, top.version_id) == pytest.approx(top.score, abs=1e-5)
+    # Each text's own score, in the order the texts were added, from either index.
+    own = vectors.reshape(-1, 2, vectors.shape[1])[top.version_id] @ q
+    for index in (flat, ivf):
+        assert index.text_scores(q, top.version_id) == pytest.approx(own, abs=1e-5)
 
 
 def test_auto_moves_to_ivf_only_past_its_threshold() -> None:
