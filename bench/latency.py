@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app import create_app
+from app import DEFAULTS, create_app
 from bench import common
 from kb import service, storage
 from kb.service import Draft
@@ -27,6 +27,8 @@ from suggest import settings as suggest_settings
 from suggest.engine import Engine
 from suggest.evaluation import throwaway_app
 from suggest.service import SuggestRequest, suggest
+
+WARM_UP = 20  # untimed questions first
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -48,14 +50,17 @@ def measure(size: int, n_queries: int) -> dict[str, Any]:
     """Measure one KB size."""
     faq = entries(size)
     queries = [q.query for q in common.read_queries(common.DATA / "clinc150" / "queries.jsonl")]
-    queries = random.Random(3).sample(queries, n_queries)
-    config = {**common.app_config("auto"), "SUGGEST_CACHE_SIZE": 0}
+    queries = random.Random(3).sample(queries, n_queries + WARM_UP)
+    warm, queries = queries[:WARM_UP], queries[WARM_UP:]
+    # The product's own settings (a worker looks for KB changes every INDEX_SYNC_MS), less the answer cache: every
+    # timed question is new to the worker.
+    config = {**common.app_config("auto"), "SUGGEST_CACHE_SIZE": 0, "INDEX_SYNC_MS": DEFAULTS["INDEX_SYNC_MS"]}
     with throwaway_app(faq, config=config, make_app=create_app) as app:
         eng = engine_mod.engine(app)
         with storage.database(app).session() as s:
             eng.sync(s)
             eng.warm_up(["en"])
-            for q in queries[:20]:  # warm caches and allocators before timing
+            for q in warm:  # warm allocators before timing, with questions that are not timed
                 suggest(session=s, engine=eng, request=SuggestRequest(q, lang="en"))
             encoder = eng.encoder_for("en")
             whole, encode = [], []
@@ -91,10 +96,12 @@ def _approval_visible_ms(s, eng: Engine) -> float:
     service.submit(session=s, actor=editor, version_id=draft.id)
     started = time.perf_counter()
     service.approve(session=s, actor=approver, version_id=draft.id)
-    result = suggest(session=s, engine=eng, request=SuggestRequest(question, lang="en"), record=False)
-    elapsed = (time.perf_counter() - started) * 1000
-    assert result.suggestions and result.suggestions[0].entry_id == draft.entry_id, "approval not visible"
-    return round(elapsed, 3)
+    while time.perf_counter() - started < 10:  # ask again until the worker serves it, as an agent would
+        result = suggest(session=s, engine=eng, request=SuggestRequest(question, lang="en"), record=False)
+        if result.suggestions and result.suggestions[0].entry_id == draft.entry_id:
+            return round((time.perf_counter() - started) * 1000, 3)
+        time.sleep(0.01)
+    raise AssertionError("approval not visible after 10 s")
 
 
 def _cold_start(app, config: dict[str, Any]) -> dict[str, float]:
