@@ -37,11 +37,14 @@ _SEVERITY = {"self_harm": 5, "safety": 5, "privacy": 4, "legal": 4, "press": 3, 
              "protest": 3}
 
 _KEYWORDS_EN = {
-    "legal": ["lawyer", "attorney", "lawsuit", "sue you", "sue galim", "suing", "legal action", "class action",
-              "small claims", "court", "cease and desist", "consumer protection authority", "file a complaint "
-              "with the ministry", "ombudsman"],
-    "press": ["journalist", "reporter", "newspaper", "going to the press", "tell the press", "contact the press",
-              "talk to the press", "speak to the press", "go to the media", "talk to the media",
+    # A lawyer, a court or a newspaper named in passing is as often routine ("my lawyer needs a balance
+    # confirmation", "I saw your ad in the newspaper"): the words here name a threat; the classifier reads the rest.
+    "legal": ["lawsuit", "sue you", "sue galim", "suing", "legal action", "legal steps", "class action",
+              "small claims", "see you in court", "meet in court", "demand letter", "cease and desist",
+              "consumer protection authority", "file a complaint with the ministry", "ombudsman"],
+    "press": ["journalist", "reporter", "to the newspaper", "to a newspaper", "to the papers", "going to the press",
+              "tell the press", "contact the press", "talk to the press", "speak to the press",
+              "go to the media", "talk to the media",
               "press release", "media enquiry", "media inquiry", "news channel",
               "tv programme", "tv program", "for an article", "for a story", "comment for an article",
               "investigative"],
@@ -61,7 +64,12 @@ _KEYWORDS_EN = {
                   "self harm", "no reason to live"],
 }
 _PATTERNS_EN = {
-    "legal": [r"\b(sue|suing|sued)\b", r"\bmy (lawyer|attorney)\b", r"\btake (you|this) to court\b"],
+    "legal": [r"\b(sue|suing|sued)\b", r"\btake (you|this|it) to court\b",
+              r"\b(my|our) (lawyer|attorney|solicitor)s? (will|is going to|is preparing|is drafting|says|is already"
+              r"|is involved|sent)\b",
+              r"\b(call|calling|get|getting|hire|hiring|consult|consulting|speak to|speaking to|talk to|talking to"
+              r"|contact|contacting|going to) (a|my|our) (lawyer|attorney|solicitor)\b",
+              r"\bhear(ing)? from (my|our) (lawyer|attorney|solicitor)s?\b"],
     "press": [r"\b(channel \d+|haaretz|ynet|times of israel|calcalist|globes)\b"],
     "self_harm": [r"\b(kill|hurt|harm) my ?self\b"],
     "safety": [r"\b(pole|cable|wire|antenna|mast)s?\b[^.!?]{0,30}\bfell\b"],
@@ -70,10 +78,11 @@ _PATTERNS_EN = {
                 r"\bleaked (my|our|customer|personal|the)\b"],
 }
 _KEYWORDS_HE = {
-    "legal": ["עורך דין", "עורכת דין", "תביעה ייצוגית", "אתבע", "נתבע אתכם", "לתבוע",
+    "legal": ["עם עורך דין", "עם עורכת דין", "אצל עורך דין", "יש לי עורך דין", "מעורך הדין", "מעורך דין",
+              "מעורכת הדין", "תביעה ייצוגית", "אתבע", "נתבע אתכם", "לתבוע",
               "בית משפט", "תביעות קטנות", "מכתב התראה", "הרשות להגנת הצרכן", "המועצה לצרכנות", "משרד התקשורת",
               "נציב תלונות"],
-    "press": ["עיתונאי", "עיתונאית", "לכתבה", "בכתבה", "עיתון", "לתקשורת", "תגובה לכתבה", "תחקיר",
+    "press": ["עיתונאי", "עיתונאית", "לכתבה", "בכתבה", "לעיתון", "לעיתונות", "לתקשורת", "תגובה לכתבה", "תחקיר",
               "ערוץ 12", "ערוץ 13", "כאן חדשות", "חדשות 12", "חברת החדשות", "ynet",
               "עיתון הארץ", "כתב הארץ", "כתבת הארץ",
               "ידיעות אחרונות", "מעריב"],
@@ -94,7 +103,10 @@ _PATTERNS_HE: dict[str, list[str]] = {
     "safety": [r"(עמוד|כבל|חוט|אנטנה|תורן)[^.!?]{0,30}נפל"],
     # No "עו"ד": folding drops its quote mark, and it then matches "עוד" (more, again) in every other message.
     # A bare "תביעה" is as often an insurance or warranty claim, so only its legal senses are listed.
-    "legal": [r"תביעה (משפטית|נגד)", r"כתב תביעה"],
+    "legal": [r"תביעה (משפטית|נגד)", r"כתב תביעה",
+              r"(^|\W)(פונה|פניתי|אפנה|נפנה|לפנות|מעביר|מעבירה|אעביר|נעביר|נשלחת|הולך|הולכת|אלך|נלך)\W"
+              r"([^.!?]{0,25}\W)?ו?לעורכת? (ה)?דין"],
+    "press": [r"(יתפרסם|פרסום|יופיע|תופיע|תהיה|יהיה)(\W[^.!?]{0,20})?\Wבעיתון"],
 }
 
 # Example messages are matched by meaning, for wordings no keyword foresaw.

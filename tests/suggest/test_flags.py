@@ -139,3 +139,42 @@ def test_patterns_the_linear_engine_cannot_run_are_refused_at_save(session, user
 def test_a_stored_pattern_the_engine_refuses_is_skipped(caplog) -> None:
     rule = _rule(lang="en", keywords=["boycott"], patterns=[r"(?<=a)b"])
     assert rule.patterns == () and flags.detect("boycott them", [rule]).kind == "custom"
+
+
+def _default_rules() -> list:
+    return [flags.compile_rule(RedFlagRule(id=i, kind=r["kind"], lang=r["lang"], severity=r["severity"],
+                                           keywords=r["keywords"], patterns=r.get("patterns", [])))
+            for i, r in enumerate(DEFAULT_RULES)]
+
+
+@pytest.mark.parametrize("message", [
+    "My lawyer needs a balance confirmation for the mortgage, how do I get one?",
+    "How do I add a power of attorney for my father's account?",
+    "I saw your sale in the newspaper, is it still on?",
+    "I need a doctor's note for court about my sick days",
+    "עורך הדין שמטפל במכירת הדירה צריך אישור שאין חוב, איך מקבלים",
+    "איך מוסיפים ייפוי כוח לעורך דין על החשבון של אבא שלי?",
+    "העברתי כסף לעורך הדין של הקונים ולא רואה את זה בחשבון",
+    "ראיתי פרסומת בעיתון על מבצע, הוא עדיין בתוקף?",
+])
+def test_a_lawyer_or_a_newspaper_named_in_passing_is_not_a_red_flag_by_the_words(message) -> None:
+    # Such words in routine questions are left to the classifier, which reads the whole message.
+    assert flags.detect(message, _default_rules()) is None
+
+
+@pytest.mark.parametrize(("message", "kind"), [
+    ("You'll be hearing from my lawyer about this", "legal"),
+    ("I'm calling my lawyer right now", "legal"),
+    ("My attorney is preparing a demand letter", "legal"),
+    ("See you in court", "legal"),
+    ("I'm taking this to the newspaper tomorrow", "press"),
+    ("אני כבר אצל עורך דין, שיהיה לכם בהצלחה", "legal"),
+    ("בודקת עם עורכת דין אם לתבוע אתכם", "legal"),
+    ("קיבלתם מכתב מעורך הדין שלי?", "legal"),
+    ("פניתי למשרד הבריאות ולעורך דין בנושא", "legal"),
+    ("אני הולכת עם זה לעיתון", "press"),
+    ("הסיפור שלי יתפרסם בסוף השבוע בעיתון המקומי", "press"),
+])
+def test_a_lawyer_or_a_newspaper_named_as_a_threat_is(message, kind) -> None:
+    hit = flags.detect(message, _default_rules())
+    assert hit is not None and hit.kind == kind
