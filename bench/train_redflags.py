@@ -4,6 +4,7 @@
     .venv/bin/python -m bench.train_redflags --cv-only  # cross-validate and print, write nothing
     .venv/bin/python -m bench.train_redflags --report DIR [--report FILE]  # also score held-out messages
     .venv/bin/python -m bench.train_redflags --score-only --report DIR    # score with the shipped weights
+    .venv/bin/python -m bench.train_redflags --cv-only --rules          # and the default rules beside it
 
 The training file is bench/data/redflag_training.jsonl (red flags of every kind and routine and angry-but-routine
 messages, Hebrew and English, written for the project) plus the default rules' example messages. One head is
@@ -182,15 +183,50 @@ def pick_kind_thresholds(probs: np.ndarray, rows: list[dict[str, Any]], start: f
         limits = best[1]
 
 
-def score_folder(folder: Path, model: classifier.FlagModel) -> dict[str, Any]:
-    """Score a labelled folder: messages flagged by the default rules' words and patterns, by the classifier, and by
-    either (what suggest() escalates, less the rules' example messages)."""
+def default_rules_compiled() -> list:
+    """Return the default rules' words and patterns, compiled as the engine compiles them."""
     from kb.models import RedFlagRule
     from suggest.escalation import detect
 
-    rules = [detect.compile_rule(RedFlagRule(id=i, kind=r["kind"], lang=r["lang"], keywords=r["keywords"],
-                                             patterns=r.get("patterns", []), severity=r["severity"]))
-             for i, r in enumerate(DEFAULT_RULES)]
+    return [detect.compile_rule(RedFlagRule(id=i, kind=r["kind"], lang=r["lang"], keywords=r["keywords"],
+                                            patterns=r.get("patterns", []), severity=r["severity"]))
+            for i, r in enumerate(DEFAULT_RULES)]
+
+
+def rules_report(rows: list[dict[str, Any]], by_classifier: np.ndarray) -> dict[str, Any]:
+    """Say what the default rules' words add to the cross-validated classifier on our own messages: recall and false
+    positives of rules, classifier and either, and which words alone catch a red flag or escalate a routine one."""
+    from collections import Counter
+
+    from suggest.escalation import detect
+
+    rules = default_rules_compiled()
+    hits = [detect.detect_all(r["text"], rules) for r in rows]
+    by_rules = np.array([bool(h) for h in hits])
+    out: dict[str, Any] = {}
+    for lang in ("he", "en"):
+        for group in ("red_flag", "routine", "angry"):
+            sel = [i for i, r in enumerate(rows) if r["lang"] == lang and r["group"] == group]
+            out[f"{lang} {group}"] = {"n": len(sel), "rules": _rate(by_rules[sel].sum(), len(sel)),
+                                      "classifier": _rate(by_classifier[sel].sum(), len(sel)),
+                                      "either": _rate((by_rules | by_classifier)[sel].sum(), len(sel))}
+    gains: Counter[str] = Counter()
+    costs: Counter[str] = Counter()
+    for i, found in enumerate(hits):
+        if found and not by_classifier[i]:
+            for hit in found:
+                (gains if rows[i]["kinds"] else costs)[hit.matched] += 1
+    out["words alone catching a red flag"] = dict(gains.most_common())
+    out["words alone escalating a routine message"] = dict(costs.most_common())
+    return out
+
+
+def score_folder(folder: Path, model: classifier.FlagModel) -> dict[str, Any]:
+    """Score a labelled folder: messages flagged by the default rules' words and patterns, by the classifier, and by
+    either (what suggest() escalates, less the rules' example messages)."""
+    from suggest.escalation import detect
+
+    rules = default_rules_compiled()
     out: dict[str, Any] = {}
     paths = [folder / n for n in ("redflags.jsonl", "routine_angry.jsonl", "queries.jsonl",
                                   "queries_no_match.jsonl")] if folder.is_dir() else [folder]
@@ -229,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=classifier.WEIGHTS)
     parser.add_argument("--score-only", action="store_true", help="fit nothing; score --report with the shipped model")
     parser.add_argument("--no-grams", action="store_true", help="vector heads alone, without the letters model")
+    parser.add_argument("--rules", action="store_true",
+                        help="also report the default rules beside the cross-validated classifier on our messages")
     args = parser.parse_args(argv)
     if args.score_only:
         model = classifier.FlagModel.load(classifier.WEIGHTS)
@@ -239,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     all_rows = training_rows()
     heads, report = [], {}
+    by_classifier = np.zeros(len(all_rows), dtype=bool)  # out-of-fold, by the head that serves each language
     assignment = folds(all_rows)  # one split for every model, so that no head sees its test fold through the letters
     gram_logits = None if args.no_grams else cross_validate_grams(all_rows, assignment)
     for spec, langs in HEADS.items():
@@ -257,6 +296,9 @@ def main(argv: list[str] | None = None) -> int:
         _, l2, threshold, result = best
         probs = cross_validate(x, rows, l2, assignment[idx], None if gram_logits is None else gram_logits[idx])
         limits = pick_kind_thresholds(probs, rows, threshold)
+        for n, i in enumerate(idx):
+            if (all_rows[i]["lang"] == "en") == (spec == "minilm+e5"):
+                by_classifier[i] = bool((probs[n] >= limits).any())
         report[spec] = {"model_id": model_id, "n": len(rows), "l2": l2, "threshold": threshold,
                         "grams": not args.no_grams, "cv": result,
                         "kind_thresholds": dict(zip(classifier.KINDS, limits.tolist(), strict=True)),
@@ -266,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     grams = None if args.no_grams else classifier.fit_grams(
         [r["text"] for r in all_rows], [r["kinds"] for r in all_rows], l2=GRAMS_L2)
     model = classifier.FlagModel(heads, grams)
+    if args.rules:
+        report["default rules"] = rules_report(all_rows, by_classifier)
     if not args.cv_only:
         model.save(args.out)
         report["written"] = {"path": str(args.out), "bytes": args.out.stat().st_size}
