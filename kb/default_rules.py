@@ -101,11 +101,12 @@ _KEYWORDS_HE = {
 }
 _PATTERNS_HE: dict[str, list[str]] = {
     "safety": [r"(עמוד|כבל|חוט|אנטנה|תורן)[^.!?]{0,30}נפל"],
-    # No "עו"ד": folding drops its quote mark, and it then matches "עוד" (more, again) in every other message.
+    # "עו"ד" is written out as "עורך דין" before matching (detect.expand_abbreviations), so rules name it in full.
     # A bare "תביעה" is as often an insurance or warranty claim, so only its legal senses are listed.
     "legal": [r"תביעה (משפטית|נגד)", r"כתב תביעה",
               r"(^|\W)(פונה|פניתי|אפנה|נפנה|לפנות|מעביר|מעבירה|אעביר|נעביר|נשלחת|הולך|הולכת|אלך|נלך)\W"
-              r"([^.!?]{0,25}\W)?ו?לעורכת? (ה)?דין"],
+              r"([^.!?]{0,25}\W)?ו?לעורכת? (ה)?דין",
+              r"עורכת? (ה)?דין (שלי|שלנו) (כבר )?(מכין|מכינה|שולח|שולחת|ישלח|תשלח|יתבע|תתבע)"],
     "press": [r"(יתפרסם|פרסום|יופיע|תופיע|תהיה|יהיה)(\W[^.!?]{0,20})?\Wבעיתון"],
 }
 

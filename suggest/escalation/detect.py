@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from kb.models import RedFlagRule
@@ -63,8 +64,25 @@ def _phrase_at(message: list[list[str]], phrase: tuple[frozenset[str], ...]) -> 
     return False
 
 
+# Abbreviations written out before matching, so that rules written in full meet them: folding drops the quote mark,
+# and "עו"ד" (a lawyer) would otherwise read as "עוד" (more, again). A one- or two-letter prefix stays attached.
+_ABBREVIATIONS = {"עוד": "עורך דין", "בימש": "בית משפט", "ביהמש": "בית המשפט"}
+_ABBREVIATION = re.compile(r"(?<![\u05D0-\u05EA])([והבכלמש]{0,2}?)(עו|בימ|ביהמ)[\"\u05F4'\u05F3`’](ד|ש)"
+                           r"(?![\u05D0-\u05EA])")
+
+
+def expand_abbreviations(text: str) -> str:
+    """Write out the Hebrew abbreviations rules are written in full for ("לעו"ד" -> "לעורך דין")."""
+    def full(found: re.Match[str]) -> str:
+        written = _ABBREVIATIONS.get(found.group(2) + found.group(3))
+        return found.group(1) + written if written else found.group(0)
+
+    return _ABBREVIATION.sub(full, text)
+
+
 def detect_all(text: str, rules: list[CompiledRule]) -> list[FlagHit]:
     """Return every rule the message trips (one hit per rule), most severe first."""
+    text = expand_abbreviations(text)
     tokens = analyse(text, keep_stop=True, endings=False)
     present = {form for forms in tokens for form in forms}
     folded = normalise(text)

@@ -178,3 +178,21 @@ def test_a_lawyer_or_a_newspaper_named_in_passing_is_not_a_red_flag_by_the_words
 def test_a_lawyer_or_a_newspaper_named_as_a_threat_is(message, kind) -> None:
     hit = flags.detect(message, _default_rules())
     assert hit is not None and hit.kind == kind
+
+
+@pytest.mark.parametrize(("text", "written_out"), [
+    ('פניתי לעו"ד', "פניתי לעורך דין"),
+    ("העו״ד שלנו", "העורך דין שלנו"),
+    ('נתראה בבימ"ש', "נתראה בבית משפט"),
+    ("אני עוד מחכה", "אני עוד מחכה"),  # "more, still": no quote mark, no lawyer
+    ('ת"א ודו"ח', 'ת"א ודו"ח'),  # other abbreviations are left as they are
+])
+def test_hebrew_abbreviations_are_written_out_before_matching(text, written_out) -> None:
+    assert flags.expand_abbreviations(text) == written_out
+
+
+@pytest.mark.parametrize("message", ['כבר פניתי לעו"ד, תחכו למכתב', "העו״ד שלי כבר שולח לכם מכתב"])
+def test_a_lawyer_written_as_an_abbreviation_is_met_by_the_rules(message) -> None:
+    hit = flags.detect(message, _default_rules())
+    assert hit is not None and hit.kind == "legal"
+    assert flags.detect("אני עוד מחכה לתשובה", _default_rules()) is None
