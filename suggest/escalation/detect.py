@@ -29,17 +29,35 @@ class FlagHit:
     matched: str
 
 
+# Abbreviations written out before matching, so that rules written in full meet them: folding drops the quote mark,
+# and "עו"ד" (a lawyer) would otherwise read as "עוד" (more, again). A one- or two-letter prefix stays attached.
+_ABBREVIATIONS = {"עוד": "עורך דין", "בימש": "בית משפט", "ביהמש": "בית המשפט"}
+_ABBREVIATION = re.compile(r"(?<![\u05D0-\u05EA])([והבכלמש]{0,2}?)(עו|בימ|ביהמ)[\"\u05F4'\u05F3`’](ד|ש)"
+                           r"(?![\u05D0-\u05EA])")
+
+
+def expand_abbreviations(text: str) -> str:
+    """Write out the Hebrew abbreviations rules are written in full for ("לעו"ד" -> "לעורך דין")."""
+    def full(found: re.Match[str]) -> str:
+        written = _ABBREVIATIONS.get(found.group(2) + found.group(3))
+        return found.group(1) + written if written else found.group(0)
+
+    return _ABBREVIATION.sub(full, text)
+
+
 def compile_rule(rule: RedFlagRule) -> CompiledRule:
-    """Normalise a rule's keywords and patterns the same way messages are normalised."""
+    """Normalise a rule's keywords and patterns the same way messages are normalised (abbreviations written out,
+    so that a rule saying "עו"ד" meets a lawyer and not every "עוד")."""
     phrases = []
     for keyword in rule.keywords or []:
-        tokens = tuple(_keyword_forms(forms) for forms in analyse(keyword, keep_stop=True, endings=False))
+        tokens = tuple(_keyword_forms(forms)
+                       for forms in analyse(expand_abbreviations(keyword), keep_stop=True, endings=False))
         if tokens:
             phrases.append(tokens)
     compiled = []
     for pattern in rule.patterns or []:
         try:
-            compiled.append(compile_pattern(pattern))
+            compiled.append(compile_pattern(expand_abbreviations(pattern)))
         except ValueError as exc:
             # The console refuses such patterns; one saved before that must not stop detection.
             log.warning("red-flag rule %s: pattern %r skipped: %s", rule.id, pattern, exc)
@@ -62,22 +80,6 @@ def _phrase_at(message: list[list[str]], phrase: tuple[frozenset[str], ...]) -> 
         if all(not phrase[i].isdisjoint(message[start + i]) for i in range(n)):
             return True
     return False
-
-
-# Abbreviations written out before matching, so that rules written in full meet them: folding drops the quote mark,
-# and "עו"ד" (a lawyer) would otherwise read as "עוד" (more, again). A one- or two-letter prefix stays attached.
-_ABBREVIATIONS = {"עוד": "עורך דין", "בימש": "בית משפט", "ביהמש": "בית המשפט"}
-_ABBREVIATION = re.compile(r"(?<![\u05D0-\u05EA])([והבכלמש]{0,2}?)(עו|בימ|ביהמ)[\"\u05F4'\u05F3`’](ד|ש)"
-                           r"(?![\u05D0-\u05EA])")
-
-
-def expand_abbreviations(text: str) -> str:
-    """Write out the Hebrew abbreviations rules are written in full for ("לעו"ד" -> "לעורך דין")."""
-    def full(found: re.Match[str]) -> str:
-        written = _ABBREVIATIONS.get(found.group(2) + found.group(3))
-        return found.group(1) + written if written else found.group(0)
-
-    return _ABBREVIATION.sub(full, text)
 
 
 def detect_all(text: str, rules: list[CompiledRule]) -> list[FlagHit]:

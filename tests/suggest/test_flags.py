@@ -196,3 +196,10 @@ def test_a_lawyer_written_as_an_abbreviation_is_met_by_the_rules(message) -> Non
     hit = flags.detect(message, _default_rules())
     assert hit is not None and hit.kind == "legal"
     assert flags.detect("אני עוד מחכה לתשובה", _default_rules()) is None
+
+
+def test_a_rule_written_with_the_abbreviation_means_a_lawyer_not_more() -> None:
+    rule = _rule(keywords=['עו"ד'], patterns=[])
+    assert flags.detect("פניתי לעו״ד בעניין", [rule])
+    assert flags.detect("פניתי לעורך דין בעניין", [rule])
+    assert flags.detect("אני עוד מחכה לתשובה", [rule]) is None
