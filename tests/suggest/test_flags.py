@@ -23,6 +23,12 @@ def _rule(**kw) -> flags.CompiledRule:
     return flags.compile_rule(RedFlagRule(**values))
 
 
+def _default_rules() -> list:
+    return [flags.compile_rule(RedFlagRule(id=i, kind=r["kind"], lang=r["lang"], severity=r["severity"],
+                                           keywords=r["keywords"], patterns=r.get("patterns", [])))
+            for i, r in enumerate(DEFAULT_RULES)]
+
+
 def test_hebrew_keywords_match_through_prefixes_and_final_letters() -> None:
     rule = _rule(keywords=["עורך דין"])
     assert flags.detect("אני הולך לעורך הדין שלי", [rule])
@@ -92,11 +98,7 @@ def test_example_messages_catch_wordings_no_keyword_foresaw(app, session, users)
 
 def test_a_newspaper_name_that_is_also_a_word_does_not_flag_routine_questions() -> None:
     """"הארץ" is a newspaper, but "בחוץ לארץ" (abroad) is a roaming question, not the press."""
-    from kb.default_rules import DEFAULT_RULES
-
-    rules = [flags.compile_rule(RedFlagRule(id=i, kind=r["kind"], lang=r["lang"], severity=r["severity"],
-                                            keywords=r["keywords"], patterns=r.get("patterns", [])))
-             for i, r in enumerate(DEFAULT_RULES)]
+    rules = _default_rules()
     assert flags.detect("שימוש בטלפון בחוץ לארץ", rules) is None
     assert flags.detect("אני כתב הארץ ומבקש תגובה", rules).kind == "press"
 
@@ -139,12 +141,6 @@ def test_patterns_the_linear_engine_cannot_run_are_refused_at_save(session, user
 def test_a_stored_pattern_the_engine_refuses_is_skipped(caplog) -> None:
     rule = _rule(lang="en", keywords=["boycott"], patterns=[r"(?<=a)b"])
     assert rule.patterns == () and flags.detect("boycott them", [rule]).kind == "custom"
-
-
-def _default_rules() -> list:
-    return [flags.compile_rule(RedFlagRule(id=i, kind=r["kind"], lang=r["lang"], severity=r["severity"],
-                                           keywords=r["keywords"], patterns=r.get("patterns", [])))
-            for i, r in enumerate(DEFAULT_RULES)]
 
 
 @pytest.mark.parametrize("message", [
