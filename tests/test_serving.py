@@ -117,7 +117,10 @@ def test_four_workers_start_together_on_an_empty_model_cache(config, session, us
         assert health["status"] == "ok" and health["index_warm"] is True
         status, body = _suggest(base, key, "How can I restart my router?")
         assert status == 200 and body["suggestions"][0]["entry_id"] == approved.entry_id
-    assert sorted(p.name for p in cache.iterdir()) == ["all-MiniLM-L6-v2.onnx", "all-MiniLM-L6-v2.onnx.lock"]
+    # Each model exported once, by one of the four, and nothing half-written left behind.
+    e5 = "multilingual-e5-small-original-q4.onnx"
+    assert sorted(p.name for p in cache.iterdir()) == [
+        "all-MiniLM-L6-v2.onnx", "all-MiniLM-L6-v2.onnx.lock", e5, f"{e5}.lock"]
     log = (tmp_path / "gunicorn.log").read_text()
     assert "Traceback" not in log and "exited with code" not in log
 

