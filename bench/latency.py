@@ -1,7 +1,7 @@
 """Speed of one suggestion at 1k and 10k entries, beside the raw encode of the same question (the floor) and
 Haystack's retriever in the same run; time for an approval to reach suggestions; cold start with a warm cache.
 
-    .venv/bin/python -m bench.latency [--sizes 1000,10000] [--queries 300]
+    .venv/bin/python -m bench.latency [--sizes 1000,10000] [--queries 300] [--profile 40]
 
 Entries are CLINC150 training utterances (English: the default MiniLM+e5 ensemble); queries are CLINC150 test
 queries. Prints one JSON line per size and writes bench/results/latency.json.
@@ -9,8 +9,10 @@ queries. Prints one JSON line per size and writes bench/results/latency.json.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import gzip
 import json
+import pstats
 import random
 import statistics
 import sys
@@ -46,8 +48,8 @@ def entries(size: int) -> list[dict[str, Any]]:
             for i, r in enumerate(rows)]
 
 
-def measure(size: int, n_queries: int) -> dict[str, Any]:
-    """Measure one KB size."""
+def measure(size: int, n_queries: int, profile: int = 0) -> dict[str, Any]:
+    """Measure one KB size (and print where the suggestions' time went, the `profile` heaviest calls)."""
     faq = entries(size)
     queries = [q.query for q in common.read_queries(common.DATA / "clinc150" / "queries.jsonl")]
     queries = random.Random(3).sample(queries, n_queries + WARM_UP)
@@ -64,13 +66,20 @@ def measure(size: int, n_queries: int) -> dict[str, Any]:
                 suggest(session=s, engine=eng, request=SuggestRequest(q, lang="en"))
             encoder = eng.encoder_for("en")
             whole, encode = [], []
+            profiler = cProfile.Profile() if profile else None
             for q in queries:
                 started = time.perf_counter()
                 encoder.encode_queries([q])
                 encode.append((time.perf_counter() - started) * 1000)
                 started = time.perf_counter()
+                if profiler:
+                    profiler.enable()
                 suggest(session=s, engine=eng, request=SuggestRequest(q, lang="en"), source="bench")
                 whole.append((time.perf_counter() - started) * 1000)
+                if profiler:
+                    profiler.disable()
+            if profiler:
+                pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(profile)
             approval_ms = _approval_visible_ms(s, eng)
         cold = _cold_start(app, config)
     haystack = _haystack(faq, queries)
@@ -134,10 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="print the N heaviest calls of the timed suggestions (cProfile, to stderr; slows them)")
     args = parser.parse_args(argv)
     results = []
     for size in (int(s) for s in args.sizes.split(",")):
-        result = measure(size, args.queries)
+        result = measure(size, args.queries, args.profile)
         results.append(result)
         print(json.dumps(result), flush=True)
     common.RESULTS.mkdir(parents=True, exist_ok=True)

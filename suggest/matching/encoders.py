@@ -299,6 +299,12 @@ class EnsembleEncoder:
 
     def __init__(self, parts: list[tuple[Encoder, float]]) -> None:
         self.parts = parts
+        # The models already run side by side, so each gets one compute thread unless told otherwise: measured on
+        # two cores with onnxruntime's default threads, MiniLM+e5 cost 49 ms of CPU a question for 24 ms of wall
+        # time (idle threads spin), against 25 ms of CPU for 17 ms with one thread each.
+        for encoder, _ in parts:
+            if getattr(encoder, "threads", None) == 0:
+                encoder.threads = 1  # type: ignore[attr-defined]
         total = sum(w for _, w in parts)
         # Scaling part i by sqrt(w_i / (hi_i - lo_i)) on both sides turns dot products into sum w_i cos_i / span_i.
         self._factors = [math.sqrt((w / total) / (e.cosine_range[1] - e.cosine_range[0])) for e, w in parts]
@@ -321,18 +327,21 @@ class EnsembleEncoder:
     def _join(self, blocks: list[np.ndarray]) -> np.ndarray:
         return np.concatenate([b * f for b, f in zip(blocks, self._factors, strict=True)], axis=1).astype(np.float32)
 
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Encode questions with every model in parallel (the models release the GIL while they compute)."""
+    def _in_parallel(self, method: str, texts: Sequence[str]) -> np.ndarray:
         if self._pool is None:
             from concurrent.futures import ThreadPoolExecutor
 
             self._pool = ThreadPoolExecutor(max_workers=len(self.parts), thread_name_prefix="encode")
-        futures = [self._pool.submit(e.encode_queries, texts) for e, _ in self.parts]
+        futures = [self._pool.submit(getattr(e, method), texts) for e, _ in self.parts]
         return self._join([f.result() for f in futures])
 
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Encode questions with every model in parallel (the models release the GIL while they compute)."""
+        return self._in_parallel("encode_queries", texts)
+
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
-        """Encode knowledge-base texts with every model."""
-        return self._join([e.encode_passages(texts) for e, _ in self.parts])
+        """Encode knowledge-base texts with every model in parallel."""
+        return self._in_parallel("encode_passages", texts)
 
 
 def build(spec: str, *, backend: str = "onnx", cache_dir: str = "", query_max_tokens: int = 0) -> Encoder:

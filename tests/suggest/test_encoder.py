@@ -120,3 +120,13 @@ def test_processes_starting_together_export_the_model_once(tmp_path: Path, kind:
     assert sorted(o[0] for o in outcomes) == [0, 0, 1]  # one exported, the others waited and opened its file
     assert np.allclose(outcomes[0][1], outcomes[1][1]) and np.allclose(outcomes[0][1], outcomes[2][1])
     assert sorted(p.name for p in tmp_path.iterdir()) == [file, f"{file}.lock"]
+
+
+def test_an_ensemble_gives_each_model_one_thread_and_a_lone_model_keeps_the_setting() -> None:
+    from suggest.matching import encoders
+
+    ensemble = encoders.build("minilm+e5", backend="onnx", cache_dir="unused")  # nothing is loaded yet
+    assert [part.threads for part, _ in ensemble.parts] == [1, 1]
+    assert encoders.build("e5", backend="onnx", cache_dir="unused").threads == 0  # OMP_NUM_THREADS, else all cores
+    told = encoders.OnnxE5Encoder(cache_dir="unused", threads=2)
+    assert encoders.EnsembleEncoder([(told, 1.0)]).parts[0][0].threads == 2  # an explicit choice stands
