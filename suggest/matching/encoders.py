@@ -328,6 +328,9 @@ class EnsembleEncoder:
         return np.concatenate([b * f for b, f in zip(blocks, self._factors, strict=True)], axis=1).astype(np.float32)
 
     def _in_parallel(self, method: str, texts: Sequence[str]) -> np.ndarray:
+        # Models load one after the other, never side by side: loading imports libraries (transformers, for an
+        # export on first use) whose imports are not safe from two threads at once.
+        self.warm_up()
         if self._pool is None:
             from concurrent.futures import ThreadPoolExecutor
 

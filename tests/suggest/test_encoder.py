@@ -130,3 +130,41 @@ def test_an_ensemble_gives_each_model_one_thread_and_a_lone_model_keeps_the_sett
     assert encoders.build("e5", backend="onnx", cache_dir="unused").threads == 0  # OMP_NUM_THREADS, else all cores
     told = encoders.OnnxE5Encoder(cache_dir="unused", threads=2)
     assert encoders.EnsembleEncoder([(told, 1.0)]).parts[0][0].threads == 2  # an explicit choice stands
+
+
+class _SlowToLoad:
+    """An encoder part that notes how many of its kind are loading at the same moment."""
+
+    loading = 0
+    most_at_once = 0
+
+    def __init__(self) -> None:
+        self.model_id, self.dim, self.cosine_range, self._model = "slow", 4, (0.0, 1.0), None
+
+    def warm_up(self) -> None:
+        import time
+
+        if self._model is not None:
+            return
+        _SlowToLoad.loading += 1
+        _SlowToLoad.most_at_once = max(_SlowToLoad.most_at_once, _SlowToLoad.loading)
+        time.sleep(0.05)
+        _SlowToLoad.loading -= 1
+        self._model = True
+
+    def encode_queries(self, texts):
+        self.warm_up()
+        return np.ones((len(texts), self.dim), dtype=np.float32)
+
+    encode_passages = encode_queries
+
+
+@pytest.mark.parametrize("method", ["encode_queries", "encode_passages"])
+def test_an_ensemble_loads_its_models_one_at_a_time_before_encoding_in_parallel(method: str) -> None:
+    from suggest.matching.encoders import EnsembleEncoder
+
+    _SlowToLoad.loading = _SlowToLoad.most_at_once = 0
+    ensemble = EnsembleEncoder([(_SlowToLoad(), 1.0), (_SlowToLoad(), 1.0)])
+    vectors = getattr(ensemble, method)(["restart the router", "איך מאתחלים את הנתב"])
+    assert vectors.shape == (2, 8)
+    assert _SlowToLoad.most_at_once == 1  # `flask suggest reindex` on a fresh install exported two models at once
