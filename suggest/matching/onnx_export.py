@@ -1,4 +1,4 @@
-"""Export a sentence-transformers model to ONNX once per installation, however many processes start at once."""
+"""Export a model to ONNX once per installation, however many processes start at once, and open it in onnxruntime."""
 from __future__ import annotations
 
 import fcntl
