@@ -24,7 +24,6 @@ DEFAULTS: dict[str, Any] = {
     "SUGGEST_K": 3,  # suggestions returned by default
     "SUGGEST_CACHE_SIZE": 512,  # repeated identical questions answered from this many cached results
     "QUERY_MAX_TOKENS": 128,  # a question is encoded from its first this many tokens (0: whole); matched whole
-    "INDEX_SYNC_MS": 200,  # a worker asks the database for KB changes at most this often
     "INDEX_LISTEN": True,  # PostgreSQL: each serving worker is told of KB changes as they commit (LISTEN/NOTIFY)
     "REPEAT_WINDOW_MINUTES": 30,  # the same message from the same agent within this time is one inquiry
     "BATCH_WINDOW_MS": 0,  # a question may wait this long for concurrent ones; 0: only those queued meanwhile

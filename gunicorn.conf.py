@@ -29,6 +29,6 @@ def post_worker_init(worker):
 
         started = time.monotonic()
         with storage.database(app).session() as s:
-            generation = engine.engine(app).sync(s, force=True)
+            generation = engine.engine(app).sync(s)
         worker.log.info("Worker %s is warm: KB generation %s indexed in %.1f s", worker.pid, generation,
                         time.monotonic() - started)

@@ -40,5 +40,5 @@ def cap(rows: list[QueryRow], limit: int, seed: int = 7) -> list[QueryRow]:
 def app_config(encoder: str) -> dict[str, Any]:
     """Return the settings of a throwaway evaluation app using `encoder` for every language (or auto)."""
     return {"ENCODER": encoder, "ENCODER_BACKEND": "onnx", "LANG_ENCODERS": "", "THRESHOLDS": "",
-            "SUGGEST_CACHE_SIZE": 0, "INDEX_SYNC_MS": 0, "INSTANCE_PATH": str(RESULTS / "instance"),
+            "SUGGEST_CACHE_SIZE": 0, "INSTANCE_PATH": str(RESULTS / "instance"),
             "MODEL_CACHE": str(MODELS)}

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app import DEFAULTS, create_app
+from app import create_app
 from bench import common
 from kb import service, storage
 from kb.service import Draft
@@ -54,9 +54,8 @@ def measure(size: int, n_queries: int, profile: int = 0) -> dict[str, Any]:
     queries = [q.query for q in common.read_queries(common.DATA / "clinc150" / "queries.jsonl")]
     queries = random.Random(3).sample(queries, n_queries + WARM_UP)
     warm, queries = queries[:WARM_UP], queries[WARM_UP:]
-    # The product's own settings (a worker looks for KB changes every INDEX_SYNC_MS), less the answer cache: every
-    # timed question is new to the worker.
-    config = {**common.app_config("auto"), "SUGGEST_CACHE_SIZE": 0, "INDEX_SYNC_MS": DEFAULTS["INDEX_SYNC_MS"]}
+    # The product's own settings less the answer cache: every timed question is new to the worker.
+    config = {**common.app_config("auto"), "SUGGEST_CACHE_SIZE": 0}
     with throwaway_app(faq, config=config, make_app=create_app) as app:
         eng = engine_mod.engine(app)
         with storage.database(app).session() as s:

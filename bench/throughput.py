@@ -87,7 +87,7 @@ def prepare(folder: Path, encoder: str) -> tuple[str, str]:
                        target=Status.APPROVED, allow_self_approval=True, via="benchmark")
         key = accounts.create_api_key(session=s, user=agent, scopes=["suggest"])[1]
         # Workers then read every entry's vectors from the embedding cache instead of encoding them each.
-        engine_mod.engine(app).sync(s, force=True)
+        engine_mod.engine(app).sync(s)
     storage.database(app).engine.dispose()
     return url, key
 

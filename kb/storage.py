@@ -26,6 +26,7 @@ from kb.models import (
     Contact,
     Crisis,
     Department,
+    Entry,
     EntryVersion,
     KbState,
     Phrasing,
@@ -155,12 +156,16 @@ def upsert_insert(dialect_name: str) -> Callable[..., postgresql.Insert | sqlite
 
 
 def generation(s: Session) -> int:
-    """Return the KB generation: it moves whenever what may be suggested changes."""
-    return s.scalar(select(KbState.generation).where(KbState.id == 1)) or 0
+    """Return the KB generation: it moves whenever what may be suggested changes. Every question reads it, so it is
+    one prebuilt Core statement on the session's connection (a fifth of an ORM query's cost)."""
+    return s.connection().execute(_GENERATION).scalar() or 0
 
 
-# What is shown or decided with a suggestion (owners, response times, red flags, crises) lives in these tables:
-# any change to them moves the KB generation. Versions move it only when they enter or leave the approved set.
+_GENERATION = select(cast(Table, KbState.__table__).c.generation).where(cast(Table, KbState.__table__).c.id == 1)
+
+# What is shown or decided with a suggestion (owners, response times, red flags, crises) lives in these tables: any
+# change to them moves the KB generation. Versions move it only when they enter or leave the approved set (an
+# approved version's text never changes); entries when one being served changes (its category, say).
 _SHAPES_SUGGESTIONS = (Category, Department, Contact, RedFlagRule, Crisis)
 _SERVED = Status.APPROVED.value
 
@@ -182,6 +187,8 @@ def _move_generation(session: Session, _flush_context: UOWTransaction, _instance
     moved = [obj for obj in (*session.new, *session.dirty, *session.deleted) if _enters_or_leaves(session, obj)]
     shaped = any(isinstance(obj, _SHAPES_SUGGESTIONS) and (obj not in session.dirty or session.is_modified(obj))
                  for obj in (*session.new, *session.dirty, *session.deleted))
+    shaped = shaped or any(isinstance(obj, Entry) and obj.approved_version_id is not None and session.is_modified(obj)
+                           for obj in session.dirty)
     if not moved and not shaped:
         return
     state = cast(Table, KbState.__table__)

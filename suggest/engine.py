@@ -77,7 +77,6 @@ class Engine:
         include_answer: bool = True,
         example_match: float = 0.9,
         encoder_factory: Callable[[str], Any] | None = None,
-        sync_interval: float = 0.0,
         query_max_tokens: int = 0,
         flag_model: classifier.FlagModel | None = None,
         confidence: confidence_mod.Model | None = None,
@@ -111,8 +110,8 @@ class Engine:
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._cache_size = cache_size
         self.last_sync_s = 0.0
-        self.sync_interval = sync_interval
-        self._checked_at = 0.0
+        # What suggestions show of each version (suggest.service), for one KB generation: (generation, {...}).
+        self._shown: tuple[int, dict[Any, Any]] = (-1, {})
         # Red flags recognised by meaning; a model without a head for an encoder finds nothing with it.
         self.flag_model = flag_model if flag_model is not None else classifier.shipped()
 
@@ -154,21 +153,18 @@ class Engine:
         )
 
     # ----- keeping in step with the database
-    def sync(self, session: Session, progress: Progress | None = None, force: bool = False) -> int:
-        """Apply what changed in the KB since this index's generation; return the generation now held.
+    def sync(self, session: Session, progress: Progress | None = None) -> int:
+        """Apply what changed in the KB since this index's generation; return the generation `session` reads.
 
-        The database is asked at most once per `sync_interval` seconds: a new approval may wait that long,
-        but nothing withdrawn is ever served, because every hit is re-read from the database anyway.
+        Every question calls this: one primary-key read when nothing changed. A withdrawn version therefore never
+        comes out of a cache keyed by the returned generation, and a new approval is matched by the next question.
         """
-        now = time.monotonic()
-        if not force and self.generation >= 0 and now - self._checked_at < self.sync_interval:
-            return self.generation
-        self._checked_at = now
         current = storage.generation(session)
-        if current == self.generation:
+        if current <= self.generation:
+            # Equal, or older: this session's snapshot began before another thread caught the index up.
             return current
         with self._lock:
-            if current == self.generation:
+            if current <= self.generation:
                 return current
             started = time.perf_counter()
             if self.generation < 0:
@@ -358,21 +354,33 @@ class Engine:
         self._derived[name] = (self.generation, value)
         return value
 
-    # ----- answer cache
-    def cached(self, key: tuple) -> Any:
-        """Return a cached result for this key at the current generation, if any."""
+    # ----- caches
+    def shown(self, generation: int) -> dict[Any, Any]:
+        """Return the cache of what suggestions show for this KB generation (the one the caller's session read).
+        A caller that read another generation than the index holds gets a dict of its own, which nobody keeps."""
         with self._lock:
-            value = self._cache.get((self.generation, *key))
+            held_generation, held = self._shown
+            if held_generation == generation:
+                return held
+            if generation != self.generation:
+                return {}
+            self._shown = (generation, {})
+            return self._shown[1]
+
+    def cached(self, generation: int, key: tuple) -> Any:
+        """Return the result cached for this key at this KB generation (the one the caller's session read), if any."""
+        with self._lock:
+            value = self._cache.get((generation, *key))
             if value is not None:
-                self._cache.move_to_end((self.generation, *key))
+                self._cache.move_to_end((generation, *key))
             return value
 
-    def remember(self, key: tuple, value: Any) -> None:
-        """Cache a result for this key at the current generation."""
-        if self._cache_size <= 0:
+    def remember(self, generation: int, key: tuple, value: Any) -> None:
+        """Cache a result for this key at the KB generation it was computed from."""
+        if self._cache_size <= 0 or generation != self.generation:
             return
         with self._lock:
-            self._cache[(self.generation, *key)] = value
+            self._cache[(generation, *key)] = value
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
 

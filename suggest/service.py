@@ -1,6 +1,7 @@
 """The suggest use case: from a customer's message to approved answers, an escalation, or no match."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 
@@ -18,30 +19,46 @@ from suggest.matching.lexical import detect_language
 from suggest.results import Outcome, Suggestion, SuggestRequest, SuggestResult
 
 RERANK_DEPTH = 10  # candidates re-read from the database per question (at least 2k)
+SHOWN_MAX = 20_000  # versions shown, kept per KB generation by each worker (a kilobyte or two each)
 
 
-def _suggestion(version: EntryVersion, cand: Candidate, channel: str) -> Suggestion:
-    entry = version.entry
-    variants = version.variants or {}
-    category = entry.category
-    return Suggestion(
-        entry_id=entry.id,
-        version=version.number,
+@dataclasses.dataclass(frozen=True)
+class _Shown:
+    """What a suggestion of one version shows, on any channel: kept for a KB generation, so plain data only."""
+
+    suggestion: Suggestion  # with the version's own answer; score and confidence are each question's
+    variants: dict[str, str]  # the answer per channel, where PR wrote one
+
+    @classmethod
+    def of(cls, version: EntryVersion) -> _Shown:
+        category = version.entry.category
         # Stored text is plain since it was saved; versions saved before that are cleaned on the way out too.
-        question=content.strip_markup(version.question),
-        answer=content.strip_markup(variants.get(channel) or version.answer),
-        channel=channel if channel in variants else "web",
-        score=round(cand.fused, 4),
-        confidence=cand.confidence,
-        probability=cand.probability,
-        approved_by=version.approver.display_name if version.approver else None,
-        approved_at=version.approved_at.isoformat() + "Z" if version.approved_at else None,
-        review_by=version.review_by.isoformat() if version.review_by else None,
-        category=category.slug if category else None,
-        route=routing.route(category),
-        placeholders=list(version.placeholders or []),
-        department_id=category.department_id if category and category.routed else None,
-    )
+        suggestion = Suggestion(
+            entry_id=version.entry_id,
+            version=version.number,
+            question=content.strip_markup(version.question),
+            answer=content.strip_markup(version.answer),
+            channel="web",
+            score=0.0,
+            confidence="",
+            approved_by=version.approver.display_name if version.approver else None,
+            approved_at=version.approved_at.isoformat() + "Z" if version.approved_at else None,
+            review_by=version.review_by.isoformat() if version.review_by else None,
+            category=category.slug if category else None,
+            route=routing.route(category),
+            placeholders=list(version.placeholders or []),
+            department_id=category.department_id if category and category.routed else None,
+        )
+        variants = {channel: content.strip_markup(text) for channel, text in (version.variants or {}).items()}
+        return cls(suggestion, variants)
+
+    def for_question(self, cand: Candidate, channel: str) -> Suggestion:
+        """The suggestion as this question gets it: on its channel, with its score and confidence."""
+        answer, shown_channel = self.suggestion.answer, "web"
+        if channel in self.variants:
+            answer, shown_channel = self.variants[channel] or answer, channel
+        return dataclasses.replace(self.suggestion, answer=answer, channel=shown_channel, score=round(cand.fused, 4),
+                                   confidence=cand.confidence, probability=cand.probability)
 
 
 def suggest(
@@ -60,24 +77,24 @@ def suggest(
     """Answer one message: escalate a red flag, else suggest approved answers, else say there is none."""
     started = time.perf_counter()
     request = request.validated()
-    engine.sync(session)
+    generation = engine.sync(session)
     lang = request.lang or detect_language(request.question)
     screening = screen.screen(session, engine, request.question, lang)
     ranked: list[Candidate] = []
     if screening.escalation is not None:
         result = SuggestResult(outcome=Outcome.ESCALATE, lang=lang, escalation=screening.escalation)
         if rank_always:  # evaluation scores the ranking whatever the outcome; agents never see it
-            result.ranking = _match(session, engine, request, lang, today, screening.query)[0].ranking
+            result.ranking = _match(session, engine, generation, request, lang, today, screening.query)[0].ranking
     else:
         # Review-by dates expire by the calendar, not by a KB change, so the day is part of the cache key.
         key = (request.question, lang, request.channel, request.k, request.include_low, today or dt.date.today())
-        cached = engine.cached(key)
+        cached = engine.cached(generation, key)
         if cached is not None:
             result = SuggestResult(outcome=cached.outcome, lang=lang, suggestions=cached.suggestions,
                                    ranking=cached.ranking)
         else:
-            result, ranked = _match(session, engine, request, lang, today, screening.query)
-            engine.remember(key, result)
+            result, ranked = _match(session, engine, generation, request, lang, today, screening.query)
+            engine.remember(generation, key, result)
         result = _under_crisis(session, engine, request.question, result)
     result.took_ms = (time.perf_counter() - started) * 1000
     if record:
@@ -99,16 +116,42 @@ def _under_crisis(session: Session, engine: Engine, question: str, result: Sugge
                          ranking=result.ranking, crisis_id=found.crisis_id)
 
 
+def _live(
+    session: Session, engine: Engine, generation: int, version_ids: list[int], today: dt.date | None,
+) -> dict[int, _Shown]:
+    """Return what each of these versions shows, for those still approved and unexpired. Read from the database
+    once per KB generation and day (a version leaves the approved set only by moving the generation, and expires
+    only with the day); the rest of the generation they come from the worker's memory."""
+    day = today or dt.date.today()
+    held = engine.shown(generation)
+    found: dict[int, _Shown | None] = {}
+    missing = []
+    for version_id in version_ids:
+        key = (version_id, day)
+        if key in held:
+            found[version_id] = held[key]
+        else:
+            missing.append(version_id)
+    if missing:
+        versions = suggestable.suggestable_by_ids(session=session, version_ids=missing, today=day)
+        for version_id in missing:
+            version = versions.get(version_id)
+            found[version_id] = shown = _Shown.of(version) if version is not None else None
+            if len(held) < SHOWN_MAX:
+                held[(version_id, day)] = shown
+    return {version_id: shown for version_id, shown in found.items() if shown is not None}
+
+
 def _match(
-    session: Session, engine: Engine, request: SuggestRequest, lang: str, today: dt.date | None,
+    session: Session, engine: Engine, generation: int, request: SuggestRequest, lang: str, today: dt.date | None,
     query: np.ndarray | None = None,
 ) -> tuple[SuggestResult, list[Candidate]]:
     retrieval = engine.retrieve(request.question, lang, query=query)
     # The index is never trusted: the best candidates are re-read and kept only if still approved and unexpired,
     # and only then labelled and decided on.
     head = rank(retrieval.candidates, retrieval.cosine_range, retrieval.thresholds)[: max(RERANK_DEPTH, 2 * request.k)]
-    versions = suggestable.suggestable_by_ids(session=session, version_ids=[c.version_id for c in head], today=today)
-    live = {version_id: version.entry_id for version_id, version in versions.items()}
+    shown = _live(session, engine, generation, [c.version_id for c in head], today)
+    live = {version_id: s.suggestion.entry_id for version_id, s in shown.items()}
     alive = [c for c in head if c.version_id in live]
     # --- confidence model hook: where one was fitted on this encoder, a measured probability reranks the head,
     # labels it and makes the answer / no-match decision (suggest/matching/confidence.py); else the fused
@@ -136,7 +179,7 @@ def _match(
             break
     result = SuggestResult(
         outcome=Outcome(decision.outcome), lang=lang,
-        suggestions=[_suggestion(versions[c.version_id], c, request.channel or "web") for c in chosen],
+        suggestions=[shown[c.version_id].for_question(c, request.channel or "web") for c in chosen],
         ranking=list(dict.fromkeys(live[c.version_id] for c in decision.ranked)), encode_ms=retrieval.encode_ms,
     )
     return result, decision.ranked

@@ -34,7 +34,6 @@ def from_config(config: dict[str, Any], instance_path: str | None = None) -> Eng
         cache_dir=config["MODEL_CACHE"] or (str(Path(instance_path) / "models") if instance_path else ""),
         thresholds=thresholds,
         cache_size=int(config["SUGGEST_CACHE_SIZE"]),
-        sync_interval=int(config["INDEX_SYNC_MS"]) / 1000,
         example_match=float(config["FLAG_EXAMPLE_MATCH"]),
         query_max_tokens=int(config["QUERY_MAX_TOKENS"]),
         flag_model=classifier.from_setting(config.get("FLAG_MODEL", "")),

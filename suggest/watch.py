@@ -3,7 +3,7 @@
 A trigger on kb_state (migration 0005) announces every new generation on the `vetted_kb` channel. Each serving
 worker listens on a connection of its own in a background thread and syncs its index when told, so an approval
 reaches every worker without waiting for a question, and a busy worker's questions never pay for the encoding.
-The poll of INDEX_SYNC_MS stays as the safety net (and is all SQLite has).
+Without it (and on SQLite) the next question catches the worker up: every question reads the generation.
 """
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ class Watcher:
             return  # the index is built on the first question or at warm-up; nothing to bring up to date yet
         started = time.perf_counter()
         with storage.database(self.app).session() as s:
-            before, after = eng.generation, eng.sync(s, force=True)
+            before, after = eng.generation, eng.sync(s)
         if after != before:
             log.info("index brought to KB generation %s in %.0f ms", after, (time.perf_counter() - started) * 1000)
 

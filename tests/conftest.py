@@ -87,7 +87,6 @@ def config(database_url: str, tmp_path: Path) -> dict:
         "ENCODER": "fake",
         "LANG_ENCODERS": "",
         "SUGGEST_CACHE_SIZE": 64,
-        "INDEX_SYNC_MS": 0,
         "INSTANCE_PATH": str(tmp_path / "instance"),
         # Test receivers listen on loopback over plain http; tests of the address checks turn these off.
         "NOTIFY_ALLOW_HTTP": True,

@@ -70,12 +70,12 @@ def _by_meaning(engine: Engine, question: str, lang: str,
     if model_id not in engine.flag_model.heads:
         return [], query
     key = ("red-flag kinds", question, lang)
-    found = engine.cached(key)
+    found = engine.cached(engine.generation, key)
     if found is None:
         if query is None:
             query, _ = engine.encode_query(question, lang)
         found = engine.flag_model.classify(query, lang, model_id=model_id, texts=question)
-        engine.remember(key, found)
+        engine.remember(engine.generation, key, found)
     return found, query
 
 

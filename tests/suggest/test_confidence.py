@@ -159,7 +159,7 @@ def test_a_refitted_model_in_the_instance_folder_wins(tmp_path: Path) -> None:
     (tmp_path / "confidence.json").write_text(model.to_json(), encoding="utf-8")
     from app import DEFAULTS
 
-    config = {**DEFAULTS, "ENCODER": "fake", "SUGGEST_CACHE_SIZE": 0, "INDEX_SYNC_MS": 0}
+    config = {**DEFAULTS, "ENCODER": "fake", "SUGGEST_CACHE_SIZE": 0}
     assert suggest_settings.from_config(config, str(tmp_path)).confidence == model
     (tmp_path / "confidence.json").write_text("{oops", encoding="utf-8")
     with pytest.raises(ValueError, match="confidence model"):

@@ -176,3 +176,51 @@ def test_a_wording_pr_also_made_an_alternate_is_matched_as_pr_wrote_it(app, sess
     monkeypatch.setattr(fake, "encode_queries", lambda texts: as_questions.append(list(texts)) or queries(texts))
     eng.sync(session)
     assert as_questions == []
+
+
+def test_a_retired_answer_is_never_served_again_even_from_the_answer_cache(app, session, users) -> None:
+    eng = engine_mod.engine(app)
+    v = approved_entry(session, users)
+    eng.sync(session)
+    assert _ask(session, eng, ROUTER).suggestions[0].entry_id == v.entry_id  # now cached, head and answer
+    service.retire(session=session, actor=users["approver"], entry_id=v.entry_id, reason="Offer over.")
+    again = _ask(session, eng, ROUTER)
+    assert again.suggestions == [] and again.outcome == "no_match"
+
+
+def test_what_a_suggestion_shows_is_read_once_per_kb_generation(app, session, users, monkeypatch) -> None:
+    from kb import suggestable
+
+    eng = engine_mod.engine(app)
+    eng._cache_size = 0  # no answer cache: every question is matched and its head looked up
+    v = approved_entry(session, users)
+    reads: list[list[int]] = []
+    original = suggestable.suggestable_by_ids
+    monkeypatch.setattr(suggestable, "suggestable_by_ids",
+                        lambda **kw: reads.append(list(kw["version_ids"])) or original(**kw))
+    first = _ask(session, eng, ROUTER)
+    again = _ask(session, eng, "router restart please")
+    assert len(reads) == 1 and first.suggestions[0].entry_id == again.suggestions[0].entry_id == v.entry_id
+    # A change to what a suggestion shows moves the generation, and it is read afresh: here a new draft files the
+    # entry under another category while version 1 is still the one served.
+    service.edit(session=session, actor=users["editor"], entry_id=v.entry_id, base_version_id=v.id,
+                 base_row_version=v.row_version, draft=make_draft(category="billing"))
+    moved = _ask(session, eng, ROUTER)
+    assert len(reads) == 2
+    assert (moved.suggestions[0].version, moved.suggestions[0].category) == (1, "billing")
+
+
+def test_a_question_that_read_an_older_generation_fills_no_cache(app, session, users) -> None:
+    # On SQLite a question's transaction may have begun before another thread caught the index up: what it reads
+    # belongs to the older generation and must not be kept under the newer one.
+    eng = engine_mod.engine(app)
+    approved_entry(session, users)
+    held = eng.sync(session)
+    eng.shown(held)["probe"] = "kept"
+    assert eng.shown(held)["probe"] == "kept"
+    older = held - 1
+    eng.shown(older)["stale"] = "not kept"
+    eng.remember(older, ("q",), "stale answer")
+    assert "stale" not in eng.shown(held) and eng.cached(older, ("q",)) is None
+    eng.generation = held + 1  # as if another thread had caught up with a change this session cannot see yet
+    assert eng.sync(session) == held and eng.generation == held + 1  # the index never steps back

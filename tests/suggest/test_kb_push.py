@@ -27,7 +27,7 @@ def test_workers_learning_of_one_approval_together_encode_it_once(app, config, s
         encoded: list[list[str]] = []
         for eng, a in zip(engines, (app, other), strict=True):
             with storage.database(a).session() as s:
-                eng.sync(s, force=True)
+                eng.sync(s)
             enc = eng.encoder_for("en")
             real = enc.encode_passages
 
@@ -43,7 +43,7 @@ def test_workers_learning_of_one_approval_together_encode_it_once(app, config, s
         def sync(eng, a) -> None:
             with storage.database(a).session() as s:
                 start.wait()
-                eng.sync(s, force=True)
+                eng.sync(s)
 
         threads = [threading.Thread(target=sync, args=(eng, a)) for eng, a in zip(engines, (app, other), strict=True)]
         for t in threads:
@@ -64,10 +64,10 @@ def test_sqlite_has_nothing_to_listen_on(app) -> None:
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="LISTEN/NOTIFY is PostgreSQL's; run with VETTED_TEST_DB=postgresql")
 def test_an_approval_reaches_an_idle_worker_as_it_commits(app, session, users) -> None:
+    # No question is asked in this test, so only the notification can bring the worker up to date.
     eng = engine_mod.engine(app)
-    eng.sync_interval = 3600  # no question polls the database in this test: only the notification can tell
     with storage.database(app).session() as s:
-        eng.sync(s, force=True)
+        eng.sync(s)
     watcher = watch.start(app)
     assert watcher is not None
     try:
