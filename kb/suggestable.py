@@ -4,11 +4,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import ColumnElement, Row, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from kb import storage
-from kb.models import Category, Department, Entry, EntryVersion, Phrasing
+from kb.models import Category, Department, Entry, EntryVersion, Phrasing, User
 from kb.workflow import Status
 
 
@@ -32,24 +32,27 @@ def list_suggestable(*, session: Session, today: dt.date | None = None) -> list[
     )
 
 
-def suggestable_by_ids(
-    *, session: Session, version_ids: Sequence[int], today: dt.date | None = None
-) -> dict[int, EntryVersion]:
-    """Re-read versions the index returned, keeping only those still approved and unexpired, with what a
-    suggestion shows: entry, category, routing department and contacts, approver. One round trip for the head."""
+def suggestable_rows(*, session: Session, version_ids: Sequence[int], today: dt.date | None = None) -> list[Row]:
+    """Return those of these versions still approved and unexpired, as plain rows of what a suggestion shows (the
+    entry's category by id: there are few, see `categories`). One query and no ORM objects, since every question's
+    head that is not yet kept by the worker comes through here."""
     if not version_ids:
-        return {}
+        return []
     today = today or dt.date.today()
-    rows = session.scalars(
-        select(EntryVersion)
+    return list(session.execute(
+        select(EntryVersion.id, EntryVersion.entry_id, EntryVersion.number, EntryVersion.question,
+               EntryVersion.answer, EntryVersion.variants, EntryVersion.placeholders, EntryVersion.approved_at,
+               EntryVersion.review_by, Entry.category_id, User.display_name.label("approver"))
+        .join(Entry, Entry.id == EntryVersion.entry_id)
+        .outerjoin(User, User.id == EntryVersion.approver_id)
         .where(EntryVersion.id.in_(list(version_ids)), *_suggestable_filter(today))
-        .options(
-            joinedload(EntryVersion.entry).joinedload(Entry.category).joinedload(Category.department)
-            .selectinload(Department.contacts),
-            joinedload(EntryVersion.approver),
-        )
-    )
-    return {v.id: v for v in rows.unique()}
+    ))
+
+
+def categories(*, session: Session) -> list[Category]:
+    """Return every category with its department and the department's contacts."""
+    return list(session.scalars(
+        select(Category).options(selectinload(Category.department).selectinload(Department.contacts))))
 
 
 def changes_since(*, session: Session, generation: int) -> tuple[int, list[EntryVersion], list[EntryVersion]]:

@@ -110,8 +110,6 @@ class Engine:
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._cache_size = cache_size
         self.last_sync_s = 0.0
-        # What suggestions show of each version (suggest.service), for one KB generation: (generation, {...}).
-        self._shown: tuple[int, dict[Any, Any]] = (-1, {})
         # Red flags recognised by meaning; a model without a head for an encoder finds nothing with it.
         self.flag_model = flag_model if flag_model is not None else classifier.shipped()
 
@@ -344,29 +342,29 @@ class Engine:
                 self._fixed_vectors[(enc.model_id, text)] = vector
         return enc.model_id, np.stack([self._fixed_vectors[(enc.model_id, t)] for t in texts])
 
-    # ----- what is derived from the KB once per generation (red-flag rules, crises)
-    def per_generation(self, name: str, build: Callable[[], T]) -> T:
-        """Return `build()`, computed once per KB generation and kept until the generation moves."""
+    # ----- what is derived from the KB once per generation (red-flag rules, crises, what suggestions show)
+    def kept(self, generation: int, name: str, build: Callable[[], T]) -> T:
+        """Return `build()` for this KB generation (the one the caller's session read), computed once and kept until
+        the generation moves. A caller that read another generation than the index holds gets a value of its own,
+        which nobody keeps: what an older snapshot reads never passes for the newer generation."""
         held = self._derived.get(name)
-        if held is not None and held[0] == self.generation:
+        if held is not None and held[0] == generation:
             return held[1]
-        value = build()
-        self._derived[name] = (self.generation, value)
+        value = build()  # outside the lock: it may read the database, and sync takes the lock
+        if generation == self.generation:
+            with self._lock:
+                held = self._derived.get(name)
+                if held is not None and held[0] == generation:
+                    return held[1]
+                if generation == self.generation:
+                    self._derived[name] = (generation, value)
         return value
 
-    # ----- caches
-    def shown(self, generation: int) -> dict[Any, Any]:
-        """Return the cache of what suggestions show for this KB generation (the one the caller's session read).
-        A caller that read another generation than the index holds gets a dict of its own, which nobody keeps."""
-        with self._lock:
-            held_generation, held = self._shown
-            if held_generation == generation:
-                return held
-            if generation != self.generation:
-                return {}
-            self._shown = (generation, {})
-            return self._shown[1]
+    def per_generation(self, name: str, build: Callable[[], T]) -> T:
+        """Return `build()`, computed once for the generation the index holds and kept until it moves."""
+        return self.kept(self.generation, name, build)
 
+    # ----- caches
     def cached(self, generation: int, key: tuple) -> Any:
         """Return the result cached for this key at this KB generation (the one the caller's session read), if any."""
         with self._lock:

@@ -6,20 +6,34 @@ import datetime as dt
 import time
 
 import numpy as np
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from kb import content, suggestable
-from kb.models import EntryVersion
 from suggest import inquiries
 from suggest.engine import Engine
 from suggest.escalation import routing, screen
 from suggest.matching import confidence
 from suggest.matching.fusion import Candidate, Decision, label, rank
 from suggest.matching.lexical import detect_language
-from suggest.results import Outcome, Suggestion, SuggestRequest, SuggestResult
+from suggest.results import Outcome, Route, Suggestion, SuggestRequest, SuggestResult
 
 RERANK_DEPTH = 10  # candidates re-read from the database per question (at least 2k)
 SHOWN_MAX = 20_000  # versions shown, kept per KB generation by each worker (a kilobyte or two each)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Filed:
+    """Where a category files an answer: its slug, the department that owns it and the response times."""
+
+    slug: str
+    route: Route | None
+    department_id: int | None  # where an answered question is owed, for a routed category
+
+    @classmethod
+    def every(cls, session: Session) -> dict[int, _Filed]:
+        return {c.id: cls(c.slug, routing.route(c), c.department_id if c.routed else None)
+                for c in suggestable.categories(session=session)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,26 +44,25 @@ class _Shown:
     variants: dict[str, str]  # the answer per channel, where PR wrote one
 
     @classmethod
-    def of(cls, version: EntryVersion) -> _Shown:
-        category = version.entry.category
+    def of(cls, row: Row, filed: _Filed | None) -> _Shown:
         # Stored text is plain since it was saved; versions saved before that are cleaned on the way out too.
         suggestion = Suggestion(
-            entry_id=version.entry_id,
-            version=version.number,
-            question=content.strip_markup(version.question),
-            answer=content.strip_markup(version.answer),
+            entry_id=row.entry_id,
+            version=row.number,
+            question=content.strip_markup(row.question),
+            answer=content.strip_markup(row.answer),
             channel="web",
             score=0.0,
             confidence="",
-            approved_by=version.approver.display_name if version.approver else None,
-            approved_at=version.approved_at.isoformat() + "Z" if version.approved_at else None,
-            review_by=version.review_by.isoformat() if version.review_by else None,
-            category=category.slug if category else None,
-            route=routing.route(category),
-            placeholders=list(version.placeholders or []),
-            department_id=category.department_id if category and category.routed else None,
+            approved_by=row.approver,
+            approved_at=row.approved_at.isoformat() + "Z" if row.approved_at else None,
+            review_by=row.review_by.isoformat() if row.review_by else None,
+            category=filed.slug if filed else None,
+            route=filed.route if filed else None,
+            placeholders=list(row.placeholders or []),
+            department_id=filed.department_id if filed else None,
         )
-        variants = {channel: content.strip_markup(text) for channel, text in (version.variants or {}).items()}
+        variants = {channel: content.strip_markup(text) for channel, text in (row.variants or {}).items()}
         return cls(suggestion, variants)
 
     def for_question(self, cand: Candidate, channel: str) -> Suggestion:
@@ -123,7 +136,7 @@ def _live(
     once per KB generation and day (a version leaves the approved set only by moving the generation, and expires
     only with the day); the rest of the generation they come from the worker's memory."""
     day = today or dt.date.today()
-    held = engine.shown(generation)
+    held: dict[tuple[int, dt.date], _Shown | None] = engine.kept(generation, "shown", dict)
     found: dict[int, _Shown | None] = {}
     missing = []
     for version_id in version_ids:
@@ -133,10 +146,11 @@ def _live(
         else:
             missing.append(version_id)
     if missing:
-        versions = suggestable.suggestable_by_ids(session=session, version_ids=missing, today=day)
+        rows = {row.id: row for row in suggestable.suggestable_rows(session=session, version_ids=missing, today=day)}
+        filed = engine.kept(generation, "filed", lambda: _Filed.every(session))
         for version_id in missing:
-            version = versions.get(version_id)
-            found[version_id] = shown = _Shown.of(version) if version is not None else None
+            row = rows.get(version_id)
+            found[version_id] = shown = _Shown.of(row, filed.get(row.category_id)) if row is not None else None
             if len(held) < SHOWN_MAX:
                 held[(version_id, day)] = shown
     return {version_id: shown for version_id, shown in found.items() if shown is not None}

@@ -36,7 +36,7 @@ def test_expired_review_date_stops_suggesting(session, users) -> None:
     version = approved_entry(session, users, review_by=dt.date(2030, 1, 1))
     assert suggestable.list_suggestable(session=session, today=dt.date(2029, 12, 31))
     assert suggestable.list_suggestable(session=session, today=dt.date(2030, 1, 2)) == []
-    assert suggestable.suggestable_by_ids(session=session, version_ids=[version.id], today=dt.date(2030, 1, 2)) == {}
+    assert suggestable.suggestable_rows(session=session, version_ids=[version.id], today=dt.date(2030, 1, 2)) == []
 
 
 def test_editing_approved_starts_a_draft_and_the_approved_keeps_serving(session, users) -> None:

@@ -195,8 +195,8 @@ def test_what_a_suggestion_shows_is_read_once_per_kb_generation(app, session, us
     eng._cache_size = 0  # no answer cache: every question is matched and its head looked up
     v = approved_entry(session, users)
     reads: list[list[int]] = []
-    original = suggestable.suggestable_by_ids
-    monkeypatch.setattr(suggestable, "suggestable_by_ids",
+    original = suggestable.suggestable_rows
+    monkeypatch.setattr(suggestable, "suggestable_rows",
                         lambda **kw: reads.append(list(kw["version_ids"])) or original(**kw))
     first = _ask(session, eng, ROUTER)
     again = _ask(session, eng, "router restart please")
@@ -216,11 +216,11 @@ def test_a_question_that_read_an_older_generation_fills_no_cache(app, session, u
     eng = engine_mod.engine(app)
     approved_entry(session, users)
     held = eng.sync(session)
-    eng.shown(held)["probe"] = "kept"
-    assert eng.shown(held)["probe"] == "kept"
+    eng.kept(held, "shown", dict)["probe"] = "kept"
+    assert eng.kept(held, "shown", dict)["probe"] == "kept"
     older = held - 1
-    eng.shown(older)["stale"] = "not kept"
+    eng.kept(older, "shown", dict)["stale"] = "not kept"
     eng.remember(older, ("q",), "stale answer")
-    assert "stale" not in eng.shown(held) and eng.cached(older, ("q",)) is None
+    assert "stale" not in eng.kept(held, "shown", dict) and eng.cached(older, ("q",)) is None
     eng.generation = held + 1  # as if another thread had caught up with a change this session cannot see yet
     assert eng.sync(session) == held and eng.generation == held + 1  # the index never steps back
