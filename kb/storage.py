@@ -187,8 +187,8 @@ def _move_generation(session: Session, _flush_context: UOWTransaction, _instance
     moved = [obj for obj in (*session.new, *session.dirty, *session.deleted) if _enters_or_leaves(session, obj)]
     shaped = any(isinstance(obj, _SHAPES_SUGGESTIONS) and (obj not in session.dirty or session.is_modified(obj))
                  for obj in (*session.new, *session.dirty, *session.deleted))
-    shaped = shaped or any(isinstance(obj, Entry) and obj.approved_version_id is not None and session.is_modified(obj)
-                           for obj in session.dirty)
+    shaped = shaped or any(isinstance(obj, Entry) and obj.approved_version_id is not None
+                           and session.is_modified(obj, include_collections=False) for obj in session.dirty)
     if not moved and not shaped:
         return
     state = cast(Table, KbState.__table__)

@@ -50,9 +50,11 @@ def suggestable_rows(*, session: Session, version_ids: Sequence[int], today: dt.
 
 
 def categories(*, session: Session) -> list[Category]:
-    """Return every category with its department and the department's contacts."""
+    """Return every category with its department and the department's contacts, as the database holds them now
+    (not as a long-lived session loaded them before: what this returns is kept for a whole KB generation)."""
     return list(session.scalars(
-        select(Category).options(selectinload(Category.department).selectinload(Department.contacts))))
+        select(Category).options(selectinload(Category.department).selectinload(Department.contacts))
+        .execution_options(populate_existing=True)))
 
 
 def changes_since(*, session: Session, generation: int) -> tuple[int, list[EntryVersion], list[EntryVersion]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -103,7 +103,7 @@ class Engine:
         self._lang_of: dict[int, str] = {}  # version id -> language
         self._model_of: dict[int, str] = {}  # version id -> encoder model id holding it
         self._lang_keys: dict[str, list[int]] | None = None
-        self._derived: dict[str, tuple[int, Any]] = {}
+        self._derived: dict[str, tuple[tuple[int, Hashable], Any]] = {}
         self._fixed_vectors: dict[tuple[str, str], np.ndarray] = {}
         self.generation = -1
         self._lock = threading.RLock()
@@ -343,21 +343,22 @@ class Engine:
         return enc.model_id, np.stack([self._fixed_vectors[(enc.model_id, t)] for t in texts])
 
     # ----- what is derived from the KB once per generation (red-flag rules, crises, what suggestions show)
-    def kept(self, generation: int, name: str, build: Callable[[], T]) -> T:
-        """Return `build()` for this KB generation (the one the caller's session read), computed once and kept until
-        the generation moves. A caller that read another generation than the index holds gets a value of its own,
-        which nobody keeps: what an older snapshot reads never passes for the newer generation."""
+    def kept(self, generation: int, name: str, build: Callable[[], T], *, also: Hashable = None) -> T:
+        """Return `build()` for this KB generation (the one the caller's session read), and `also` (a day, say),
+        computed once and kept until either moves. A caller that read another generation than the index holds gets
+        a value of its own, which nobody keeps: what an older snapshot reads never passes for the newer generation."""
+        stamp = (generation, also)
         held = self._derived.get(name)
-        if held is not None and held[0] == generation:
+        if held is not None and held[0] == stamp:
             return held[1]
         value = build()  # outside the lock: it may read the database, and sync takes the lock
         if generation == self.generation:
             with self._lock:
                 held = self._derived.get(name)
-                if held is not None and held[0] == generation:
+                if held is not None and held[0] == stamp:
                     return held[1]
                 if generation == self.generation:
-                    self._derived[name] = (generation, value)
+                    self._derived[name] = (stamp, value)
         return value
 
     def per_generation(self, name: str, build: Callable[[], T]) -> T:

@@ -90,9 +90,10 @@ def suggest(
     """Answer one message: escalate a red flag, else suggest approved answers, else say there is none."""
     started = time.perf_counter()
     request = request.validated()
+    today = today or dt.date.today()  # once: a question asked at midnight is answered for one day
     generation = engine.sync(session)
     lang = request.lang or detect_language(request.question)
-    screening = screen.screen(session, engine, request.question, lang)
+    screening = screen.screen(session, engine, request.question, lang, generation)
     ranked: list[Candidate] = []
     if screening.escalation is not None:
         result = SuggestResult(outcome=Outcome.ESCALATE, lang=lang, escalation=screening.escalation)
@@ -100,7 +101,7 @@ def suggest(
             result.ranking = _match(session, engine, generation, request, lang, today, screening.query)[0].ranking
     else:
         # Review-by dates expire by the calendar, not by a KB change, so the day is part of the cache key.
-        key = (request.question, lang, request.channel, request.k, request.include_low, today or dt.date.today())
+        key = (request.question, lang, request.channel, request.k, request.include_low, today)
         cached = engine.cached(generation, key)
         if cached is not None:
             result = SuggestResult(outcome=cached.outcome, lang=lang, suggestions=cached.suggestions,
@@ -108,7 +109,7 @@ def suggest(
         else:
             result, ranked = _match(session, engine, generation, request, lang, today, screening.query)
             engine.remember(generation, key, result)
-        result = _under_crisis(session, engine, request.question, result)
+        result = _under_crisis(session, engine, generation, request.question, result)
     result.took_ms = (time.perf_counter() - started) * 1000
     if record:
         result.inquiry_id = inquiries.record(
@@ -118,10 +119,11 @@ def suggest(
     return result
 
 
-def _under_crisis(session: Session, engine: Engine, question: str, result: SuggestResult) -> SuggestResult:
+def _under_crisis(session: Session, engine: Engine, generation: int, question: str,
+                  result: SuggestResult) -> SuggestResult:
     """Turn an answer into the crisis's escalation when the question falls under a crisis in force."""
     top = result.suggestions[0] if result.suggestions and result.outcome is Outcome.ANSWER else None
-    found = screen.crisis_for(session, engine, question, top.category if top else None,
+    found = screen.crisis_for(session, engine, generation, question, top.category if top else None,
                               [top.entry_id] if top else [])
     if found is None:
         return result
@@ -136,13 +138,12 @@ def _live(
     once per KB generation and day (a version leaves the approved set only by moving the generation, and expires
     only with the day); the rest of the generation they come from the worker's memory."""
     day = today or dt.date.today()
-    held: dict[tuple[int, dt.date], _Shown | None] = engine.kept(generation, "shown", dict)
+    held: dict[int, _Shown | None] = engine.kept(generation, "shown", dict, also=day)
     found: dict[int, _Shown | None] = {}
     missing = []
     for version_id in version_ids:
-        key = (version_id, day)
-        if key in held:
-            found[version_id] = held[key]
+        if version_id in held:
+            found[version_id] = held[version_id]
         else:
             missing.append(version_id)
     if missing:
@@ -152,7 +153,7 @@ def _live(
             row = rows.get(version_id)
             found[version_id] = shown = _Shown.of(row, filed.get(row.category_id)) if row is not None else None
             if len(held) < SHOWN_MAX:
-                held[(version_id, day)] = shown
+                held[version_id] = shown
     return {version_id: shown for version_id, shown in found.items() if shown is not None}
 
 

@@ -30,7 +30,7 @@ class Screening:
     query: np.ndarray | None  # the message's vector, when screening had to encode it (reused for matching)
 
 
-def rule_set(session: Session, engine: Engine) -> RuleSet:
+def rule_set(session: Session, engine: Engine, generation: int) -> RuleSet:
     """Return the active rules compiled, with their escalations and example vectors, once per KB generation."""
 
     def build() -> RuleSet:
@@ -47,7 +47,7 @@ def rule_set(session: Session, engine: Engine) -> RuleSet:
         return RuleSet([detect.compile_rule(r) for r in rules], {r.id: r for r in rules}, by_kind_lang, examples,
                        spokesperson.id if spokesperson else None)
 
-    return engine.per_generation("red_flags", build)
+    return engine.kept(generation, "red_flags", build)
 
 
 def _closest_example(engine: Engine, rules: RuleSet, vector: np.ndarray, lang: str) -> int | None:
@@ -79,9 +79,10 @@ def _by_meaning(engine: Engine, question: str, lang: str,
     return found, query
 
 
-def screen(session: Session, engine: Engine, question: str, lang: str) -> Screening:
-    """Say whether a message is a red flag, and which escalation it gets."""
-    rules = rule_set(session, engine)
+def screen(session: Session, engine: Engine, question: str, lang: str, generation: int) -> Screening:
+    """Say whether a message is a red flag, and which escalation it gets, by the rules of the KB generation
+    `session` read."""
+    rules = rule_set(session, engine, generation)
     hits = detect.detect_all(question, rules.rules)
     query = None
     if not hits and rules.examples:
@@ -103,8 +104,8 @@ def screen(session: Session, engine: Engine, question: str, lang: str) -> Screen
     return Screening(hits[0], escalation, query)
 
 
-def crisis_for(session: Session, engine: Engine, question: str, category: str | None,
+def crisis_for(session: Session, engine: Engine, generation: int, question: str, category: str | None,
                entry_ids: list[int]) -> crisis.ActiveCrisis | None:
     """Return the crisis in force that this question falls under, if any."""
-    active = engine.per_generation("crises", lambda: crisis.compile_active(session=session))
+    active = engine.kept(generation, "crises", lambda: crisis.compile_active(session=session))
     return next((c for c in active if c.matches(question, category, entry_ids)), None)
