@@ -161,7 +161,8 @@ def generation(s: Session) -> int:
     return s.connection().execute(_GENERATION).scalar() or 0
 
 
-_GENERATION = select(cast(Table, KbState.__table__).c.generation).where(cast(Table, KbState.__table__).c.id == 1)
+_KB_STATE = cast(Table, KbState.__table__)
+_GENERATION = select(_KB_STATE.c.generation).where(_KB_STATE.c.id == 1)
 
 # What is shown or decided with a suggestion (owners, response times, red flags, crises) lives in these tables: any
 # change to them moves the KB generation. Versions move it only when they enter or leave the approved set (an
@@ -191,7 +192,7 @@ def _move_generation(session: Session, _flush_context: UOWTransaction, _instance
                            and session.is_modified(obj, include_collections=False) for obj in session.dirty)
     if not moved and not shaped:
         return
-    state = cast(Table, KbState.__table__)
+    state = _KB_STATE
     connection = session.connection()
     current = connection.execute(
         update(state).where(state.c.id == 1).values(generation=state.c.generation + 1).returning(state.c.generation)

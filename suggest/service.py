@@ -18,7 +18,7 @@ from suggest.matching.fusion import Candidate, Decision, label, rank
 from suggest.matching.lexical import detect_language
 from suggest.results import Outcome, Route, Suggestion, SuggestRequest, SuggestResult
 
-RERANK_DEPTH = 10  # candidates re-read from the database per question (at least 2k)
+RERANK_DEPTH = 10  # candidates checked against the database per question (at least 2k)
 SHOWN_MAX = 20_000  # versions shown, kept per KB generation by each worker (a kilobyte or two each)
 
 
@@ -132,13 +132,12 @@ def _under_crisis(session: Session, engine: Engine, generation: int, question: s
 
 
 def _live(
-    session: Session, engine: Engine, generation: int, version_ids: list[int], today: dt.date | None,
+    session: Session, engine: Engine, generation: int, version_ids: list[int], today: dt.date,
 ) -> dict[int, _Shown]:
     """Return what each of these versions shows, for those still approved and unexpired. Read from the database
     once per KB generation and day (a version leaves the approved set only by moving the generation, and expires
     only with the day); the rest of the generation they come from the worker's memory."""
-    day = today or dt.date.today()
-    held: dict[int, _Shown | None] = engine.kept(generation, "shown", dict, also=day)
+    held: dict[int, _Shown | None] = engine.kept(generation, "shown", dict, also=today)
     found: dict[int, _Shown | None] = {}
     missing = []
     for version_id in version_ids:
@@ -147,7 +146,7 @@ def _live(
         else:
             missing.append(version_id)
     if missing:
-        rows = {row.id: row for row in suggestable.suggestable_rows(session=session, version_ids=missing, today=day)}
+        rows = {row.id: row for row in suggestable.suggestable_rows(session=session, version_ids=missing, today=today)}
         filed = engine.kept(generation, "filed", lambda: _Filed.every(session))
         for version_id in missing:
             row = rows.get(version_id)
@@ -158,7 +157,7 @@ def _live(
 
 
 def _match(
-    session: Session, engine: Engine, generation: int, request: SuggestRequest, lang: str, today: dt.date | None,
+    session: Session, engine: Engine, generation: int, request: SuggestRequest, lang: str, today: dt.date,
     query: np.ndarray | None = None,
 ) -> tuple[SuggestResult, list[Candidate]]:
     retrieval = engine.retrieve(request.question, lang, query=query)
