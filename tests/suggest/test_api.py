@@ -311,3 +311,14 @@ def test_a_new_contact_and_a_new_version_show_on_the_next_suggestion(client, kb,
     service.approve(session=session, actor=users["approver"], version_id=edited.id)
     newest = _post(client, ask, key).get_json()["suggestions"][0]
     assert (newest["version"], newest["answer"]) == (2, "Pay in the app or by phone.")
+
+
+def test_an_answer_retired_between_two_identical_calls_is_not_served_the_second_time(client, kb, key, session,
+                                                                                      users) -> None:
+    # The second call is the same question from the same key, the one a worker answers from its caches.
+    body = {"question": "how can I pay the bill?", "k": 2}
+    first = _post(client, body, key).get_json()
+    assert kb[1].entry_id in [s["entry_id"] for s in first["suggestions"]]
+    service.retire(session=session, actor=users["approver"], entry_id=kb[1].entry_id, reason="Fees changed.")
+    second = _post(client, body, key).get_json()
+    assert kb[1].entry_id not in [s["entry_id"] for s in second["suggestions"]]
