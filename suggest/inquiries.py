@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from kb import owners, phrasings
 from kb.errors import NotFound, ValidationFailed
-from kb.models import ApiKey, Category, Inquiry, utcnow
+from kb.models import ApiKey, Category, Inquiry, text_key, utcnow
 from suggest.escalation import notify
 from suggest.results import Escalation, Sla, SuggestRequest, SuggestResult
 
@@ -28,7 +28,8 @@ def _repeat_of(session: Session, request: SuggestRequest, user_id: int | None, a
         return None
     asker = Inquiry.api_key_id == api_key_id if api_key_id is not None else Inquiry.user_id == user_id
     return session.scalar(
-        select(Inquiry).where(asker, Inquiry.text == request.question, Inquiry.created_at >= since)
+        select(Inquiry).where(asker, Inquiry.text_key == text_key(request.question), Inquiry.created_at >= since,
+                              Inquiry.text == request.question)
         .order_by(Inquiry.id.desc()).limit(1)
     )
 
@@ -51,8 +52,8 @@ def record(
     inquiry = _repeat_of(session, request, user_id, api_key_id, now - repeat_window)
     escalated_before = inquiry is not None and inquiry.handoff == "escalation"
     if inquiry is None:
-        inquiry = Inquiry(text=request.question, source=source, user_id=user_id, api_key_id=api_key_id,
-                          created_at=now, asked_count=1)
+        inquiry = Inquiry(text=request.question, text_key=text_key(request.question), source=source,
+                          user_id=user_id, api_key_id=api_key_id, created_at=now, asked_count=1)
         session.add(inquiry)
     else:
         inquiry.asked_count = (inquiry.asked_count or 1) + 1

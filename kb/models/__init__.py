@@ -14,7 +14,7 @@ from kb.models.entries import (
     PhrasingPick,
     VersionContributor,
 )
-from kb.models.escalation import Alert, Crisis, Delivery, Inquiry, Notifier, RedFlagRule
+from kb.models.escalation import Alert, Crisis, Delivery, Inquiry, Notifier, RedFlagRule, text_key
 from kb.models.people import ApiKey, ApiRateWindow, Category, Contact, Department, LoginThrottle, User, UserSession
 
 __all__ = [
@@ -44,5 +44,6 @@ __all__ = [
     "User",
     "UserSession",
     "VersionContributor",
+    "text_key",
     "utcnow",
 ]

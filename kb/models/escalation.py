@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -44,16 +45,23 @@ class RedFlagRule(Base):
     __mapper_args__ = {"version_id_col": row_version}
 
 
+def text_key(text: str) -> str:
+    """The key a message is found again by: 16 hex digits of its SHA-256 (the text itself may be long)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 class Inquiry(Base):
     """One question asked through the agent page or the API."""
 
     __tablename__ = "inquiries"
-    # "Did this agent just ask this?" is asked on every question: it reads one asker's last half hour only.
-    __table_args__ = (Index("ix_inquiries_api_key_recent", "api_key_id", "created_at"),
-                      Index("ix_inquiries_user_recent", "user_id", "created_at"))
+    # "Did this agent just ask this?" is asked on every question: it reads only this asker's rows with this
+    # message's key, however much the agent asked in the last half hour.
+    __table_args__ = (Index("ix_inquiries_api_key_repeat", "api_key_id", "text_key", "created_at"),
+                      Index("ix_inquiries_user_repeat", "user_id", "text_key", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     text: Mapped[str] = mapped_column(Text)
+    text_key: Mapped[str | None] = mapped_column(String(16))
     lang: Mapped[str] = mapped_column(String(8))
     channel: Mapped[str] = mapped_column(String(32), default="web")
     source: Mapped[str] = mapped_column(String(16), default="page")
