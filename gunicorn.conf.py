@@ -8,8 +8,11 @@ import time
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 bind = os.environ.get("VETTED_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("VETTED_WORKERS", multiprocessing.cpu_count() * 2))
-threads = int(os.environ.get("VETTED_THREADS", 2))
+# One worker per core, each with enough threads that the questions it holds are encoded together: a batch costs
+# the models far less per question than one question alone (BENCHMARKS.md, Throughput). Measured on 2 cores:
+# 2 workers x 8 threads served 106-126 distinct questions a second, 2 x 2 served 70-94.
+workers = int(os.environ.get("VETTED_WORKERS", multiprocessing.cpu_count()))
+threads = int(os.environ.get("VETTED_THREADS", 8))
 # Each worker loads its own models and index after the fork: a preloaded torch/onnx session shared across
 # forks is not safe, and the index catches up with the database on its own.
 preload_app = False

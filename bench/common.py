@@ -38,7 +38,9 @@ def cap(rows: list[QueryRow], limit: int, seed: int = 7) -> list[QueryRow]:
 
 
 def app_config(encoder: str) -> dict[str, Any]:
-    """Return the settings of a throwaway evaluation app using `encoder` for every language (or auto)."""
-    return {"ENCODER": encoder, "ENCODER_BACKEND": "onnx", "LANG_ENCODERS": "", "THRESHOLDS": "",
+    """Return the settings of a throwaway evaluation app using `encoder` for every language (or auto), on the
+    backend VETTED_ENCODER_BACKEND names (the product's default, auto, if unset)."""
+    backend = os.environ.get("VETTED_ENCODER_BACKEND", "auto")
+    return {"ENCODER": encoder, "ENCODER_BACKEND": backend, "LANG_ENCODERS": "", "THRESHOLDS": "",
             "SUGGEST_CACHE_SIZE": 0, "INSTANCE_PATH": str(RESULTS / "instance"),
             "MODEL_CACHE": str(MODELS)}

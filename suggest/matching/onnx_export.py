@@ -1,4 +1,5 @@
-"""Export a model to ONNX once per installation, however many processes start at once, and open it in onnxruntime."""
+"""Export a model to ONNX once per installation, however many processes start at once, and open it in onnxruntime;
+the encoder that serves a sentence-transformers model that way."""
 from __future__ import annotations
 
 import fcntl
@@ -6,10 +7,12 @@ import os
 import secrets
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 
 @contextmanager
@@ -25,23 +28,35 @@ def file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-class ExportedOnce:
-    """An encoder whose model is exported to `cache_path` once per installation, whatever starts at the same time,
-    and opened once per process on first use: `_export` writes the file, `_open` loads it and sets `_model` last."""
+class LoadedOnce:
+    """An encoder whose model is loaded once per process on first use, however many threads ask at once: `_load`
+    reads it and sets `_model` last."""
 
-    cache_path: Path
     _model: Any
     _lock: threading.Lock
 
     def warm_up(self) -> None:
-        """Export the model if no ONNX file is cached yet, then open it."""
+        """Load the model unless it is loaded."""
         if self._model is not None:
             return
         with self._lock:
             if self._model is None:
-                if not self.cache_path.is_file():
-                    self._export()
-                self._open()
+                self._load()
+
+    def _load(self) -> None:
+        raise NotImplementedError
+
+
+class ExportedOnce(LoadedOnce):
+    """An encoder whose model is exported to `cache_path` once per installation, whatever starts at the same time,
+    and opened once per process on first use: `_export` writes the file, `_open` loads it and sets `_model` last."""
+
+    cache_path: Path
+
+    def _load(self) -> None:
+        if not self.cache_path.is_file():
+            self._export()
+        self._open()
 
     def _export(self) -> None:
         raise NotImplementedError
@@ -123,3 +138,81 @@ def export_onnx(model_dir: Path, target: Path) -> None:
         trace_to_onnx(Pooled(), (sample, sample, torch.zeros_like(sample)), partial,
                       input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["embedding"],
                       dynamic_axes=dynamic)
+
+
+class OnnxEncoder(ExportedOnce):
+    """A sentence-transformers model exported once to ONNX (fp32, mean pooling and normalisation inside the
+    graph), then served by onnxruntime: same vectors as torch, about twice as fast, and no torch import."""
+
+    def __init__(
+        self,
+        model_dir: str,
+        *,
+        cache_dir: str,
+        name: str,
+        cosine_range: tuple[float, float] = (0.15, 0.85),
+        max_length: int = 256,
+        threads: int = 0,
+        query_max_tokens: int = 0,
+    ) -> None:
+        self.model_dir = Path(model_dir)
+        self.query_max_tokens = query_max_tokens
+        self.cache_path = Path(cache_dir) / f"{name}.onnx"
+        self.model_id = f"st:{name}"
+        self.cosine_range = cosine_range
+        self.max_length = max_length
+        self.threads = threads
+        self.dim = 0
+        self._model = None
+        self._tokenizer = None
+        self._query_tokenizer = None
+        self._lock = threading.Lock()
+
+    def _export(self) -> None:
+        export_once(self.model_dir, self.cache_path)
+
+    def _open(self) -> None:
+        tokenizer = self._tokenizer_cut_at(self.max_length)
+        query_limit = min(self.query_max_tokens or self.max_length, self.max_length)
+        query_tokenizer = tokenizer if query_limit == self.max_length else self._tokenizer_cut_at(query_limit)
+        session = open_session(self.cache_path, self.threads)
+        self._tokenizer = tokenizer
+        self._query_tokenizer = query_tokenizer
+        self.dim = int(session.get_outputs()[0].shape[-1])
+        self._model = session
+
+    def _tokenizer_cut_at(self, tokens: int):  # type: ignore[no-untyped-def]
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+        tokenizer.enable_truncation(tokens)
+        tokenizer.enable_padding()
+        return tokenizer
+
+    def _encode(self, texts: Sequence[str], batch: int = 32, query: bool = False) -> np.ndarray:
+        self.warm_up()
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        tokenizer = self._query_tokenizer if query else self._tokenizer
+        assert tokenizer is not None and self._model is not None
+        out = []
+        for start in range(0, len(texts), batch):
+            encoded = tokenizer.encode_batch(list(texts[start : start + batch]))
+            ids = np.array([e.ids for e in encoded], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+            out.append(self._forward(ids, mask))
+        return np.concatenate(out).astype(np.float32)
+
+    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Return the normalised sentence vectors of a padded batch of token ids."""
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        vectors: np.ndarray = self._model.run(None, feeds)[0]
+        return vectors
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Encode questions, each cut to `query_max_tokens`."""
+        return self._encode(texts, query=True)
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Encode knowledge-base texts."""
+        return self._encode(texts)

@@ -79,6 +79,13 @@ def test_the_setting_reaches_every_encoder() -> None:
     assert [part.query_max_tokens for part, _ in ensemble.parts] == [64, 64]
 
 
+def test_an_unknown_backend_is_refused_when_the_app_starts() -> None:
+    from app import DEFAULTS
+
+    with pytest.raises(ValueError, match="ENCODER_BACKEND must be one of auto, onnx, bf16, torch"):
+        suggest_settings.from_config({**DEFAULTS, "ENCODER_BACKEND": "cuda"})
+
+
 def _export_in_another_process(kind: str, cache_dir: str, start, results) -> None:
     from suggest.matching import e5_onnx
 

