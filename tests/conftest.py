@@ -21,6 +21,16 @@ ROLES = ("agent", "editor", "approver", "admin")
 ON_POSTGRES = os.environ.get("VETTED_TEST_DB") == "postgresql"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL pass skips tests that touch no database: the SQLite pass has run them."""
+    if not ON_POSTGRES:
+        return
+    skip = pytest.mark.skip(reason="touches no database; run in the SQLite pass")
+    for item in items:
+        if item.get_closest_marker("no_database"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """A PostgreSQL server for this test run, when the suite runs against PostgreSQL."""

