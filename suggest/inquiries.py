@@ -21,14 +21,14 @@ LEARN_FROM_RANK = 3  # an agent's pick of the 2nd or 3rd suggestion proposes the
 PR_DEPARTMENT, PR_CATEGORY = "spokesperson", "general"
 
 
-def _repeat_of(session: Session, request: SuggestRequest, user_id: int | None, api_key_id: int | None,
+def _repeat_of(session: Session, request: SuggestRequest, key: str, user_id: int | None, api_key_id: int | None,
                since: dt.datetime) -> Inquiry | None:
     """Return the inquiry this same message from the same agent already made within the window, if any."""
     if user_id is None and api_key_id is None:
         return None
     asker = Inquiry.api_key_id == api_key_id if api_key_id is not None else Inquiry.user_id == user_id
     return session.scalar(
-        select(Inquiry).where(asker, Inquiry.text_key == text_key(request.question), Inquiry.created_at >= since,
+        select(Inquiry).where(asker, Inquiry.text_key == key, Inquiry.created_at >= since,
                               Inquiry.text == request.question)
         .order_by(Inquiry.id.desc()).limit(1)
     )
@@ -49,10 +49,11 @@ def record(
     """Record a question (or count it again when the same agent just asked it) and hand over an escalation."""
     now = utcnow()
     top = result.suggestions[0] if result.suggestions else None
-    inquiry = _repeat_of(session, request, user_id, api_key_id, now - repeat_window)
+    key = text_key(request.question)
+    inquiry = _repeat_of(session, request, key, user_id, api_key_id, now - repeat_window)
     escalated_before = inquiry is not None and inquiry.handoff == "escalation"
     if inquiry is None:
-        inquiry = Inquiry(text=request.question, text_key=text_key(request.question), source=source,
+        inquiry = Inquiry(text=request.question, text_key=key, source=source,
                           user_id=user_id, api_key_id=api_key_id, created_at=now, asked_count=1)
         session.add(inquiry)
     else:

@@ -10,7 +10,7 @@ from flask import Flask
 from suggest.engine import EXTENSION, Engine
 from suggest.escalation import classifier
 from suggest.matching import confidence as confidence_mod
-from suggest.matching.encoders import BACKENDS, parse_lang_encoders
+from suggest.matching.encoders import check_backend, parse_lang_encoders
 from suggest.matching.fusion import load_table
 from suggest.matching.index import KINDS as DENSE_KINDS
 
@@ -26,8 +26,7 @@ def from_config(config: dict[str, Any], instance_path: str | None = None) -> Eng
         thresholds = load_table(raw)
     except (json.JSONDecodeError, TypeError) as exc:
         raise ValueError(f"THRESHOLDS is not valid: {exc}") from None
-    if config["ENCODER_BACKEND"] not in BACKENDS:
-        raise ValueError(f"ENCODER_BACKEND must be one of {', '.join(BACKENDS)}")
+    check_backend(config["ENCODER_BACKEND"])  # the encoders are built on first use: refuse a bad one at start-up
     if config["DENSE_INDEX"] not in DENSE_KINDS:
         raise ValueError(f"DENSE_INDEX must be one of {', '.join(DENSE_KINDS)}")
     return Engine(

@@ -174,10 +174,7 @@ class Bf16BertEncoder(OnnxEncoder):
         shape = Shape(hidden=config["hidden_size"], heads=config["num_attention_heads"],
                       layers=config["num_hidden_layers"], ffn=config["intermediate_size"],
                       positions=config["max_position_embeddings"], eps=config["layer_norm_eps"])
-        query_limit = min(self.query_max_tokens or self.max_length, self.max_length)
-        self._tokenizer = self._tokenizer_cut_at(self.max_length)
-        self._query_tokenizer = (self._tokenizer if query_limit == self.max_length
-                                 else self._tokenizer_cut_at(query_limit))
+        self._open_tokenizers()
         self._words = np.array(weights["embeddings.word_embeddings.weight"], dtype=np.float32)
         self.dim = shape.hidden
         self._model = Bert(shape, lambda ours: weights[_bert_name(ours)])

@@ -265,12 +265,17 @@ class EnsembleEncoder:
         return self._in_parallel("encode_passages", texts)
 
 
+def check_backend(backend: str) -> None:
+    """Refuse a backend setting that is not one of BACKENDS."""
+    if backend not in BACKENDS:
+        raise ValueError(f"ENCODER_BACKEND must be one of {', '.join(BACKENDS)}, not {backend!r}")
+
+
 def build(spec: str, *, backend: str = "onnx", cache_dir: str = "", query_max_tokens: int = 0) -> Encoder:
     """Return the encoder a setting names: fake, minilm, e5, a sentence-transformers name or path, or an
     ensemble such as "minilm+e5" (equal weights) or "minilm*2+e5", run by `backend` (one of BACKENDS).
     Questions are encoded from their first `query_max_tokens` tokens (0: whole)."""
-    if backend not in BACKENDS:
-        raise ValueError(f"ENCODER_BACKEND must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    check_backend(backend)
     if backend == "auto":
         backend = "bf16" if hardware_bf16() else "onnx"
     spec = spec.strip()

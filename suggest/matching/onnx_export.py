@@ -172,14 +172,17 @@ class OnnxEncoder(ExportedOnce):
         export_once(self.model_dir, self.cache_path)
 
     def _open(self) -> None:
-        tokenizer = self._tokenizer_cut_at(self.max_length)
-        query_limit = min(self.query_max_tokens or self.max_length, self.max_length)
-        query_tokenizer = tokenizer if query_limit == self.max_length else self._tokenizer_cut_at(query_limit)
+        self._open_tokenizers()
         session = open_session(self.cache_path, self.threads)
-        self._tokenizer = tokenizer
-        self._query_tokenizer = query_tokenizer
         self.dim = int(session.get_outputs()[0].shape[-1])
         self._model = session
+
+    def _open_tokenizers(self) -> None:
+        """Read the tokenizer, cut at `max_length` for passages and at `query_max_tokens` for questions."""
+        self._tokenizer = self._tokenizer_cut_at(self.max_length)
+        query_limit = min(self.query_max_tokens or self.max_length, self.max_length)
+        self._query_tokenizer = (self._tokenizer if query_limit == self.max_length
+                                 else self._tokenizer_cut_at(query_limit))
 
     def _tokenizer_cut_at(self, tokens: int):  # type: ignore[no-untyped-def]
         from tokenizers import Tokenizer
