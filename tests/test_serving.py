@@ -94,6 +94,16 @@ def test_flask_runs_from_the_repository_root_without_flask_app(tmp_path: Path) -
     assert listed.returncode == 0, listed.stderr[-2000:]
 
 
+def test_an_unknown_encoder_backend_stops_the_command_with_one_line(tmp_path: Path) -> None:
+    env = _environment(INSTANCE_PATH=str(tmp_path / "instance"), ENCODER_BACKEND="cuda")
+    env["VETTED_DATABASE_URL"] = f"sqlite:///{tmp_path / 'fresh.db'}"
+    run = subprocess.run([str(BIN / "flask"), "kb", "init"], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode != 0
+    assert "bad suggest settings: ENCODER_BACKEND must be one of auto, onnx, bf16, torch" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
 def test_gunicorn_still_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     env = _environment(INSTANCE_PATH=str(tmp_path / "instance"), ENCODER="fake", NOTIFY_WORKER="false")
     env["VETTED_DATABASE_URL"] = f"sqlite:///{tmp_path / 'empty.db'}"
