@@ -1,8 +1,10 @@
 """What may be suggested: approved, unexpired versions, and what changed since a KB generation."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import ColumnElement, Row, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -32,6 +34,44 @@ def list_suggestable(*, session: Session, today: dt.date | None = None) -> list[
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class Served:
+    """What an approved version shows, as its approval fixed it (an approved version's text never changes). A worker
+    keeps one for every version its index holds, so a question's best candidates need no database read; the entry's
+    category and the approver's name can change, so they are looked up per KB generation."""
+
+    version_id: int
+    entry_id: int
+    number: int
+    question: str
+    answer: str
+    variants: dict[str, Any]
+    placeholders: tuple[str, ...]
+    approved_at: dt.datetime | None
+    review_by: dt.date | None
+    approver_id: int | None
+
+    @classmethod
+    def of(cls, v: EntryVersion | Row) -> Served:
+        """Return the facts of a version, from the ORM object or from a `suggestable_rows` row."""
+        return cls(v.id, v.entry_id, v.number, v.question, v.answer, dict(v.variants or {}),
+                   tuple(v.placeholders or ()), v.approved_at, v.review_by, v.approver_id)
+
+    def live_on(self, today: dt.date) -> bool:
+        """Say whether the version may still be suggested on this day (its review-by date not passed)."""
+        return self.review_by is None or self.review_by >= today
+
+
+def entry_categories(*, session: Session) -> dict[int, int | None]:
+    """Return every entry's category, by entry id: two integers a row, read once per KB generation."""
+    return {entry_id: category_id for entry_id, category_id in session.execute(select(Entry.id, Entry.category_id))}
+
+
+def approver_names(*, session: Session) -> dict[int, str]:
+    """Return every user's display name, by id (approvers are shown by name on each suggestion)."""
+    return {user_id: name for user_id, name in session.execute(select(User.id, User.display_name))}
+
+
 def suggestable_rows(*, session: Session, version_ids: Sequence[int], today: dt.date | None = None) -> list[Row]:
     """Return those of these versions still approved and unexpired, as plain rows of what a suggestion shows (the
     entry's category by id: there are few, see `categories`). One query and no ORM objects, since every question's
@@ -42,7 +82,8 @@ def suggestable_rows(*, session: Session, version_ids: Sequence[int], today: dt.
     return list(session.execute(
         select(EntryVersion.id, EntryVersion.entry_id, EntryVersion.number, EntryVersion.question,
                EntryVersion.answer, EntryVersion.variants, EntryVersion.placeholders, EntryVersion.approved_at,
-               EntryVersion.review_by, Entry.category_id, User.display_name.label("approver"))
+               EntryVersion.review_by, EntryVersion.approver_id, Entry.category_id,
+               User.display_name.label("approver"))
         .join(Entry, Entry.id == EntryVersion.entry_id)
         .outerjoin(User, User.id == EntryVersion.approver_id)
         .where(EntryVersion.id.in_(list(version_ids)), *_suggestable_filter(today))

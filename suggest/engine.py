@@ -101,6 +101,7 @@ class Engine:
         self._dense: dict[str, DenseIndex] = {}
         self._lexical = Bm25Index()
         self._lang_of: dict[int, str] = {}  # version id -> language
+        self._served: dict[int, suggestable.Served] = {}  # version id -> what it shows, for every version held
         self._model_of: dict[int, str] = {}  # version id -> encoder model id holding it
         self._lang_keys: dict[str, list[int]] | None = None
         self._derived: dict[str, tuple[tuple[int, Hashable], Any]] = {}
@@ -146,9 +147,7 @@ class Engine:
     @property
     def warm(self) -> bool:
         """Say whether every created encoder has loaded its model."""
-        return bool(self._encoders) and all(
-            getattr(e, "_model", True) is not None for e in self._encoders.values()
-        )
+        return bool(self._encoders) and all(getattr(e, "_model", True) is not None for e in self._encoders.values())
 
     # ----- keeping in step with the database
     def sync(self, session: Session, progress: Progress | None = None) -> int:
@@ -179,11 +178,20 @@ class Engine:
             self.last_sync_s = time.perf_counter() - started
         return self.generation
 
+    def served(self, generation: int, version_ids: Sequence[int]) -> dict[int, suggestable.Served] | None:
+        """Return what those of these versions the index holds show, if it holds the generation the caller read (sync
+        applied every change up to it: they are the approved ones). None otherwise: the caller reads them itself."""
+        with self._lock:
+            if generation != self.generation:
+                return None
+            return {v: self._served[v] for v in version_ids if v in self._served}
+
     def _remove(self, version_id: int) -> None:
         model_id = self._model_of.pop(version_id, None)
         if model_id is not None:
             self._dense[model_id].remove(version_id)
         self._lang_of.pop(version_id, None)
+        self._served.pop(version_id, None)
         self._lang_keys = None
         self._lexical.remove(version_id)
 
@@ -206,6 +214,7 @@ class Engine:
                 offset += len(ts)
                 self._model_of[v.id] = enc.model_id
                 self._lang_of[v.id] = v.entry.lang
+                self._served[v.id] = suggestable.Served.of(v)
                 self._lang_keys = None
                 self._lexical.add(v.id, " ".join([*ts[:-1], v.answer]) if self.include_answer else " ".join(ts))
                 done += 1
@@ -360,10 +369,6 @@ class Engine:
                 if generation == self.generation:
                     self._derived[name] = (stamp, value)
         return value
-
-    def per_generation(self, name: str, build: Callable[[], T]) -> T:
-        """Return `build()`, computed once for the generation the index holds and kept until it moves."""
-        return self.kept(self.generation, name, build)
 
     # ----- caches
     def cached(self, generation: int, key: tuple) -> Any:

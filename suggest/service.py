@@ -6,7 +6,6 @@ import datetime as dt
 import time
 
 import numpy as np
-from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from kb import content, suggestable
@@ -19,7 +18,6 @@ from suggest.matching.lexical import detect_language
 from suggest.results import Outcome, Route, Suggestion, SuggestRequest, SuggestResult
 
 RERANK_DEPTH = 10  # candidates checked against the database per question (at least 2k)
-SHOWN_MAX = 20_000  # versions shown, kept per KB generation by each worker (a kilobyte or two each)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,25 +42,25 @@ class _Shown:
     variants: dict[str, str]  # the answer per channel, where PR wrote one
 
     @classmethod
-    def of(cls, row: Row, filed: _Filed | None) -> _Shown:
+    def of(cls, served: suggestable.Served, approver: str | None, filed: _Filed | None) -> _Shown:
         # Stored text is plain since it was saved; versions saved before that are cleaned on the way out too.
         suggestion = Suggestion(
-            entry_id=row.entry_id,
-            version=row.number,
-            question=content.strip_markup(row.question),
-            answer=content.strip_markup(row.answer),
+            entry_id=served.entry_id,
+            version=served.number,
+            question=content.strip_markup(served.question),
+            answer=content.strip_markup(served.answer),
             channel="web",
             score=0.0,
             confidence="",
-            approved_by=row.approver,
-            approved_at=row.approved_at.isoformat() + "Z" if row.approved_at else None,
-            review_by=row.review_by.isoformat() if row.review_by else None,
+            approved_by=approver,
+            approved_at=served.approved_at.isoformat() + "Z" if served.approved_at else None,
+            review_by=served.review_by.isoformat() if served.review_by else None,
             category=filed.slug if filed else None,
             route=filed.route if filed else None,
-            placeholders=list(row.placeholders or []),
+            placeholders=list(served.placeholders),
             department_id=filed.department_id if filed else None,
         )
-        variants = {channel: content.strip_markup(text) for channel, text in (row.variants or {}).items()}
+        variants = {channel: content.strip_markup(text) for channel, text in served.variants.items()}
         return cls(suggestion, variants)
 
     def for_question(self, cand: Candidate, channel: str) -> Suggestion:
@@ -134,26 +132,30 @@ def _under_crisis(session: Session, engine: Engine, generation: int, question: s
 def _live(
     session: Session, engine: Engine, generation: int, version_ids: list[int], today: dt.date,
 ) -> dict[int, _Shown]:
-    """Return what each of these versions shows, for those still approved and unexpired. Read from the database
-    once per KB generation and day (a version leaves the approved set only by moving the generation, and expires
-    only with the day); the rest of the generation they come from the worker's memory."""
-    held: dict[int, _Shown | None] = engine.kept(generation, "shown", dict, also=today)
-    found: dict[int, _Shown | None] = {}
-    missing = []
-    for version_id in version_ids:
-        if version_id in held:
-            found[version_id] = held[version_id]
-        else:
-            missing.append(version_id)
-    if missing:
-        rows = {row.id: row for row in suggestable.suggestable_rows(session=session, version_ids=missing, today=today)}
-        filed = engine.kept(generation, "filed", lambda: _Filed.every(session))
-        for version_id in missing:
-            row = rows.get(version_id)
-            found[version_id] = shown = _Shown.of(row, filed.get(row.category_id)) if row is not None else None
-            if len(held) < SHOWN_MAX:
-                held[version_id] = shown
-    return {version_id: shown for version_id, shown in found.items() if shown is not None}
+    """Return what each of these versions shows, for those still approved and unexpired at the KB generation the
+    question read and on its day. When the worker's index holds that generation, its own copy of each version
+    answers (sync read it at that generation) and nothing is read; otherwise the versions are read from the
+    question's session. Category and approver are looked up once per generation: they change without the version."""
+    served = engine.served(generation, version_ids)
+    if served is None:
+        rows = suggestable.suggestable_rows(session=session, version_ids=version_ids, today=today)
+        filed = _Filed.every(session)  # not kept: this generation is not the index's
+        return {row.id: _Shown.of(suggestable.Served.of(row), row.approver, filed.get(row.category_id))
+                for row in rows}
+    held: dict[int, _Shown] = engine.kept(generation, "shown", dict)
+    categories = engine.kept(generation, "categories", lambda: suggestable.entry_categories(session=session))
+    names = engine.kept(generation, "approvers", lambda: suggestable.approver_names(session=session))
+    filed = engine.kept(generation, "filed", lambda: _Filed.every(session))
+    found: dict[int, _Shown] = {}
+    for version_id, version in served.items():
+        if not version.live_on(today):
+            continue
+        shown = held.get(version_id)
+        if shown is None:
+            shown = held[version_id] = _Shown.of(version, names.get(version.approver_id or 0),
+                                                 filed.get(categories.get(version.entry_id) or 0))
+        found[version_id] = shown
+    return found
 
 
 def _match(

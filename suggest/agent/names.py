@@ -29,7 +29,8 @@ def names_in_language(body: dict[str, Any]) -> dict[str, Any]:
     The names are read once per KB generation (renaming a department or category moves it), not on every question:
     reading them cost more than the rest of a repeated question's answer.
     """
-    table = engine_mod.engine(current_app).per_generation("names", _name_table)
+    eng = engine_mod.engine(current_app)
+    table = eng.kept(eng.generation, "names", _name_table)
     lang = current_language()
 
     def named(kind: str, slug: str) -> str:

@@ -12,7 +12,6 @@ from kb import owners, service, storage
 from kb.errors import ValidationFailed
 from kb.models import Category, Contact
 from suggest import engine as engine_mod
-from suggest import service as suggest_service
 from suggest.service import SuggestRequest, suggest
 from tests.factories import approved_entry, make_draft
 
@@ -71,26 +70,18 @@ def test_a_removed_contact_is_not_kept_by_a_long_lived_session_filling_the_cache
     assert _ask_fresh(app, eng).suggestions[0].route.contacts == []
 
 
-def test_what_suggestions_show_is_kept_per_day_and_a_new_day_starts_afresh(app, session, users, monkeypatch) -> None:
-    """On a KB that does not change for days, past days' entries must not pile up until SHOWN_MAX (here 1) stops
-    today's from being kept, or every question would read its head from the database again."""
-    from kb import suggestable
-
-    monkeypatch.setattr(suggest_service, "SHOWN_MAX", 1)
+def test_a_version_past_its_review_by_date_leaves_suggestions_the_next_day(app, session, users) -> None:
+    """Review-by dates expire by the calendar, not by a KB change: the worker's copy of a version must not keep
+    serving it after its date, though the generation has not moved."""
+    day = dt.date(2031, 1, 1)
     eng = engine_mod.engine(app)
     eng._cache_size = 0
-    approved_entry(session, users)
-    reads: list[list[int]] = []
-    original = suggestable.suggestable_rows
-    monkeypatch.setattr(suggestable, "suggestable_rows",
-                        lambda **kw: reads.append(list(kw["version_ids"])) or original(**kw))
-    day = dt.date(2031, 1, 1)
-    _ask(session, eng, today=day)
-    reads.clear()
-    next_day = day + dt.timedelta(days=1)
-    _ask(session, eng, today=next_day)
-    _ask(session, eng, "router restart please", today=next_day)
-    assert len(reads) == 1  # read once for the new day, then kept
+    approved_entry(session, users, review_by=day)
+    generation = storage.generation(session)
+    assert _ask(session, eng, today=day).suggestions
+    later = _ask(session, eng, today=day + dt.timedelta(days=1))
+    assert later.suggestions == [] and later.outcome == "no_match"
+    assert storage.generation(session) == generation == eng.generation
 
 
 def test_opening_a_draft_that_changes_nothing_shown_leaves_the_generation(app, session, users) -> None:
