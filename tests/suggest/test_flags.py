@@ -199,3 +199,32 @@ def test_a_rule_written_with_the_abbreviation_means_a_lawyer_not_more() -> None:
     assert flags.detect("פניתי לעו״ד בעניין", [rule])
     assert flags.detect("פניתי לעורך דין בעניין", [rule])
     assert flags.detect("אני עוד מחכה לתשובה", [rule]) is None
+
+
+@pytest.mark.parametrize(("message", "kind"), [
+    ("פרצו לי לחשבון באפליקציה והחליפו את הסיסמה", "privacy"),
+    ("החשבון שלי באתר שלכם נפרץ אתמול בלילה", "privacy"),
+    ("אתם הדלפתם את המספר שלי לחברות שיווק", "privacy"),
+    ("הפרטים של הלקוחות הודלפו לטלגרם", "privacy"),
+    ("העברתי את כל ההתכתבות לעורכת הדין שלי, תהיו בטוחים", "legal"),
+    ("קיבלתי בבית המרקחת תרופה לא נכונה", "safety"),
+    ("היא קיבלה מינון כפול ממה שהרופא רשם", "safety"),
+    ("They gave my son the wrong medication at the pharmacy", "safety"),
+    ("אני בכיסא גלגלים ואי אפשר להיכנס לסניף שלכם", "discrimination"),
+    ("My wife uses a wheelchair and there's no way to get into your branch", "discrimination"),
+])
+def test_red_flags_named_by_their_verbs_and_objects_are_met(message, kind) -> None:
+    hit = flags.detect(message, _default_rules())
+    assert hit is not None and hit.kind == kind
+
+
+@pytest.mark.parametrize("message", [
+    "פרצו לי לרכב וגנבו את הארנק עם הכרטיסים, איך חוסמים?",
+    "הדירה נפרצה בזמן החופשה, צריך אישור מהבנק לביטוח",
+    "יש דליפה בתקרה של הסניף, שימו דלי",
+    "שלחתי לעורך הדין של המוכרים את אישור המשכנתא",
+    "האם הסניף ברחוב הרצל נגיש לכיסא גלגלים?",
+    "Is it safe to take a double dose if I missed one?",
+])
+def test_burglaries_pipes_and_access_questions_are_not_red_flags_by_the_words(message) -> None:
+    assert flags.detect(message, _default_rules()) is None
