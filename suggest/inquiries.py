@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from kb import owners, phrasings
@@ -52,21 +52,30 @@ def record(
     key = text_key(request.question)
     inquiry = _repeat_of(session, request, key, user_id, api_key_id, now - repeat_window)
     escalated_before = inquiry is not None and inquiry.handoff == "escalation"
+    asked = {"last_asked_at": now, "lang": result.lang, "channel": request.channel or "web",
+             "outcome": result.outcome.value, "top_entry_id": top.entry_id if top else None,
+             "suggested_entry_ids": [s.entry_id for s in result.suggestions],
+             "top_score": top.score if top else top_score, "rule_id": rule_id, "took_ms": result.took_ms,
+             "crisis_id": result.crisis_id}
+    # The agency's clock runs for every question it answers on the page.
+    sla = result.escalation.sla if result.escalation else (top.route.sla if top and top.route else None)
+    if inquiry is None and result.escalation is None:
+        # Most questions: one new row and nothing after it. One INSERT costs a fraction of the ORM's unit of work.
+        new = {"text": request.question, "text_key": key, "source": source, "user_id": user_id,
+               "api_key_id": api_key_id, "created_at": now, "asked_count": 1,
+               "first_response_due": _due(now, sla, None)["first_response_due"], **asked}
+        inquiry_id = session.execute(insert(Inquiry).values(**new).returning(Inquiry.id)).scalar_one()
+        session.commit()
+        return inquiry_id
     if inquiry is None:
         inquiry = Inquiry(text=request.question, text_key=key, source=source,
                           user_id=user_id, api_key_id=api_key_id, created_at=now, asked_count=1)
         session.add(inquiry)
     else:
         inquiry.asked_count = (inquiry.asked_count or 1) + 1
-    inquiry.last_asked_at = now
-    inquiry.lang, inquiry.channel, inquiry.outcome = result.lang, request.channel or "web", result.outcome.value
-    inquiry.top_entry_id = top.entry_id if top else None
-    inquiry.suggested_entry_ids = [s.entry_id for s in result.suggestions]
-    inquiry.top_score = top.score if top else top_score
-    inquiry.rule_id, inquiry.took_ms, inquiry.crisis_id = rule_id, result.took_ms, result.crisis_id
+    for name, value in asked.items():
+        setattr(inquiry, name, value)
     if inquiry.first_response_due is None:
-        # The agency's clock runs for every question it answers on the page.
-        sla = result.escalation.sla if result.escalation else (top.route.sla if top and top.route else None)
         inquiry.first_response_due = _due(now, sla, None)["first_response_due"]
     if result.escalation is not None and not escalated_before:
         _hand_over(session, inquiry, "escalation", department_id=result.escalation.department_id,

@@ -129,6 +129,27 @@ def test_only_handed_over_conversations_are_owed(app, session, users, billing) -
         sla.resolve(session=session, inquiry_id=routine.inquiry_id, user=users["admin"])
 
 
+def test_an_answered_question_is_recorded_whole_and_counted_again_when_repeated(app, session, users,
+                                                                              billing) -> None:
+    """A routine question is written with one INSERT (no escalation, not a repeat): every field the record keeps
+    must be there, and the same agent asking it again counts on the same row."""
+    agent = users["agent"].id
+    first = _ask(app, session, "Why is my bill higher this month?", user_id=agent)
+    assert first.outcome == "answer"
+    inquiry = session.get(Inquiry, first.inquiry_id)
+    assert (inquiry.text, inquiry.lang, inquiry.channel, inquiry.outcome, inquiry.user_id, inquiry.asked_count) == (
+        "Why is my bill higher this month?", "en", "web", "answer", agent, 1)
+    assert inquiry.top_entry_id == billing.entry_id and inquiry.suggested_entry_ids == [billing.entry_id]
+    assert inquiry.top_score == first.suggestions[0].score and inquiry.took_ms > 0
+    minutes = first.suggestions[0].route.sla.first_response_minutes
+    assert inquiry.first_response_due - inquiry.created_at == dt.timedelta(minutes=minutes)
+    assert inquiry.handoff is None and inquiry.text_key and inquiry.last_asked_at == inquiry.created_at
+    again = _ask(app, session, "Why is my bill higher this month?", user_id=agent, channel="x")
+    session.expire_all()
+    inquiry = session.get(Inquiry, first.inquiry_id)
+    assert again.inquiry_id == first.inquiry_id and (inquiry.asked_count, inquiry.channel) == (2, "x")
+
+
 def test_the_same_message_asked_again_is_one_inquiry(app, session, users, billing) -> None:
     agent = users["agent"].id
     first = _ask(app, session, "I'm calling my lawyer", user_id=agent)
