@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import insert, select
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from kb import owners, phrasings
@@ -22,16 +22,16 @@ PR_DEPARTMENT, PR_CATEGORY = "spokesperson", "general"
 
 
 def _repeat_of(session: Session, request: SuggestRequest, key: str, user_id: int | None, api_key_id: int | None,
-               since: dt.datetime) -> Inquiry | None:
-    """Return the inquiry this same message from the same agent already made within the window, if any."""
+               since: dt.datetime) -> Row[int, str | None] | None:
+    """Return (id, hand-off) of the inquiry this same message from the same agent already made within the window."""
     if user_id is None and api_key_id is None:
         return None
     asker = Inquiry.api_key_id == api_key_id if api_key_id is not None else Inquiry.user_id == user_id
-    return session.scalar(
-        select(Inquiry).where(asker, Inquiry.text_key == key, Inquiry.created_at >= since,
-                              Inquiry.text == request.question)
+    return session.execute(
+        select(Inquiry.id, Inquiry.handoff).where(asker, Inquiry.text_key == key, Inquiry.created_at >= since,
+                                                  Inquiry.text == request.question)
         .order_by(Inquiry.id.desc()).limit(1)
-    )
+    ).first()
 
 
 def _due(now: dt.datetime, sla: Sla | None, take_minutes: int | None) -> dict[str, dt.datetime | None]:
@@ -50,8 +50,8 @@ def record(
     now = utcnow()
     top = result.suggestions[0] if result.suggestions else None
     key = text_key(request.question)
-    inquiry = _repeat_of(session, request, key, user_id, api_key_id, now - repeat_window)
-    escalated_before = inquiry is not None and inquiry.handoff == "escalation"
+    repeat = _repeat_of(session, request, key, user_id, api_key_id, now - repeat_window)
+    escalated_before = repeat is not None and repeat.handoff == "escalation"
     asked = {"last_asked_at": now, "lang": result.lang, "channel": request.channel or "web",
              "outcome": result.outcome.value, "top_entry_id": top.entry_id if top else None,
              "suggested_entry_ids": [s.entry_id for s in result.suggestions],
@@ -59,24 +59,30 @@ def record(
              "crisis_id": result.crisis_id}
     # The agency's clock runs for every question it answers on the page.
     sla = result.escalation.sla if result.escalation else (top.route.sla if top and top.route else None)
-    if inquiry is None and result.escalation is None:
-        # Most questions: one new row and nothing after it. One INSERT costs a fraction of the ORM's unit of work.
-        new = {"text": request.question, "text_key": key, "source": source, "user_id": user_id,
-               "api_key_id": api_key_id, "created_at": now, "asked_count": 1,
-               "first_response_due": _due(now, sla, None)["first_response_due"], **asked}
-        inquiry_id = session.execute(insert(Inquiry).values(**new).returning(Inquiry.id)).scalar_one()
+    due = _due(now, sla, None)["first_response_due"]
+    if result.escalation is None or escalated_before:
+        # Nothing to hand over, as for most questions and every repeat: one statement, a fraction of the ORM's unit
+        # of work. The UPDATE refreshes the row in the session too, if the session holds it.
+        if repeat is None:
+            new = {"text": request.question, "text_key": key, "source": source, "user_id": user_id,
+                   "api_key_id": api_key_id, "created_at": now, "asked_count": 1, "first_response_due": due, **asked}
+            inquiry_id = session.execute(insert(Inquiry).values(**new).returning(Inquiry.id)).scalar_one()
+        else:
+            inquiry_id = repeat.id
+            session.execute(update(Inquiry).where(Inquiry.id == inquiry_id).values(
+                asked_count=func.coalesce(Inquiry.asked_count, 1) + 1,
+                first_response_due=func.coalesce(Inquiry.first_response_due, due), **asked))
         session.commit()
         return inquiry_id
+    inquiry = session.get(Inquiry, repeat.id) if repeat is not None else None
     if inquiry is None:
         inquiry = Inquiry(text=request.question, text_key=key, source=source,
-                          user_id=user_id, api_key_id=api_key_id, created_at=now, asked_count=1)
+                          user_id=user_id, api_key_id=api_key_id, created_at=now, asked_count=0)
         session.add(inquiry)
-    else:
-        inquiry.asked_count = (inquiry.asked_count or 1) + 1
+    inquiry.asked_count = (inquiry.asked_count or 0) + 1
     for name, value in asked.items():
         setattr(inquiry, name, value)
-    if inquiry.first_response_due is None:
-        inquiry.first_response_due = _due(now, sla, None)["first_response_due"]
+    inquiry.first_response_due = inquiry.first_response_due or due
     if result.escalation is not None and not escalated_before:
         _hand_over(session, inquiry, "escalation", department_id=result.escalation.department_id,
                    sla=result.escalation.sla, take_minutes=result.escalation.sla.first_response_minutes, now=now)
