@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, Table, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from kb import owners, phrasings
 from kb.errors import NotFound, ValidationFailed
@@ -19,6 +21,7 @@ HANDOFF_REASONS = ("sales_lead", "service_case", "other")
 LEARN_FROM_RANK = 3  # an agent's pick of the 2nd or 3rd suggestion proposes the message as a phrasing
 # Who takes a question nobody has an approved answer for, and under which category's response times.
 PR_DEPARTMENT, PR_CATEGORY = "spokesperson", "general"
+_INQUIRIES = cast(Table, Inquiry.__table__)
 
 
 def _repeat_of(session: Session, request: SuggestRequest, key: str, user_id: int | None, api_key_id: int | None,
@@ -26,11 +29,11 @@ def _repeat_of(session: Session, request: SuggestRequest, key: str, user_id: int
     """Return (id, hand-off) of the inquiry this same message from the same agent already made within the window."""
     if user_id is None and api_key_id is None:
         return None
-    asker = Inquiry.api_key_id == api_key_id if api_key_id is not None else Inquiry.user_id == user_id
-    return session.execute(
-        select(Inquiry.id, Inquiry.handoff).where(asker, Inquiry.text_key == key, Inquiry.created_at >= since,
-                                                  Inquiry.text == request.question)
-        .order_by(Inquiry.id.desc()).limit(1)
+    c = _INQUIRIES.c
+    asker = c.api_key_id == api_key_id if api_key_id is not None else c.user_id == user_id
+    return session.connection().execute(
+        select(c.id, c.handoff).where(asker, c.text_key == key, c.created_at >= since, c.text == request.question)
+        .order_by(c.id.desc()).limit(1)
     ).first()
 
 
@@ -61,17 +64,22 @@ def record(
     sla = result.escalation.sla if result.escalation else (top.route.sla if top and top.route else None)
     due = _due(now, sla, None)["first_response_due"]
     if result.escalation is None or escalated_before:
-        # Nothing to hand over, as for most questions and every repeat: one statement, a fraction of the ORM's unit
-        # of work. The UPDATE refreshes the row in the session too, if the session holds it.
+        # Nothing to hand over, as for most questions and every repeat: one Core statement on the session's
+        # connection and transaction, a fraction of the ORM's unit of work.
         if repeat is None:
             new = {"text": request.question, "text_key": key, "source": source, "user_id": user_id,
                    "api_key_id": api_key_id, "created_at": now, "asked_count": 1, "first_response_due": due, **asked}
-            inquiry_id = session.execute(insert(Inquiry).values(**new).returning(Inquiry.id)).scalar_one()
+            inquiry_id = session.connection().execute(
+                insert(_INQUIRIES).values(**new).returning(_INQUIRIES.c.id)).scalar_one()
         else:
             inquiry_id = repeat.id
-            session.execute(update(Inquiry).where(Inquiry.id == inquiry_id).values(
-                asked_count=func.coalesce(Inquiry.asked_count, 1) + 1,
-                first_response_due=func.coalesce(Inquiry.first_response_due, due), **asked))
+            c = _INQUIRIES.c
+            session.connection().execute(update(_INQUIRIES).where(c.id == inquiry_id).values(
+                asked_count=func.coalesce(c.asked_count, 1) + 1,
+                first_response_due=func.coalesce(c.first_response_due, due), **asked))
+            held = session.identity_map.get(identity_key(Inquiry, inquiry_id))
+            if held is not None:  # a session that holds the row reads it afresh
+                session.expire(held)
         session.commit()
         return inquiry_id
     inquiry = session.get(Inquiry, repeat.id) if repeat is not None else None
