@@ -50,9 +50,7 @@ _KEYWORDS_EN = {
               "investigative"],
     "safety": ["electric shock", "electrocuted", "caught fire", "on fire", "smoke coming", "sparks", "exploded",
                "explosion", "burning smell", "fell from", "pole fell", "cable fell", "live wire", "exposed wire",
-               "gas leak", "injured", "emergency call failed", "couldn't call emergency", "wrong medication",
-               "wrong medicine", "wrong dose", "wrong dosage", "someone else's prescription",
-               "someone else's medication"],
+               "gas leak", "injured", "emergency call failed", "couldn't call emergency"],
     "privacy": ["data breach", "data leak", "hacked", "hacker", "someone accessed my account",
                 "my personal details were exposed", "see other customers", "other customer's details",
                 "another customer", "someone else's account", "someone else's details",
@@ -75,13 +73,21 @@ _PATTERNS_EN = {
     "press": [r"\b(channel \d+|haaretz|ynet|times of israel|calcalist|globes)\b"],
     "self_harm": [r"\b(kill|hurt|harm) my ?self\b"],
     "safety": [r"\b(pole|cable|wire|antenna|mast)s?\b[^.!?]{0,30}\bfell\b",
-               r"\b(twice|double|triple|ten times) the dose (the|my|her|his|that|what)\b"],
+               # A medicine or a dose given wrong; "I ordered the wrong medicine" or "can I take double the dose?"
+               # is a customer's own question.
+               r"\b(gave|given|give|dispensed|sold|handed|prescribed)\b[^.!?]{0,25}\b(the )?wrong "
+               r"(medication|medicine|dose|dosage|pills?|drug|prescription)\b",
+               r"\b(gave|given|got|received|dispensed|handed)\b[^.!?]{0,25}\bsomeone else[’']?s "
+               r"(prescription|medication|medicine|pills)\b",
+               r"\b(took|taken|been taking|gave|given|got)\b[^.!?]{0,25}\b(twice|double|triple|ten times) the "
+               r"(dose|dosage)\b"],
     # "leaked" alone is as often a pipe or a meter; data leaks are named with what leaked.
     "privacy": [r"\b(data|database|details|information|info|records|numbers?|passwords?)\b[^.!?]{0,25}\bleak",
                 r"\bleaked (my|our|customer|personal|the)\b"],
     # A wheelchair named in passing is as often a question about access; shut out is the complaint.
-    "discrimination": [r"\bwheelchair\b[^.!?]{0,60}\b(can't|cannot|can not|couldn't|no way to|unable to) "
-                       r"(get in|get into|enter|reach|get up)\b", r"\bnot (wheelchair|disabled) accessible\b"],
+    "discrimination": [r"\bwheelchair\b[^.!?]{0,60}\b(can[’']?t|cannot|can not|couldn[’']?t|no way to|unable to) "
+                       r"(get in|get into|enter|get up)\b",
+                       r"\b(not|isn[’']?t|aren[’']?t) (wheelchair|disabled) accessible\b"],
 }
 _KEYWORDS_HE = {
     "legal": ["עם עורך דין", "עם עורכת דין", "אצל עורך דין", "יש לי עורך דין", "מעורך הדין", "מעורך דין",
@@ -94,13 +100,13 @@ _KEYWORDS_HE = {
               "ידיעות אחרונות", "מעריב"],
     "safety": ["התחשמלתי", "התחשמל", "מכת חשמל", "שריפה", "עלה באש", "נשרף", "עשן", "ניצוצות", "פיצוץ",
                "התפוצץ", "ריח שרוף", "עמוד נפל", "כבל נפל", "חוט חשוף", "חוטים חשופים", "נפצע", "נפצעתי",
-               "פצוע", "לא הצלחתי להתקשר למד\"א", "לא הצלחתי לחייג למשטרה", "מינון שגוי", "מינון לא נכון",
-               "טעות במינון", "טעות בתרופה", "תרופה לא נכונה", "התרופה הלא נכונה", "תרופה של מישהו אחר",
-               "מרשם של מישהו אחר"],
+               "פצוע", "לא הצלחתי להתקשר למד\"א", "לא הצלחתי לחייג למשטרה", "מינון שגוי", "טעות במינון",
+               "טעות בתרופה"],
     # "פרצו" and "נפרץ" alone are as often a car or a flat broken into: the patterns below name what was hacked.
-    # "הדליפה" is also "the leak" of a pipe, so the verb's other forms are listed.
-    "privacy": ["דליפת מידע", "דלף מידע", "הדלפה", "הדלפתם", "הדלפת", "הדליפו", "הדליף", "הודלף", "הודלפו",
-                "הודלפה", "האקר", "האקרים", "מתקפת סייבר", "פריצת סייבר", "רואה פרטים של לקוח אחר",
+    # "הדליף", "הדליפו" and "הדליפה" are as often a pipe or an air conditioner: the pattern names what leaked.
+    "privacy": ["דליפת מידע", "דלף מידע", "הדלפה", "הדלפת מידע", "הדלפת נתונים", "הדלפת פרטים", "הדלפתם",
+                "הודלף", "הודלפו", "הודלפה", "האקר", "האקרים", "מתקפת סייבר", "פריצת סייבר",
+                "רואה פרטים של לקוח אחר",
                 "פרטים של לקוחות אחרים", "גניבת זהות", "החלפת סים", "פישינג", "מכרתם את המידע",
                 "הפרת פרטיות"],
     "discrimination": ["גזען", "גזענות", "גזענית", "אפליה", "הפלייה", "הפלו אותי", "הטרדה מינית", "הטריד",
@@ -110,23 +116,34 @@ _KEYWORDS_HE = {
     "self_harm": ["להתאבד", "אתאבד", "התאבדות", "לשים קץ לחיי", "לשים סוף לחיים", "לפגוע בעצמי",
                   "אין לי בשביל מה לחיות", "רוצה למות"],
 }
-_DIGITAL = r"(חשבון|מחשב|מייל|אימייל|אפליקציה|אתר|מערכת|מערכות|שרת|שרתים|מאגר|נתונים|מידע|טלפון|פלאפון|סלולרי" \
-           r"|פייסבוק|אינסטגרם|וואטסאפ|ווטסאפ|סיסמה|סיסמא|פרופיל|כרטיס האשראי|אזור האישי)"
+# What is hacked: accounts and systems anywhere in the next words; a phone or a computer only as what was broken
+# into ("פרצו לי לטלפון"), since a car broken into often held one.
+_ACCOUNT = (r"(חשבון|חשבונות|משתמש|מייל|אימייל|גימייל|אפליקציה|אתר|מערכת|מערכות|שרת|שרתים|מאגר|נתונים|מידע|ענן"
+            r"|פייסבוק|פייס|אינסטגרם|אינסטה|טיקטוק|טלגרם|וואטסאפ|ווטסאפ|גוגל|סיסמה|סיסמא|פרופיל|אזור האישי)")
+_HACKED = r"(פרצו|פרץ|פורץ|פורצים|פריצה|פריצת|נפרץ|נפרצה|נפרצו)"
+_PREFIX = r"(^|\W)[ושכהלמב]{0,3}"  # a Hebrew word's prefixes (ו, ש, כש, ה, ל, מ, ב and their pairs)
 _PATTERNS_HE: dict[str, list[str]] = {
+    # A medicine or a dose given or stated wrong; "can I take a double dose?" is a customer's own question.
     "safety": [r"(עמוד|כבל|חוט|אנטנה|תורן)[^.!?]{0,30}נפל",
-               r"מינון (כפול|משולש|גבוה|פי \S+)( \S+)? ממה ש"],
-    "privacy": [r"(^|\W)(פרצו|פרץ|פורץ|פורצים|פריצה|נפרץ|נפרצה|נפרצו)\W(\S+\W){0,2}[לבו]?ה?" + _DIGITAL,
-                r"(^|\W)[ו]?ה?" + _DIGITAL + r"\W(\S+\W){0,3}(נפרץ|נפרצה|נפרצו|פרצו)",
-                r"(^|\W)דלפו\W(ה)?(פרטים|נתונים|מידע|סיסמאות)"],
+               r"(לקחה|לקח|לקחתי|נתנו|קיבלה|קיבל|קיבלתי|כתוב|רשום|מופיע|לוקחת|לוקח)\W([^.!?]{0,30}\W)?מינון "
+               r"(כפול|משולש|גבוה|פי \S+)( \S+)? ממה ש",
+               r"(נתנו|נתנה|נתן|קיבלתי|קיבלה|קיבל|ניפקו|סיפקו|מכרו|רשמו|רשם|רשמה)\W([^.!?]{0,25}\W)?"
+               r"(תרופה לא נכונה|התרופה הלא נכונה|מינון לא נכון|תרופה של (מטופל|מישהו|מישהי) (אחר|אחרת)"
+               r"|מרשם של (מטופל|מישהו|מישהי) (אחר|אחרת))"],
+    "privacy": [_PREFIX + _HACKED + r"\W(\S+\W){0,2}[ולבמשה]{0,3}" + _ACCOUNT,
+                _PREFIX + _HACKED + r"\W(לי\W|לנו\W)?ל(טלפון|פלאפון|נייד|סלולרי|מחשב|לפטופ)",
+                _PREFIX + _ACCOUNT + r"\W(\S+\W){0,3}(נפרץ|נפרצה|נפרצו|פרצו)",
+                r"(^|\W)(הדליפו|הדליף|הדליפה|דלפו)\W(\S+\W){0,2}(ה)?(פרטים|פרטי|נתונים|מידע|סיסמאות|מספר|מספרי"
+                r"|כתובת|תעודת|תיק|מסמכים)"],
     # Shut out in a wheelchair; a wheelchair named in passing is as often a question about access.
-    "discrimination": [r"(כיסא|כסא) גלגלים[^.!?]{0,60}(אין (דרך|אפשרות|גישה)|אי אפשר|לא (יכול|יכולה|יכולים|מצליח"
-                       r"|מצליחה) (להיכנס|לעלות|להגיע))", r"לא (נגיש|נגישה|מונגש|מונגשת) ל(נכים|כיסא|כסא)"],
+    "discrimination": [r"(כיסא|כסא) גלגלים[^.!?]{0,60}(אין (דרך|אפשרות|גישה)|אי אפשר|לא (יכול|יכולה|יכולים"
+                       r"|מצליח|מצליחה)) (להיכנס|לעלות|להגיע ל(סניף|מרפאה|קומה|דלפק))",
+                       r"לא (נגיש|נגישה|מונגש|מונגשת) ל(נכים|כיסא|כסא)"],
     # "עו"ד" is written out as "עורך דין" before matching (detect.expand_abbreviations), so rules name it in full.
     # A bare "תביעה" is as often an insurance or warranty claim, so only its legal senses are listed.
     "legal": [r"תביעה (משפטית|נגד)", r"כתב תביעה",
               r"(^|\W)(פונה|פניתי|אפנה|נפנה|לפנות|מעביר|מעבירה|אעביר|נעביר|נשלחת|הולך|הולכת|אלך|נלך)\W"
               r"([^.!?]{0,25}\W)?ו?לעורכת? (ה)?דין",
-              r"(^|\W)(העברתי|העברנו|שלחתי|שלחנו|מסרתי|מסרנו)\W([^.!?]{0,25}\W)?ו?לעורכת? (ה)?דין (שלי|שלנו)",
               r"עורכת? (ה)?דין (שלי|שלנו) (כבר )?(מכין|מכינה|שולח|שולחת|ישלח|תשלח|יתבע|תתבע)"],
     "press": [r"(יתפרסם|פרסום|יופיע|תופיע|תהיה|יהיה)(\W[^.!?]{0,20})?\Wבעיתון"],
 }

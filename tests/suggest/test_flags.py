@@ -206,12 +206,23 @@ def test_a_rule_written_with_the_abbreviation_means_a_lawyer_not_more() -> None:
     ("החשבון שלי באתר שלכם נפרץ אתמול בלילה", "privacy"),
     ("אתם הדלפתם את המספר שלי לחברות שיווק", "privacy"),
     ("הפרטים של הלקוחות הודלפו לטלגרם", "privacy"),
-    ("העברתי את כל ההתכתבות לעורכת הדין שלי, תהיו בטוחים", "legal"),
     ("קיבלתי בבית המרקחת תרופה לא נכונה", "safety"),
     ("היא קיבלה מינון כפול ממה שהרופא רשם", "safety"),
     ("They gave my son the wrong medication at the pharmacy", "safety"),
     ("אני בכיסא גלגלים ואי אפשר להיכנס לסניף שלכם", "discrimination"),
     ("My wife uses a wheelchair and there's no way to get into your branch", "discrimination"),
+    # with the prefixes Hebrew attaches, services by name, and apostrophes as phones type them
+    ("גיליתי שפרצו לי לחשבון באפליקציה", "privacy"),
+    ("קיבלתי הודעה מוזרה ופרצו לי לחשבון", "privacy"),
+    ("שמעתי על הפריצה למערכת שלכם, הפרטים שלי בסכנה?", "privacy"),
+    ("נראה לי שהחשבון שלי נפרץ", "privacy"),
+    ("גיליתי שהמייל שלי נפרץ אתמול", "privacy"),
+    ("פרצו לי לג'ימייל ומשם לחשבון", "privacy"),
+    ("פרצו לי לטלגרם", "privacy"),
+    ("פרצו לי לטלפון ושלחו הודעות בשמי", "privacy"),
+    ("הדליפו את הפרטים שלי לחברת גבייה", "privacy"),
+    ("My wife uses a wheelchair and she can’t get into your branch", "discrimination"),
+    ("Your branch isn't wheelchair accessible", "discrimination"),
 ])
 def test_red_flags_named_by_their_verbs_and_objects_are_met(message, kind) -> None:
     hit = flags.detect(message, _default_rules())
@@ -225,6 +236,18 @@ def test_red_flags_named_by_their_verbs_and_objects_are_met(message, kind) -> No
     "שלחתי לעורך הדין של המוכרים את אישור המשכנתא",
     "האם הסניף ברחוב הרצל נגיש לכיסא גלגלים?",
     "Is it safe to take a double dose if I missed one?",
+    "פרצו לרכב שלי והטלפון נגנב, איך חוסמים את הכרטיס?",
+    "המים הדליפו לתוך הראוטר",
+    "המזגן בסניף הדליף מים על הרצפה",
+    "יש הדלפת מים מהתקרה בסניף",
+    "שלחתי לעורך הדין שלי את אישור היתרה שביקשתם, חסרה חתימה",
+    "אמא שלי בכיסא גלגלים, אי אפשר לבטל את המנוי בטלפון?",
+    "אפשר לקחת מינון כפול ממה שכתוב אם שכחתי מנה?",
+    "אפשר לאסוף תרופה של מישהו אחר מבית המרקחת?",
+    "My father is in a wheelchair and can't reach the branch, can I pay by phone?",
+    "I ordered the wrong medicine by mistake, can I get a refund?",
+    "Can I take double the dose the label says if I missed one?",
+    "Can I pick up someone else's prescription for my mum?",
 ])
 def test_burglaries_pipes_and_access_questions_are_not_red_flags_by_the_words(message) -> None:
     assert flags.detect(message, _default_rules()) is None
