@@ -22,13 +22,17 @@ ON_POSTGRES = os.environ.get("VETTED_TEST_DB") == "postgresql"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The PostgreSQL pass skips tests that touch no database: the SQLite pass has run them."""
+    """The PostgreSQL pass skips tests that touch no database, or whose outcome no database changes: the SQLite pass
+    has run them."""
     if not ON_POSTGRES:
         return
     skip = pytest.mark.skip(reason="touches no database; run in the SQLite pass")
+    same = pytest.mark.skip(reason="the same on any database; run in the SQLite pass")
     for item in items:
         if item.get_closest_marker("no_database"):
             item.add_marker(skip)
+        elif item.get_closest_marker("same_on_any_database"):
+            item.add_marker(same)
 
 
 @pytest.fixture(scope="session")

@@ -114,6 +114,7 @@ def test_gunicorn_still_refuses_an_unmigrated_database(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.same_on_any_database  # the race is for the model cache's file
 @pytest.mark.parametrize("backend", ["onnx", pytest.param("auto", marks=pytest.mark.skipif(
     not bf16.hardware_bf16(), reason="auto is onnx without AMX"))])
 def test_four_workers_start_together_on_an_empty_model_cache(config, session, users, tmp_path: Path,

@@ -148,6 +148,7 @@ def _agent_states(page, base: str) -> list[tuple[str, str]]:
     return states
 
 
+@pytest.mark.same_on_any_database  # the words are the templates' and the catalogue's
 @pytest.mark.parametrize("lang", ["he", "en"])
 def test_every_page_speaks_one_language(browser, live_server, seeded, axe_source, lang: str) -> None:
     ctx = browser.new_context(locale="he-IL" if lang == "he" else "en-US", viewport={"width": 1280, "height": 900},
