@@ -136,16 +136,15 @@ def _live(
     question read and on its day. When the worker's index holds that generation, its own copy of each version
     answers (sync read it at that generation) and nothing is read; otherwise the versions are read from the
     question's session. Category and approver are looked up once per generation: they change without the version."""
+    filed = engine.kept(generation, "filed", lambda: _Filed.every(session))
     served = engine.served(generation, version_ids)
     if served is None:
         rows = suggestable.suggestable_rows(session=session, version_ids=version_ids, today=today)
-        filed = _Filed.every(session)  # not kept: this generation is not the index's
         return {row.id: _Shown.of(suggestable.Served.of(row), row.approver, filed.get(row.category_id))
                 for row in rows}
     held: dict[int, _Shown] = engine.kept(generation, "shown", dict)
     categories = engine.kept(generation, "categories", lambda: suggestable.entry_categories(session=session))
     names = engine.kept(generation, "approvers", lambda: suggestable.approver_names(session=session))
-    filed = engine.kept(generation, "filed", lambda: _Filed.every(session))
     found: dict[int, _Shown] = {}
     for version_id, version in served.items():
         if not version.live_on(today):
