@@ -29,6 +29,12 @@ def _default_rules() -> list:
             for i, r in enumerate(DEFAULT_RULES)]
 
 
+def _kind(message: str) -> str | None:
+    """Return the kind of the most severe default rule the message trips, or None."""
+    hit = flags.detect(message, _default_rules())
+    return hit.kind if hit else None
+
+
 def test_hebrew_keywords_match_through_prefixes_and_final_letters() -> None:
     rule = _rule(keywords=["עורך דין"])
     assert flags.detect("אני הולך לעורך הדין שלי", [rule])
@@ -155,7 +161,7 @@ def test_a_stored_pattern_the_engine_refuses_is_skipped(caplog) -> None:
 ])
 def test_a_lawyer_or_a_newspaper_named_in_passing_is_not_a_red_flag_by_the_words(message) -> None:
     # Such words in routine questions are left to the classifier, which reads the whole message.
-    assert flags.detect(message, _default_rules()) is None
+    assert _kind(message) is None
 
 
 @pytest.mark.parametrize(("message", "kind"), [
@@ -172,8 +178,7 @@ def test_a_lawyer_or_a_newspaper_named_in_passing_is_not_a_red_flag_by_the_words
     ("הסיפור שלי יתפרסם בסוף השבוע בעיתון המקומי", "press"),
 ])
 def test_a_lawyer_or_a_newspaper_named_as_a_threat_is(message, kind) -> None:
-    hit = flags.detect(message, _default_rules())
-    assert hit is not None and hit.kind == kind
+    assert _kind(message) == kind
 
 
 @pytest.mark.parametrize(("text", "written_out"), [
@@ -225,8 +230,7 @@ def test_a_rule_written_with_the_abbreviation_means_a_lawyer_not_more() -> None:
     ("Your branch isn't wheelchair accessible", "discrimination"),
 ])
 def test_red_flags_named_by_their_verbs_and_objects_are_met(message, kind) -> None:
-    hit = flags.detect(message, _default_rules())
-    assert hit is not None and hit.kind == kind
+    assert _kind(message) == kind
 
 
 @pytest.mark.parametrize("message", [
@@ -250,4 +254,4 @@ def test_red_flags_named_by_their_verbs_and_objects_are_met(message, kind) -> No
     "Can I pick up someone else's prescription for my mum?",
 ])
 def test_burglaries_pipes_and_access_questions_are_not_red_flags_by_the_words(message) -> None:
-    assert flags.detect(message, _default_rules()) is None
+    assert _kind(message) is None
