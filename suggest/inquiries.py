@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import cast
 
-from sqlalchemy import Row, Table, func, insert, select, update
+from sqlalchemy import DateTime, Row, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -22,6 +22,12 @@ LEARN_FROM_RANK = 3  # an agent's pick of the 2nd or 3rd suggestion proposes the
 # Who takes a question nobody has an approved answer for, and under which category's response times.
 PR_DEPARTMENT, PR_CATEGORY = "spokesperson", "general"
 _INQUIRIES = cast(Table, Inquiry.__table__)
+# The two statements of a question nothing is handed over for, built once: their values come with each call, so
+# SQLAlchemy compiles each once per process and no clause is built per question.
+_NEW = insert(_INQUIRIES).returning(_INQUIRIES.c.id)
+_AGAIN = update(_INQUIRIES).where(_INQUIRIES.c.id == bindparam("repeat_id")).values(
+    asked_count=func.coalesce(_INQUIRIES.c.asked_count, 1) + 1,
+    first_response_due=func.coalesce(_INQUIRIES.c.first_response_due, bindparam("due", type_=DateTime)))
 
 
 def _repeat_of(session: Session, request: SuggestRequest, key: str, user_id: int | None, api_key_id: int | None,
@@ -69,14 +75,10 @@ def record(
         if repeat is None:
             new = {"text": request.question, "text_key": key, "source": source, "user_id": user_id,
                    "api_key_id": api_key_id, "created_at": now, "asked_count": 1, "first_response_due": due, **asked}
-            inquiry_id = session.connection().execute(
-                insert(_INQUIRIES).values(**new).returning(_INQUIRIES.c.id)).scalar_one()
+            inquiry_id = session.connection().execute(_NEW, new).scalar_one()
         else:
             inquiry_id = repeat.id
-            c = _INQUIRIES.c
-            session.connection().execute(update(_INQUIRIES).where(c.id == inquiry_id).values(
-                asked_count=func.coalesce(c.asked_count, 1) + 1,
-                first_response_due=func.coalesce(c.first_response_due, due), **asked))
+            session.connection().execute(_AGAIN, {"repeat_id": inquiry_id, "due": due, **asked})
             held = session.identity_map.get(identity_key(Inquiry, inquiry_id))
             if held is not None:  # a session that holds the row reads it afresh
                 session.expire(held)
