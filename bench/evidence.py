@@ -63,7 +63,7 @@ class SetData:
 
 
 def build_kb(rows: list[dict[str, Any]]) -> Kb:
-    """Entries as the engine indexes them (`engine.version_texts` with the answer)."""
+    """Entries as the engine indexes them (`texts.version_texts` with the answer)."""
     ids, texts, lexical = [], [], []
     for n, raw in enumerate(rows, start=1):
         row = _faq_row(raw, n)

@@ -18,38 +18,15 @@ from kb.models import EntryVersion
 from suggest.escalation import classifier
 from suggest.matching import confidence as confidence_mod
 from suggest.matching import encoders
-from suggest.matching.batching import BatchedQueries
+from suggest.matching.batching import BatchedQueries, PendingVector
 from suggest.matching.fusion import Candidate, Thresholds, load_table, thresholds_for
 from suggest.matching.index import DenseIndex
-from suggest.matching.lexical import Bm25Index
+from suggest.matching.lexical import Bm25Index, LexicalHit
+from suggest.texts import LEARNED_WEIGHT, learned_texts, version_texts
 
 EXTENSION = "vetted.suggest"
-# Two customers' questions look more alike to e5 than a question and PR's text do, related or not (unrelated pairs:
-# .85 against .83 on he_service_dev), so at full weight a learned Hebrew wording pulled other questions to its entry:
-# P@1 .414 -> .329 after accepting half of each entry's questions. At 0.95: .407, recall@5 .743 -> .764, while
-# banking77 still gains (5 per intent accepted: .758 -> .840; at full weight .866). bench/learning.py measures it.
-LEARNED_WEIGHT = 0.95
 T = TypeVar("T")
 Progress = Callable[[int, int], None]
-
-
-def version_texts(version: EntryVersion, include_answer: bool = True) -> list[str]:
-    """Return the texts a version is matched on: its question, its alternate phrasings, the customers' wordings PR
-    accepted for its entry, and question with answer.
-
-    The answer is encoded together with its question rather than alone: measured on the shared English sets,
-    that lifted P@1 (covidfaq .658 -> .668, banking77 .721 -> .744) without costing StackFAQ anything.
-    """
-    texts = [version.question, *(version.alternates or []), *learned_texts(version)]
-    if include_answer:
-        texts.append(f"{version.question}\n{version.answer}")
-    return texts
-
-
-def learned_texts(version: EntryVersion) -> list[str]:
-    """Return the customers' wordings accepted for a version's entry that PR has not also written into it."""
-    written = {version.question, *(version.alternates or [])}
-    return [p.text for p in version.entry.learned_phrasings if p.text not in written]
 
 
 @dataclass
@@ -281,16 +258,29 @@ class Engine:
     def encode_query(self, question: str, lang: str) -> tuple[np.ndarray, float]:
         """Encode a question with its language's encoder; return the vector and the milliseconds it took."""
         started = time.perf_counter()
-        vector = self.queries_for(lang).encode_query(question)  # batching: was encode_queries([question])[0]
+        vector = self.queries_for(lang).encode_query(question)  # batched with concurrent questions
         return vector, (time.perf_counter() - started) * 1000
 
-    def retrieve(self, question: str, lang: str, k: int = 20, query: np.ndarray | None = None) -> Retrieval:
-        """Return fused candidates for a question (its vector may be passed in, if already encoded)."""
+    def begin_query(self, question: str, lang: str) -> PendingVector:
+        """Start encoding a question on an encode thread; the caller does what needs no vector meanwhile."""
+        return self.queries_for(lang).begin(question)
+
+    def lexical_hits(self, question: str, lang: str, k: int = 20) -> list[LexicalHit]:
+        """Return the lexical retriever's best versions in the question's language (no vector needed)."""
+        with self._lock:
+            return self._lexical.search(question, k=k, keys=self._keys_in(lang))
+
+    def retrieve(self, question: str, lang: str, k: int = 20, query: np.ndarray | PendingVector | None = None,
+                 words: list[LexicalHit] | None = None) -> Retrieval:
+        """Return fused candidates for a question. Its vector may be passed in, known or on its way, and its lexical
+        hits too, when they were found while the vector was encoded."""
         enc = self.encoder_for(lang)
+        if words is None:
+            words = self.lexical_hits(question, lang, k)
         if query is None:
             qvec, encode_ms = self.encode_query(question, lang)
         else:
-            qvec, encode_ms = query, 0.0
+            qvec, encode_ms = query.get() if isinstance(query, PendingVector) else (query, 0.0)
         with self._lock:
             dense = self._dense.get(enc.model_id)
             candidates: dict[int, Candidate] = {}
@@ -298,12 +288,12 @@ class Engine:
                 for hit in dense.search(qvec, k=k):
                     if self._lang_of.get(hit.version_id) == lang or not self._has_lang(lang):
                         candidates[hit.version_id] = Candidate(hit.version_id, dense=hit.score)
-            same_lang = self._keys_in(lang)
-            for word_hit in self._lexical.search(question, k=k, keys=same_lang):
+            for word_hit in words:
                 cand = candidates.get(word_hit.key)
                 if cand is None:
-                    held_by = self._model_of.get(word_hit.key)
-                    score = self._dense[enc.model_id].score(qvec, word_hit.key) if held_by == enc.model_id else 0.0
+                    # held by this model's index still, unless a sync retired it since the words were searched
+                    held = self._model_of.get(word_hit.key) == enc.model_id
+                    score = self._dense[enc.model_id].score(qvec, word_hit.key) if held else 0.0
                     cand = candidates[word_hit.key] = Candidate(word_hit.key, dense=score)
                 cand.coverage = word_hit.coverage
         return Retrieval(

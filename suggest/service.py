@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import time
 
-import numpy as np
 from sqlalchemy.orm import Session
 
 from kb import content, suggestable
@@ -13,8 +13,9 @@ from suggest import inquiries
 from suggest.engine import Engine
 from suggest.escalation import routing, screen
 from suggest.matching import confidence
+from suggest.matching.batching import PendingVector
 from suggest.matching.fusion import Candidate, Decision, label, rank
-from suggest.matching.lexical import detect_language
+from suggest.matching.lexical import LexicalHit, detect_language
 from suggest.results import Outcome, Route, Suggestion, SuggestRequest, SuggestResult
 
 RERANK_DEPTH = 10  # candidates checked against the database per question (at least 2k)
@@ -36,15 +37,19 @@ class _Filed:
 
 @dataclasses.dataclass(frozen=True)
 class _Shown:
-    """What a suggestion of one version shows, on any channel: kept for a KB generation, so plain data only."""
+    """What a suggestion of one version shows, on any channel: kept for a KB generation, so plain data only. Its
+    texts are cleaned the first time the version is suggested, not each time it is a candidate."""
 
-    suggestion: Suggestion  # with the version's own answer; score and confidence are each question's
-    variants: dict[str, str]  # the answer per channel, where PR wrote one
+    served: suggestable.Served
+    approver: str | None
+    filed: _Filed | None
 
-    @classmethod
-    def of(cls, served: suggestable.Served, approver: str | None, filed: _Filed | None) -> _Shown:
+    @functools.cached_property
+    def suggestion(self) -> Suggestion:
+        """The suggestion with the version's own answer; score and confidence are each question's."""
+        served, filed = self.served, self.filed
         # Stored text is plain since it was saved; versions saved before that are cleaned on the way out too.
-        suggestion = Suggestion(
+        return Suggestion(
             entry_id=served.entry_id,
             version=served.number,
             question=content.strip_markup(served.question),
@@ -52,7 +57,7 @@ class _Shown:
             channel="web",
             score=0.0,
             confidence="",
-            approved_by=approver,
+            approved_by=self.approver,
             approved_at=served.approved_at.isoformat() + "Z" if served.approved_at else None,
             review_by=served.review_by.isoformat() if served.review_by else None,
             category=filed.slug if filed else None,
@@ -60,8 +65,11 @@ class _Shown:
             placeholders=list(served.placeholders),
             department_id=filed.department_id if filed else None,
         )
-        variants = {channel: content.strip_markup(text) for channel, text in served.variants.items()}
-        return cls(suggestion, variants)
+
+    @functools.cached_property
+    def variants(self) -> dict[str, str]:
+        """The answer per channel, where PR wrote one."""
+        return {channel: content.strip_markup(text) for channel, text in self.served.variants.items()}
 
     def for_question(self, cand: Candidate, channel: str) -> Suggestion:
         """The suggestion as this question gets it: on its channel, with its score and confidence."""
@@ -89,23 +97,27 @@ def suggest(
     started = time.perf_counter()
     request = request.validated()
     today = today or dt.date.today()  # once: a question asked at midnight is answered for one day
-    generation = engine.sync(session)
     lang = request.lang or detect_language(request.question)
-    screening = screen.screen(session, engine, request.question, lang, generation)
+    # The question's vector is encoded on another thread from here on: what needs no vector (the KB generation,
+    # the red-flag words, the lexical search) is done meanwhile, on the other core.
+    query = engine.begin_query(request.question, lang)
+    generation = engine.sync(session)
+    # Review-by dates expire by the calendar, not by a KB change, so the day is part of the cache key.
+    key = (request.question, lang, request.channel, request.k, request.include_low, today)
+    cached = engine.cached(generation, key)
+    words = engine.lexical_hits(request.question, lang) if cached is None else None
+    screening = screen.screen(session, engine, request.question, lang, generation, query)
     ranked: list[Candidate] = []
     if screening.escalation is not None:
         result = SuggestResult(outcome=Outcome.ESCALATE, lang=lang, escalation=screening.escalation)
         if rank_always:  # evaluation scores the ranking whatever the outcome; agents never see it
-            result.ranking = _match(session, engine, generation, request, lang, today, screening.query)[0].ranking
+            result.ranking = _match(session, engine, generation, request, lang, today, query, words)[0].ranking
     else:
-        # Review-by dates expire by the calendar, not by a KB change, so the day is part of the cache key.
-        key = (request.question, lang, request.channel, request.k, request.include_low, today)
-        cached = engine.cached(generation, key)
         if cached is not None:
             result = SuggestResult(outcome=cached.outcome, lang=lang, suggestions=cached.suggestions,
                                    ranking=cached.ranking)
         else:
-            result, ranked = _match(session, engine, generation, request, lang, today, screening.query)
+            result, ranked = _match(session, engine, generation, request, lang, today, query, words)
             engine.remember(generation, key, result)
         result = _under_crisis(session, engine, generation, request.question, result)
     result.took_ms = (time.perf_counter() - started) * 1000
@@ -140,7 +152,7 @@ def _live(
     served = engine.served(generation, version_ids)
     if served is None:
         rows = suggestable.suggestable_rows(session=session, version_ids=version_ids, today=today)
-        return {row.id: _Shown.of(suggestable.Served.of(row), row.approver, filed.get(row.category_id))
+        return {row.id: _Shown(suggestable.Served.of(row), row.approver, filed.get(row.category_id))
                 for row in rows}
     held: dict[int, _Shown] = engine.kept(generation, "shown", dict)
     categories = engine.kept(generation, "categories", lambda: suggestable.entry_categories(session=session))
@@ -151,22 +163,22 @@ def _live(
             continue
         shown = held.get(version_id)
         if shown is None:
-            shown = held[version_id] = _Shown.of(version, names.get(version.approver_id or 0),
-                                                 filed.get(categories.get(version.entry_id) or 0))
+            shown = held[version_id] = _Shown(version, names.get(version.approver_id or 0),
+                                              filed.get(categories.get(version.entry_id) or 0))
         found[version_id] = shown
     return found
 
 
 def _match(
     session: Session, engine: Engine, generation: int, request: SuggestRequest, lang: str, today: dt.date,
-    query: np.ndarray | None = None,
+    query: PendingVector, words: list[LexicalHit] | None,
 ) -> tuple[SuggestResult, list[Candidate]]:
-    retrieval = engine.retrieve(request.question, lang, query=query)
+    retrieval = engine.retrieve(request.question, lang, query=query, words=words)
     # The index is never trusted: the best candidates are re-read and kept only if still approved and unexpired,
     # and only then labelled and decided on.
     head = rank(retrieval.candidates, retrieval.cosine_range, retrieval.thresholds)[: max(RERANK_DEPTH, 2 * request.k)]
     shown = _live(session, engine, generation, [c.version_id for c in head], today)
-    live = {version_id: s.suggestion.entry_id for version_id, s in shown.items()}
+    live = {version_id: s.served.entry_id for version_id, s in shown.items()}
     alive = [c for c in head if c.version_id in live]
     # --- confidence model hook: where one was fitted on this encoder, a measured probability reranks the head,
     # labels it and makes the answer / no-match decision (suggest/matching/confidence.py); else the fused

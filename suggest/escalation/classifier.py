@@ -73,20 +73,23 @@ class Head:
         return z @ self.weights + self.bias
 
     def probabilities(self, vectors: np.ndarray, texts: Sequence[str] | None = None,
-                      grams: Grams | None = None) -> np.ndarray:
-        """Return each kind's probability for each vector (with its text, when a letters model is given)."""
+                      grams: Grams | None = None, letters: np.ndarray | None = None) -> np.ndarray:
+        """Return each kind's probability for each vector, joined by the letters model's log-odds: given as
+        `letters`, or read from the texts when a letters model is given."""
         logits = self.logits(vectors)
-        if grams is not None and texts is not None:
-            logits = ((logits + grams.logits(texts)) / 2.0).astype(np.float32)
+        if letters is None and grams is not None and texts is not None:
+            letters = grams.logits(texts)
+        if letters is not None:
+            logits = ((logits + letters) / 2.0).astype(np.float32)
         return 1.0 / (1.0 + np.exp(-logits))
 
-    def classify(self, vectors: np.ndarray, texts: Sequence[str] | None = None,
-                 grams: Grams | None = None) -> list[list[tuple[str, float]]]:
+    def classify(self, vectors: np.ndarray, texts: Sequence[str] | None = None, grams: Grams | None = None,
+                 letters: np.ndarray | None = None) -> list[list[tuple[str, float]]]:
         """Return, per vector, every kind found with its probability, most probable first."""
         out = []
         limits = self.kind_thresholds if self.kind_thresholds is not None else np.full(len(self.kinds),
                                                                                        self.threshold)
-        for row in self.probabilities(vectors, texts, grams):
+        for row in self.probabilities(vectors, texts, grams, letters):
             found = [(k, float(p)) for k, p, limit in zip(self.kinds, row, limits, strict=True) if p >= limit]
             out.append(sorted(found, key=lambda kp: -kp[1]))
         return out
@@ -99,13 +102,14 @@ class FlagModel:
         self.heads = {h.model_id: h for h in heads}
         self.grams = grams
 
-    def classify(self, vectors: np.ndarray, lang: str, *, model_id: str,
-                 texts: str | Sequence[str] | None = None) -> list[tuple[str, float]] | list[list[tuple[str, float]]]:
+    def classify(self, vectors: np.ndarray, lang: str, *, model_id: str, texts: str | Sequence[str] | None = None,
+                 letters: np.ndarray | None = None) -> list[tuple[str, float]] | list[list[tuple[str, float]]]:
         """Return the kinds found in one vector (or, for a 2-D array, in each row); none for an unknown model.
 
         `texts` are the messages themselves (one string for one vector): with them the letters model joins the
-        vectors' head, and the head's threshold was fitted for that. `lang` is accepted for the callers' sake: the
-        models are multilingual, trained on Hebrew and English alike.
+        vectors' head, and the head's threshold was fitted for that. `letters` is that model's reading when it was
+        taken already (`letters`). `lang` is accepted for the callers' sake: the models are multilingual, trained
+        on Hebrew and English alike.
         """
         del lang
         head = self.heads.get(model_id)
@@ -115,8 +119,13 @@ class FlagModel:
             return [] if single else empty
         if isinstance(texts, str):
             texts = [texts]
-        found = head.classify(vectors, texts, self.grams)
+        found = head.classify(vectors, texts, self.grams, letters)
         return found[0] if single else found
+
+    def letters(self, text: str) -> np.ndarray | None:
+        """Return the letters model's log-odds per kind for one message (none without a letters model): it needs
+        no vector, so it is read while the message is encoded."""
+        return self.grams.logits([text]) if self.grams is not None else None
 
     def save(self, path: Path) -> None:
         """Write the heads to one compressed .npz file (no pickles)."""

@@ -10,6 +10,7 @@ from kb import owners, redflags
 from kb.models import RedFlagRule
 from suggest.engine import Engine
 from suggest.escalation import classifier, crisis, detect, routing
+from suggest.matching.batching import PendingVector
 from suggest.matching.fusion import dense_scale
 from suggest.results import Escalation
 
@@ -27,7 +28,6 @@ class RuleSet:
 class Screening:
     hit: detect.FlagHit | None
     escalation: Escalation | None
-    query: np.ndarray | None  # the message's vector, when screening had to encode it (reused for matching)
 
 
 def rule_set(session: Session, engine: Engine, generation: int) -> RuleSet:
@@ -63,45 +63,42 @@ def _closest_example(engine: Engine, rules: RuleSet, vector: np.ndarray, lang: s
     return best_rule
 
 
-def _by_meaning(engine: Engine, question: str, lang: str,
-                query: np.ndarray | None) -> tuple[list[tuple[str, float]], np.ndarray | None]:
-    """Return the red-flag kinds the classifier finds in a message, and its vector once encoded."""
+def _by_meaning(engine: Engine, question: str, lang: str, query: PendingVector) -> list[tuple[str, float]]:
+    """Return the red-flag kinds the classifier finds in a message."""
     model_id = engine.encoder_for(lang).model_id
     if model_id not in engine.flag_model.heads:
-        return [], query
+        return []
     key = ("red-flag kinds", question, lang)
     found = engine.cached(engine.generation, key)
     if found is None:
-        if query is None:
-            query, _ = engine.encode_query(question, lang)
-        found = engine.flag_model.classify(query, lang, model_id=model_id, texts=question)
+        letters = engine.flag_model.letters(question)  # needs no vector: read while the message is encoded
+        found = engine.flag_model.classify(query.get()[0], lang, model_id=model_id, letters=letters)
         engine.remember(engine.generation, key, found)
-    return found, query
+    return found
 
 
-def screen(session: Session, engine: Engine, question: str, lang: str, generation: int) -> Screening:
+def screen(session: Session, engine: Engine, question: str, lang: str, generation: int,
+           query: PendingVector) -> Screening:
     """Say whether a message is a red flag, and which escalation it gets, by the rules of the KB generation
-    `session` read."""
+    `session` read. The message's vector is on its way (`Engine.begin_query`): the words are read first."""
     rules = rule_set(session, engine, generation)
     hits = detect.detect_all(question, rules.rules)
-    query = None
+    # Red flags recognised by meaning (classifier.py): every kind found joins the rules' hits, on its own rule.
+    found = _by_meaning(engine, question, lang, query)
     if not hits and rules.examples:
-        # Example messages catch red flags worded in ways no keyword foresaw; the vector is reused for matching.
-        query, _ = engine.encode_query(question, lang)
-        rule_id = _closest_example(engine, rules, query, lang)
+        # Example messages catch red flags worded in ways no keyword foresaw.
+        rule_id = _closest_example(engine, rules, query.get()[0], lang)
         if rule_id is not None:
             hits = [detect.FlagHit(rule_id, rules.by_id[rule_id].kind, "example")]
-    # Red flags recognised by meaning (classifier.py): every kind found joins the rules' hits, on its own rule.
-    found, query = _by_meaning(engine, question, lang, query)
     for rule_id, kind, probability in classifier.escalate_to(found, rules.rules, lang):
         if kind not in {h.kind for h in hits}:
             hits.append(detect.FlagHit(rule_id, kind, f"meaning {probability:.2f}"))
     if not hits:
-        return Screening(None, None, query)
+        return Screening(None, None)
     hits.sort(key=lambda h: -rules.by_id[h.rule_id].severity)  # stable: on a tie, words and examples lead
     tripped = [rules.by_id[h.rule_id] for h in hits]
     escalation = routing.combined_escalation(tripped, lang, rules.by_kind_lang, rules.spokesperson_id)
-    return Screening(hits[0], escalation, query)
+    return Screening(hits[0], escalation)
 
 
 def crisis_for(session: Session, engine: Engine, generation: int, question: str, category: str | None,

@@ -5,6 +5,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -124,6 +125,24 @@ class VectorCache:
                 self._items.popitem(last=False)
 
 
+class PendingVector:
+    """A question's vector on its way: encoded on an encode thread while the asking thread does the work that does
+    not need it (the red-flag words, the lexical search, the database reads)."""
+
+    __slots__ = ("_future", "_vector", "_ms")
+
+    def __init__(self, future: Future[tuple[np.ndarray, float]] | None = None,
+                 vector: np.ndarray | None = None) -> None:
+        self._future, self._vector, self._ms = future, vector, 0.0
+
+    def get(self) -> tuple[np.ndarray, float]:
+        """Wait for the vector; return it with the milliseconds its encode took (0 when it was known)."""
+        if self._vector is None:
+            assert self._future is not None
+            self._vector, self._ms = self._future.result()  # an encoder's error is raised here, in the asker
+        return self._vector, self._ms
+
+
 class BatchedQueries:
     """One encoder's question side: a vector cache in front of a micro-batcher."""
 
@@ -131,6 +150,8 @@ class BatchedQueries:
         self.encoder = encoder
         self.cache = VectorCache(cache_size)
         self.batcher = MicroBatcher(encoder.encode_queries, window_ms=window_ms, max_batch=max_batch)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     def encode_query(self, text: str) -> np.ndarray:
         """Return one question's vector: from the cache, else batched with concurrent questions."""
@@ -139,3 +160,22 @@ class BatchedQueries:
             vector = self.batcher.encode(text)
             self.cache.put(text, vector)
         return vector
+
+    def begin(self, text: str) -> PendingVector:
+        """Start encoding one question on an encode thread and return at once; a cached vector is ready now.
+
+        The models release the GIL while they compute, so the asking thread's Python work runs beside the encode
+        on the other core. A full batch's worth of encode threads lets as many questions queue in the batcher."""
+        vector = self.cache.get(text)
+        if vector is not None:
+            return PendingVector(vector=vector)
+        if self._pool is None:
+            with self._pool_lock:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(max_workers=self.batcher.max_batch, thread_name_prefix="query")
+        return PendingVector(self._pool.submit(self._timed, text))
+
+    def _timed(self, text: str) -> tuple[np.ndarray, float]:
+        started = time.perf_counter()
+        vector = self.encode_query(text)
+        return vector, (time.perf_counter() - started) * 1000

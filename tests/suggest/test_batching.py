@@ -198,3 +198,45 @@ def test_the_engine_batches_concurrent_questions(app) -> None:
     for text in texts:
         np.testing.assert_allclose(vectors[text], eng.encoder_for("en").encode_queries([text])[0], rtol=1e-6)
 
+
+
+class Gated:
+    """A question encoder held until the test lets it go; it records the thread each call ran on."""
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.threads: list[int] = []
+        self.inner = FakeEncoder()
+
+    def encode_queries(self, texts):
+        self.threads.append(threading.get_ident())
+        assert self.gate.wait(10), "the encode was never let go"
+        return self.inner.encode_queries(texts)
+
+
+def test_begin_returns_while_the_question_is_encoded_on_another_thread() -> None:
+    encoder = Gated()
+    batched = BatchedQueries(encoder, window_ms=0)
+    pending = batched.begin("where is my refund")  # returns although the encoder is held
+    encoder.gate.set()
+    vector, took_ms = pending.get()
+    np.testing.assert_allclose(vector, encoder.inner.encode_queries(["where is my refund"])[0], rtol=1e-6)
+    assert encoder.threads and encoder.threads[0] != threading.get_ident() and took_ms > 0
+
+
+def test_begin_hands_back_a_known_question_at_once_and_encodes_nothing() -> None:
+    encoder = Gated()
+    encoder.gate.set()
+    batched = BatchedQueries(encoder, window_ms=0)
+    first = batched.encode_query("where is my refund")
+    vector, took_ms = batched.begin("where is my refund").get()
+    assert len(encoder.threads) == 1 and took_ms == 0.0
+    np.testing.assert_array_equal(vector, first)
+
+
+def test_an_encoder_error_reaches_the_asker_of_begin() -> None:
+    batched = BatchedQueries(type("Broken", (), {"encode_queries": Recording(fail=RuntimeError("model gone"))})(),
+                             window_ms=0)
+    pending = batched.begin("where is my refund")
+    with pytest.raises(RuntimeError, match="model gone"):
+        pending.get()

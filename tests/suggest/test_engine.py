@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 from sqlalchemy import func, select
 
@@ -241,3 +242,31 @@ def test_a_question_that_read_an_older_generation_fills_no_cache(app, session, u
     assert "stale" not in eng.kept(held, "shown", dict) and eng.cached(older, ("q",)) is None
     eng.generation = held + 1  # as if another thread had caught up with a change this session cannot see yet
     assert eng.sync(session) == held and eng.generation == held + 1  # the index never steps back
+
+
+def test_the_words_are_searched_while_the_question_is_encoded(app, session, users, monkeypatch) -> None:
+    """The encode runs on an encode thread: the asking thread reads the red-flag words and searches the lexical
+    index before it waits for the vector, and the answer is the one it would be otherwise."""
+    asked = "My router needs a restart, how?"
+    eng = engine_mod.engine(app)
+    entry = approved_entry(session, users)
+    encoder = eng.encoder_for("en")
+    searched = threading.Event()
+    seen_while_encoding: list[bool] = []
+    encode, lexical_hits = encoder.encode_queries, eng.lexical_hits
+
+    def held_encode(texts):
+        if list(texts) == [asked]:  # not the red-flag rules' examples, encoded once per generation
+            seen_while_encoding.append(searched.wait(5))  # True only if the words were searched meanwhile
+        return encode(texts)
+
+    def search_words(question, lang, k=20):
+        hits = lexical_hits(question, lang, k)
+        searched.set()
+        return hits
+
+    monkeypatch.setattr(encoder, "encode_queries", held_encode)
+    monkeypatch.setattr(eng, "lexical_hits", search_words)
+    result = _ask(session, eng, asked)
+    assert seen_while_encoding == [True]
+    assert result.suggestions and result.suggestions[0].entry_id == entry.entry_id
