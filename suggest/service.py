@@ -98,13 +98,13 @@ def suggest(
     request = request.validated()
     today = today or dt.date.today()  # once: a question asked at midnight is answered for one day
     lang = request.lang or detect_language(request.question)
-    # The question's vector is encoded on another thread from here on: what needs no vector (the KB generation,
-    # the red-flag words, the lexical search) is done meanwhile, on the other core.
-    query = engine.begin_query(request.question, lang)
-    generation = engine.sync(session)
+    generation = engine.sync(session)  # first: a database that fails here costs no encode
     # Review-by dates expire by the calendar, not by a KB change, so the day is part of the cache key.
     key = (request.question, lang, request.channel, request.k, request.include_low, today)
     cached = engine.cached(generation, key)
+    # The question's vector is encoded on another thread from here on: what needs no vector (the red-flag words,
+    # the lexical search) is done meanwhile, on the other core.
+    query = engine.begin_query(request.question, lang)
     words = engine.lexical_hits(request.question, lang) if cached is None else None
     screening = screen.screen(session, engine, request.question, lang, generation, query)
     ranked: list[Candidate] = []

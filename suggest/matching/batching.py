@@ -1,6 +1,7 @@
 """Micro-batching of question encodes: questions asked at the same moment by a worker's threads share one call."""
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -11,6 +12,26 @@ from typing import Any
 import numpy as np
 
 EncodeBatch = Callable[[Sequence[str]], np.ndarray]
+
+
+class ThreadPool:
+    """A thread pool made on first use, and made again in a forked child: a child inherits the parent's pool but
+    none of its threads, so work submitted to it there would never run."""
+
+    def __init__(self, workers: int, name: str) -> None:
+        self.workers, self.name = workers, name
+        self._pool: ThreadPoolExecutor | None = None
+        self._pid = 0
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Run fn(*args) on one of the pool's threads."""
+        if self._pool is None or self._pid != os.getpid():
+            with self._lock:
+                if self._pool is None or self._pid != os.getpid():
+                    self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=self.name)
+                    self._pid = os.getpid()
+        return self._pool.submit(fn, *args)
 
 
 class _Pending:
@@ -150,8 +171,7 @@ class BatchedQueries:
         self.encoder = encoder
         self.cache = VectorCache(cache_size)
         self.batcher = MicroBatcher(encoder.encode_queries, window_ms=window_ms, max_batch=max_batch)
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
+        self._pool = ThreadPool(max_batch, "query")
 
     def encode_query(self, text: str) -> np.ndarray:
         """Return one question's vector: from the cache, else batched with concurrent questions."""
@@ -169,10 +189,6 @@ class BatchedQueries:
         vector = self.cache.get(text)
         if vector is not None:
             return PendingVector(vector=vector)
-        if self._pool is None:
-            with self._pool_lock:
-                if self._pool is None:
-                    self._pool = ThreadPoolExecutor(max_workers=self.batcher.max_batch, thread_name_prefix="query")
         return PendingVector(self._pool.submit(self._timed, text))
 
     def _timed(self, text: str) -> tuple[np.ndarray, float]:

@@ -8,19 +8,16 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from suggest.matching import onnx_export
+from suggest.matching.batching import ThreadPool
 from suggest.matching.bf16 import Bf16BertEncoder, Bf16E5Encoder, hardware_bf16
 from suggest.matching.e5_onnx import OnnxE5Encoder
 from suggest.matching.onnx_export import OnnxEncoder
 from suggest.matching.tokens import cut_to_tokens
-
-if TYPE_CHECKING:
-    from concurrent.futures import ThreadPoolExecutor
-
 
 MINILM = "minilm"
 E5 = "e5"
@@ -230,7 +227,7 @@ class EnsembleEncoder:
         self.cosine_range = (low, low + 1.0)
         self.model_id = "ens:" + "+".join(f"{e.model_id}*{w:g}" for e, w in parts)
         self.dim = 0
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool = ThreadPool(len(parts), "encode")
 
     def warm_up(self) -> None:
         """Load every model."""
@@ -249,10 +246,6 @@ class EnsembleEncoder:
         # Models load one after the other, never side by side: loading imports libraries (transformers, for an
         # export on first use) whose imports are not safe from two threads at once.
         self.warm_up()
-        if self._pool is None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            self._pool = ThreadPoolExecutor(max_workers=len(self.parts), thread_name_prefix="encode")
         futures = [self._pool.submit(getattr(e, method), texts) for e, _ in self.parts]
         return self._join([f.result() for f in futures])
 

@@ -240,3 +240,30 @@ def test_an_encoder_error_reaches_the_asker_of_begin() -> None:
     pending = batched.begin("where is my refund")
     with pytest.raises(RuntimeError, match="model gone"):
         pending.get()
+
+
+FORKED = """
+import os, signal
+from suggest.matching.batching import BatchedQueries
+from suggest.matching.encoders import EnsembleEncoder, FakeEncoder
+ensemble = EnsembleEncoder([(FakeEncoder(), 1.0), (FakeEncoder(64), 1.0)])
+batched = BatchedQueries(ensemble, window_ms=0)
+batched.begin("asked before the fork").get()  # both pools now exist, with idle threads
+pid = os.fork()
+if pid == 0:
+    signal.alarm(5)  # a hang ends the child with SIGALRM
+    batched.begin("asked in the child").get()
+    os._exit(0)
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status))
+"""
+
+
+def test_a_forked_child_encodes_on_threads_of_its_own() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", FORKED], capture_output=True, text=True, timeout=60, cwd=root)
+    assert out.stdout.strip() == "0", out.stderr[-2000:]

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 
+import pytest
 from sqlalchemy import func, select
 
 from kb import service
@@ -270,3 +272,21 @@ def test_the_words_are_searched_while_the_question_is_encoded(app, session, user
     result = _ask(session, eng, asked)
     assert seen_while_encoding == [True]
     assert result.suggestions and result.suggestions[0].entry_id == entry.entry_id
+
+
+def test_a_question_whose_database_read_fails_costs_no_encode(app, session, users, monkeypatch) -> None:
+    eng = engine_mod.engine(app)
+    approved_entry(session, users)
+    _ask(session, eng, ROUTER)
+    batcher = eng.queries_for("en").batcher
+    encoded = batcher.encoded
+
+    def gone(_session, progress=None):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(eng, "sync", gone)
+    for i in range(3):
+        with pytest.raises(RuntimeError, match="went away"):
+            _ask(session, eng, f"a question never asked before, number {i}")
+    time.sleep(0.2)  # an encode started on an encode thread would have finished by now
+    assert batcher.encoded == encoded
