@@ -16,11 +16,26 @@ from suggest.results import Escalation
 
 
 @dataclass(frozen=True)
+class Examples:
+    """The rules' example messages for one encoder model, stacked so that one product scores them all."""
+
+    vectors: np.ndarray  # every example's vector, rule after rule
+    starts: np.ndarray  # the first row of each rule's examples
+    rule_ids: list[int]
+
+    @classmethod
+    def stack(cls, per_rule: list[tuple[int, np.ndarray]]) -> Examples:
+        sizes = [len(vectors) for _, vectors in per_rule]
+        return cls(np.concatenate([vectors for _, vectors in per_rule]).astype(np.float32),
+                   np.cumsum([0, *sizes[:-1]]), [rule_id for rule_id, _ in per_rule])
+
+
+@dataclass(frozen=True)
 class RuleSet:
     rules: list[detect.CompiledRule]
     by_id: dict[int, RedFlagRule]
     by_kind_lang: dict[tuple[str, str], RedFlagRule]
-    examples: list[tuple[int, str, np.ndarray]]  # rule id, encoder model id, its example messages' vectors
+    examples: dict[str, Examples]  # by encoder model id
     spokesperson_id: int | None
 
 
@@ -35,11 +50,12 @@ def rule_set(session: Session, engine: Engine, generation: int) -> RuleSet:
 
     def build() -> RuleSet:
         rules = redflags.active_rules(session=session)
-        examples = []
+        per_model: dict[str, list[tuple[int, np.ndarray]]] = {}
         for rule in rules:
             if rule.examples:
                 model_id, vectors = engine.encode_fixed(rule.lang, list(rule.examples))
-                examples.append((rule.id, model_id, vectors))
+                per_model.setdefault(model_id, []).append((rule.id, vectors))
+        examples = {model_id: Examples.stack(per_rule) for model_id, per_rule in per_model.items()}
         by_kind_lang: dict[tuple[str, str], RedFlagRule] = {}
         for rule in sorted(rules, key=lambda r: -r.severity):
             by_kind_lang.setdefault((rule.kind, rule.lang), rule)
@@ -51,16 +67,16 @@ def rule_set(session: Session, engine: Engine, generation: int) -> RuleSet:
 
 
 def _closest_example(engine: Engine, rules: RuleSet, vector: np.ndarray, lang: str) -> int | None:
-    """Return the rule whose example messages the message is closest to, if close enough."""
+    """Return the rule whose example messages the message is closest to, if close enough (on a tie, the rule
+    listed last)."""
     enc = engine.encoder_for(lang)
-    best_rule, best = None, engine.example_match
-    for rule_id, model_id, examples in rules.examples:
-        if model_id != enc.model_id or not len(examples):
-            continue
-        score = dense_scale(float((examples @ vector).max()), enc.cosine_range)
-        if score >= best:
-            best_rule, best = rule_id, score
-    return best_rule
+    found = rules.examples.get(enc.model_id)
+    if found is None:
+        return None
+    closest = np.maximum.reduceat(found.vectors @ vector, found.starts)  # each rule's closest example
+    best = len(closest) - 1 - int(np.argmax(closest[::-1]))
+    score = dense_scale(float(closest[best]), enc.cosine_range)
+    return found.rule_ids[best] if score >= engine.example_match else None
 
 
 def _by_meaning(engine: Engine, question: str, lang: str, query: PendingVector) -> list[tuple[str, float]]:

@@ -102,6 +102,30 @@ def test_example_messages_catch_wordings_no_keyword_foresaw(app, session, users)
     assert routine.outcome != "escalate"
 
 
+def test_the_rule_whose_examples_are_closest_takes_the_message(app, session, users) -> None:
+    def rule(name: str, examples: list[str]):
+        saved = redflags.save_rule(session=session, actor=users["approver"], rule_id=None, row_version=None,
+                                   kind="custom", name=name, lang="en", keywords=[f"zzzz-{name.lower()}"], patterns=[],
+                                   department="security", holding_statement="We will call you.", severity=4,
+                                   active=True)
+        saved.examples = examples
+        return saved
+
+    fraud = rule("Fraud", ["somebody ordered a phone line in my name without asking me",
+                           "a stranger opened an account using my identity card"])
+    stalking = rule("Stalking", ["a man from your shop keeps following me to my car every evening"])
+    session.commit()
+    eng = engine_mod.engine(app)
+
+    def taken_by(message: str) -> int | None:
+        result = suggest(session=session, engine=eng, request=SuggestRequest(message), record=False)
+        return result.escalation.rule_id if result.outcome == "escalate" else None
+
+    assert taken_by("a man from your shop keeps following me to my car every single evening") == stalking.id
+    assert taken_by("somebody ordered a phone line in my name without asking me first") == fraud.id
+    assert taken_by("a stranger opened an account using my identity card number") == fraud.id
+
+
 def test_a_newspaper_name_that_is_also_a_word_does_not_flag_routine_questions() -> None:
     """"הארץ" is a newspaper, but "בחוץ לארץ" (abroad) is a roaming question, not the press."""
     rules = _default_rules()
