@@ -8,8 +8,9 @@ Peers: Haystack 3.4 (InMemoryDocumentStore + InMemoryEmbeddingRetriever, in the 
 Hebrew, and a dense-only faiss flat index over the same model. Every process computes with one thread per model,
 as gunicorn.conf.py sets for the product.
 
-English entries are CLINC150 training utterances (a question is right when the entry has its intent);
-Hebrew entries are he_service_dev's FAQ, padded with HeQ questions as unrelated entries up to the size.
+English entries are CLINC150 training utterances (a question is right when the entry has its intent), past
+15,000 joined by unrelated English entries (`english_fillers`); Hebrew entries are he_service_dev's FAQ, padded
+with HeQ questions as unrelated entries up to the size.
 Prints one JSON line per (language, size, system) and writes bench/results/peers.json.
 """
 from __future__ import annotations
@@ -30,16 +31,48 @@ BENCH_PYTHON = os.environ.get("VETTED_BENCH_PYTHON", "/work/venv-bench/bin/pytho
 MODEL = {"en": "minilm", "he": "e5"}
 
 
+def _gz_rows(path) -> list[dict[str, Any]]:
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+def english_fillers(n: int, taken: set[str], seed: int = 5) -> list[dict[str, Any]]:
+    """Return `n` English entries that answer no CLINC150 question: banking77's training messages and the English
+    FAQ questions of StackFAQ and the two COVID sets, then, past those (about 11k), two of them joined into one
+    entry. No public English set holds 100k customer messages; joined real messages keep real words and lengths,
+    which is what the lexical and dense indexes' cost depends on. No question repeats one in `taken` or another."""
+    real = [{"question": r["question"], "answer": r["answer"]}
+            for r in _gz_rows(common.DATA / "banking77" / "faq_all_train_utterances.jsonl.gz")]
+    for name in ("stackfaq", "covidfaq_sunsedoc", "deepset_covid_qsim"):
+        real += [{"question": r["question"], "answer": r["question"]}
+                 for r in common.read_jsonl(common.DATA / name / "faq.jsonl") if r.get("lang", "en") == "en"]
+    real = [r for r in {r["question"]: r for r in real}.values() if r["question"] not in taken]
+    rng = random.Random(seed)
+    rng.shuffle(real)
+    out = real[:n]
+    seen = taken | {r["question"] for r in out}
+    while len(out) < n:
+        a, b = rng.sample(real, 2)
+        joined = {"question": f"{a['question']} {b['question']}", "answer": f"{a['answer']}; {b['answer']}"}
+        if joined["question"] not in seen:
+            seen.add(joined["question"])
+            out.append(joined)
+    return [{"id": f"f{i}", **r, "lang": "en", "intent": None} for i, r in enumerate(out)]
+
+
 def english(size: int, n_queries: int, seed: int = 5) -> dict[str, Any]:
-    """Return entries made of CLINC150 training utterances and test questions whose intent is among them."""
-    with gzip.open(common.DATA / "clinc150" / "faq_all_train_utterances.jsonl.gz", "rt", encoding="utf-8") as fh:
-        rows = [json.loads(line) for line in fh]
+    """Return entries made of CLINC150 training utterances (all 15,000, then unrelated English entries up to the
+    size) and test questions whose intent is among them."""
+    rows = _gz_rows(common.DATA / "clinc150" / "faq_all_train_utterances.jsonl.gz")
     rows = random.Random(seed).sample(rows, min(size, len(rows)))
     entries = [{"id": f"u{i}", "question": r["question"], "answer": r.get("answer") or r["question"], "lang": "en",
                 "intent": r.get("intent") or r.get("answer")} for i, r in enumerate(rows)]
+    if size > len(entries):
+        entries += english_fillers(size - len(entries), {e["question"] for e in entries}, seed)
     by_intent: dict[str, list[str]] = {}
     for e in entries:
-        by_intent.setdefault(e["intent"], []).append(e["id"])
+        if e["intent"] is not None:
+            by_intent.setdefault(e["intent"], []).append(e["id"])
     queries = [{"query": q["query"], "relevant": by_intent[q["intent"]]}
                for q in common.read_jsonl(common.DATA / "clinc150" / "queries.jsonl") if q.get("intent") in by_intent]
     return {"entries": entries, "queries": random.Random(seed).sample(queries, min(n_queries, len(queries)))}
