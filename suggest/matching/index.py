@@ -18,6 +18,11 @@ faiss.omp_set_num_threads(1)
 KINDS = ("auto", "flat", "ivf")
 IVF_FROM = 16_000
 IVF_MIN = 1_000  # an IVF index asked for explicitly is still exact below this many vectors (too few to train)
+# An IVF index has sqrt(n) lists for the n vectors it was planned for, and a question scans `nprobe` of them. A KB
+# that keeps growing fills those lists instead: a 100k-entry KB loaded from scratch moved at 16k vectors, kept 126
+# lists for 200k, scanned 3.6 times the vectors planned and searched in 11 ms instead of 3. So once it holds
+# REPLAN_AT times what it was planned for, it is planned again (a doubling: a few times in a KB's life).
+REPLAN_AT = 2
 
 
 @dataclass
@@ -38,6 +43,7 @@ class DenseIndex:
         self.nprobe = nprobe
         self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
         self._quantizer = None  # kept alive beside the IVF index that uses it
+        self._planned_for = 0  # vectors the IVF lists were planned for
         self._next_id = 0
         self._owner: dict[int, int] = {}  # faiss id -> version id
         self._ids_of: dict[int, list[int]] = defaultdict(list)  # version id -> faiss ids
@@ -80,12 +86,17 @@ class DenseIndex:
         return self._quantizer is not None
 
     def _maybe_ivf(self) -> None:
-        """Move to IVF once the index is large enough, if its kind allows it."""
-        if self.kind == "flat" or self.is_ivf or self._index.ntotal < self.ivf_from:
-            return
+        """Move to IVF once the index is large enough, if its kind allows it, and plan its lists again each time it
+        outgrows them."""
         total = self._index.ntotal
-        vectors = self._index.index.reconstruct_n(0, total)
-        ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
+        if self.kind == "flat" or total < self.ivf_from or (self.is_ivf and total < REPLAN_AT * self._planned_for):
+            return
+        if self.is_ivf:
+            ids = np.fromiter(self._owner, dtype=np.int64, count=len(self._owner))
+            vectors = self._index.reconstruct_batch(ids)
+        else:
+            vectors = self._index.index.reconstruct_n(0, total)
+            ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
         nlist = max(8, int(math.sqrt(total)))
         quantizer = faiss.IndexFlatIP(self.dim)
         ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
@@ -95,7 +106,12 @@ class DenseIndex:
         ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # reconstruct and remove by id
         ivf.add_with_ids(vectors, ids)
         ivf.nprobe = min(self.nprobe, nlist)
-        self._index, self._quantizer = ivf, quantizer
+        self._index, self._quantizer, self._planned_for = ivf, quantizer, total
+
+    @property
+    def lists(self) -> int:
+        """Return how many inverted lists the index has (0 while it searches exactly)."""
+        return int(self._index.nlist) if self.is_ivf else 0
 
     def remove(self, version_id: int) -> None:
         """Drop a version's vectors."""

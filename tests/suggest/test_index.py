@@ -47,6 +47,22 @@ def test_auto_moves_to_ivf_only_past_its_threshold() -> None:
     assert 10_000 in small and small.search(clustered(2, seed=3)[0], k=1)[0].version_id == 10_000
 
 
+def test_an_ivf_index_that_outgrows_its_lists_plans_them_again() -> None:
+    """Loaded one version at a time, as a worker's first sync does, the index ends with about sqrt(n) lists for
+    the n texts it holds, not for the n it held when it moved to IVF, and still finds every version."""
+    vectors = clustered(9000)
+    index = DenseIndex(vectors.shape[1], kind="auto", ivf_from=1000)
+    for version_id, texts in enumerate(vectors.reshape(-1, 2, vectors.shape[1])):
+        index.add(version_id, texts)
+        if version_id == 600:
+            assert index.is_ivf and index.lists == 31  # moved at 1,000 texts: sqrt(1000) lists
+    assert index.lists == int(np.sqrt(8000))  # planned again at 2k, 4k and 8k texts
+    index.remove(7)
+    assert 7 not in index and all(h.version_id != 7 for h in index.search(vectors[14], k=20))
+    for version_id in (0, 1234, 4499):
+        assert index.search(vectors[2 * version_id], k=1)[0].version_id == version_id
+
+
 def test_a_removed_version_is_never_found_in_ivf() -> None:
     vectors = clustered(4000)
     index = filled("ivf", vectors)
