@@ -1,6 +1,7 @@
 """Shared helpers of the benchmark drivers: where the data is, how to read it, the app settings."""
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import random
@@ -20,9 +21,15 @@ MODELS = ROOT / "instance" / "models"
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Read a JSONL file of objects."""
-    with path.open(encoding="utf-8") as fh:
+    """Read a JSONL file of objects, gzip-compressed when its name ends in .gz."""
+    with (gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else path.open(encoding="utf-8")) as fh:
         return [json.loads(line) for line in fh if line.strip()]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Return the q-th percentile of the values (the nearest rank), to three decimals."""
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))], 3)
 
 
 def read_queries(path: Path) -> list[QueryRow]:

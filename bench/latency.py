@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import gzip
 import json
 import pstats
 import random
@@ -33,16 +32,9 @@ from suggest.service import SuggestRequest, suggest
 WARM_UP = 20  # untimed questions first
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))], 3)
-
-
 def entries(size: int) -> list[dict[str, Any]]:
     """Return `size` FAQ rows made of CLINC150 training utterances (question) and their intent (answer)."""
-    path = common.DATA / "clinc150" / "faq_all_train_utterances.jsonl.gz"
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        rows = [json.loads(line) for line in fh]
+    rows = common.read_jsonl(common.DATA / "clinc150" / "faq_all_train_utterances.jsonl.gz")
     rows = random.Random(5).sample(rows, min(size, len(rows)))
     return [{"id": f"u{i}", "question": r["question"], "answer": r.get("answer") or r["question"], "lang": "en"}
             for i, r in enumerate(rows)]
@@ -85,9 +77,9 @@ def measure(size: int, n_queries: int, profile: int = 0) -> dict[str, Any]:
     p50, enc50 = statistics.median(whole), statistics.median(encode)
     return {
         "entries": size, "queries": n_queries,
-        "suggest_ms_p50": round(p50, 3), "suggest_ms_p99": _pct(whole, 99),
+        "suggest_ms_p50": round(p50, 3), "suggest_ms_p99": common.percentile(whole, 99),
         "encode_ms_p50": round(enc50, 3), "suggest_over_encode": round(p50 / enc50, 3),
-        "p99_over_p50": round(_pct(whole, 99) / p50, 3),
+        "p99_over_p50": round(common.percentile(whole, 99) / p50, 3),
         "approval_visible_ms": approval_ms, **cold, **haystack,
     }
 

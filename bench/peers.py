@@ -16,7 +16,6 @@ Prints one JSON line per (language, size, system) and writes bench/results/peers
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import random
@@ -31,18 +30,13 @@ BENCH_PYTHON = os.environ.get("VETTED_BENCH_PYTHON", "/work/venv-bench/bin/pytho
 MODEL = {"en": "minilm", "he": "e5"}
 
 
-def _gz_rows(path) -> list[dict[str, Any]]:
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh]
-
-
 def english_fillers(n: int, taken: set[str], seed: int = 5) -> list[dict[str, Any]]:
     """Return `n` English entries that answer no CLINC150 question: banking77's training messages and the English
     FAQ questions of StackFAQ and the two COVID sets, then, past those (about 11k), two of them joined into one
     entry. No public English set holds 100k customer messages; joined real messages keep real words and lengths,
     which is what the lexical and dense indexes' cost depends on. No question repeats one in `taken` or another."""
     real = [{"question": r["question"], "answer": r["answer"]}
-            for r in _gz_rows(common.DATA / "banking77" / "faq_all_train_utterances.jsonl.gz")]
+            for r in common.read_jsonl(common.DATA / "banking77" / "faq_all_train_utterances.jsonl.gz")]
     for name in ("stackfaq", "covidfaq_sunsedoc", "deepset_covid_qsim"):
         real += [{"question": r["question"], "answer": r["question"]}
                  for r in common.read_jsonl(common.DATA / name / "faq.jsonl") if r.get("lang", "en") == "en"]
@@ -63,7 +57,7 @@ def english_fillers(n: int, taken: set[str], seed: int = 5) -> list[dict[str, An
 def english(size: int, n_queries: int, seed: int = 5) -> dict[str, Any]:
     """Return entries made of CLINC150 training utterances (all 15,000, then unrelated English entries up to the
     size) and test questions whose intent is among them."""
-    rows = _gz_rows(common.DATA / "clinc150" / "faq_all_train_utterances.jsonl.gz")
+    rows = common.read_jsonl(common.DATA / "clinc150" / "faq_all_train_utterances.jsonl.gz")
     rows = random.Random(seed).sample(rows, min(size, len(rows)))
     entries = [{"id": f"u{i}", "question": r["question"], "answer": r.get("answer") or r["question"], "lang": "en",
                 "intent": r.get("intent") or r.get("answer")} for i, r in enumerate(rows)]

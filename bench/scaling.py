@@ -14,7 +14,6 @@ Writes bench/results/scaling.json.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import random
 import statistics
@@ -30,8 +29,7 @@ from suggest.matching.lexical import Bm25Index
 
 
 def _texts(limit: int) -> list[str]:
-    with gzip.open(common.DATA / "clinc150" / "faq_all_train_utterances.jsonl.gz", "rt", encoding="utf-8") as fh:
-        rows = [json.loads(line)["question"] for line in fh]
+    rows = [r["question"] for r in common.read_jsonl(common.DATA / "clinc150" / "faq_all_train_utterances.jsonl.gz")]
     random.Random(5).shuffle(rows)
     return rows[:limit] if limit else rows
 

@@ -102,7 +102,7 @@ def measure(size: int, n_queries: int, profile: int = 0) -> dict[str, Any]:
                 pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(profile)
     p50, enc50 = statistics.median(whole), statistics.median(raw)
     return {"entries": size, "queries": len(whole), "suggest_ms_p50": round(p50, 3),
-            "suggest_ms_p99": round(sorted(whole)[min(len(whole) - 1, round(0.99 * (len(whole) - 1)))], 3),
+            "suggest_ms_p99": common.percentile(whole, 99),
             "encode_ms_p50": round(enc50, 3), "suggest_over_encode": round(p50 / enc50, 3),
             "rows_and_vectors_s": round(loaded - started, 1), "first_sync_s": round(synced - loaded, 1)}
 
