@@ -256,10 +256,9 @@ class Engine:
 
     # ----- retrieval
     def encode_query(self, question: str, lang: str) -> tuple[np.ndarray, float]:
-        """Encode a question with its language's encoder; return the vector and the milliseconds it took."""
-        started = time.perf_counter()
-        vector = self.queries_for(lang).encode_query(question)  # batched with concurrent questions
-        return vector, (time.perf_counter() - started) * 1000
+        """Encode a question with its language's encoder, batched with concurrent questions; return the vector and
+        the milliseconds it took."""
+        return self.queries_for(lang).timed(question)
 
     def begin_query(self, question: str, lang: str) -> PendingVector:
         """Start encoding a question on an encode thread; the caller does what needs no vector meanwhile."""

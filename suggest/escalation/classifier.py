@@ -108,8 +108,8 @@ class FlagModel:
 
         `texts` are the messages themselves (one string for one vector): with them the letters model joins the
         vectors' head, and the head's threshold was fitted for that. `letters` is that model's reading when it was
-        taken already (`letters`). `lang` is accepted for the callers' sake: the models are multilingual, trained
-        on Hebrew and English alike.
+        taken already (`FlagModel.letters`). `lang` is accepted for the callers' sake: the models are multilingual,
+        trained on Hebrew and English alike.
         """
         del lang
         head = self.heads.get(model_id)

@@ -189,9 +189,10 @@ class BatchedQueries:
         vector = self.cache.get(text)
         if vector is not None:
             return PendingVector(vector=vector)
-        return PendingVector(self._pool.submit(self._timed, text))
+        return PendingVector(self._pool.submit(self.timed, text))
 
-    def _timed(self, text: str) -> tuple[np.ndarray, float]:
+    def timed(self, text: str) -> tuple[np.ndarray, float]:
+        """Return one question's vector (as `encode_query`) and the milliseconds it took."""
         started = time.perf_counter()
         vector = self.encode_query(text)
         return vector, (time.perf_counter() - started) * 1000
