@@ -31,11 +31,12 @@ def test_ivf_finds_what_exact_search_finds() -> None:
     assert sum(overlap) / (10 * len(queries)) >= 0.9
     q = queries[0]
     top = flat.search(q, k=1)[0]
-    assert ivf.score(q, top.version_id) == pytest.approx(top.score, abs=1e-5)
+    # IVF keeps its vectors at half precision: a cosine moves by about 1e-4, exact search not at all.
+    assert ivf.score(q, top.version_id) == pytest.approx(top.score, abs=5e-4)
     # Each text's own score, in the order the texts were added, from either index.
     own = vectors.reshape(-1, 2, vectors.shape[1])[top.version_id] @ q
-    for index in (flat, ivf):
-        assert index.text_scores(q, top.version_id) == pytest.approx(own, abs=1e-5)
+    for index, tolerance in ((flat, 1e-5), (ivf, 5e-4)):
+        assert index.text_scores(q, top.version_id) == pytest.approx(own, abs=tolerance)
 
 
 def test_auto_moves_to_ivf_only_past_its_threshold() -> None:
