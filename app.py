@@ -29,7 +29,9 @@ DEFAULTS: dict[str, Any] = {
     "BATCH_WINDOW_MS": 0,  # a question may wait this long for concurrent ones; 0: only those queued meanwhile
     "BATCH_MAX": 16,  # questions encoded in one model call at most
     "DENSE_INDEX": "auto",  # auto (exact search, IVF once an encoder holds 16,000 texts) | flat | ivf
-    "FLAG_EXAMPLE_MATCH": "0.9",  # how close (0..1 on the encoder's scale) a message must be to a red-flag example
+    # How close (0..1 on the encoder's scale) a message must be to a red-flag example: the lowest bar at which the
+    # default examples escalate none of our routine or angry messages (`bench.train_redflags --cv-only --rules`).
+    "FLAG_EXAMPLE_MATCH": "0.915",
     "FLAG_MODEL": "",  # red-flag classifier weights: empty for the shipped file, "off" for rules only, or a path
     "THRESHOLDS": "",  # JSON written by `flask suggest calibrate`; empty uses the built-in per-language values
     "API_RATE_LIMIT": 120,  # requests per minute per API key

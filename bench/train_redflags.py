@@ -4,7 +4,8 @@
     .venv/bin/python -m bench.train_redflags --cv-only  # cross-validate and print, write nothing
     .venv/bin/python -m bench.train_redflags --report DIR [--report FILE]  # also score held-out messages
     .venv/bin/python -m bench.train_redflags --score-only --report DIR    # score with the shipped weights
-    .venv/bin/python -m bench.train_redflags --cv-only --rules          # and the default rules beside it
+    .venv/bin/python -m bench.train_redflags --cv-only --rules          # and the default rules beside it,
+                                                                        # with what their examples add per bar
 
 The training file is bench/data/redflag_training.jsonl (red flags of every kind and routine and angry-but-routine
 messages, Hebrew and English, written for the project) plus the default rules' example messages. One head is
@@ -34,6 +35,11 @@ from suggest.matching import encoders
 TRAINING = Path(__file__).resolve().parent / "data" / "redflag_training.jsonl"
 # encoder spec -> the languages its head is fitted and judged on (MiniLM reads no Hebrew)
 HEADS = {"e5": ("he", "en"), "minilm+e5": ("he", "en"), "minilm": ("en",)}
+SERVES = {"he": "e5", "en": "minilm+e5"}  # the encoder each language's messages are screened with by default
+# Bars (0..1 on the encoder's scale) at which the rules' example messages are tried: the shipped one
+# (FLAG_EXAMPLE_MATCH) is the lowest at which they escalate none of our routine or angry messages that words and the
+# cross-validated classifier leave alone.
+EXAMPLE_BARS = (0.9, 0.905, 0.91, 0.915, 0.92, 0.94)
 L2_GRID = (10.0, 30.0, 100.0)
 GRAMS_L2 = 0.3  # the letters model's penalty: of 0.3 and 1.0, 0.3 gave the higher cross-validated recall
 FOLDS = 5
@@ -221,6 +227,30 @@ def rules_report(rows: list[dict[str, Any]], by_classifier: np.ndarray) -> dict[
     return out
 
 
+def examples_report(rows: list[dict[str, Any]], by_classifier: np.ndarray) -> dict[str, Any]:
+    """Say, per bar, what the default rules' example messages add to their words and the cross-validated classifier
+    on our messages: the red flags only they catch, the routine and angry messages only they escalate."""
+    from suggest.escalation import detect
+    from suggest.matching.fusion import dense_scale
+
+    rules = default_rules_compiled()
+    caught = by_classifier | np.array([bool(detect.detect_all(r["text"], rules)) for r in rows])
+    out: dict[str, Any] = {}
+    for lang, spec in SERVES.items():
+        examples = [text for rule in DEFAULT_RULES if rule["lang"] == lang for text in rule.get("examples", [])]
+        sel = [i for i, r in enumerate(rows) if r["lang"] == lang and r.get("domain") != "example"]
+        x, _ = encode(spec, [rows[i]["text"] for i in sel])
+        e, _ = encode(spec, examples)
+        cosine_range = encoders.build(spec, backend="onnx", cache_dir=str(common.MODELS)).cosine_range
+        closest = np.array([dense_scale(float(c), cosine_range) for c in (x @ e.T).max(axis=1)])
+        groups = np.array([rows[i]["group"] for i in sel])
+        for bar in EXAMPLE_BARS:
+            alone = (closest >= bar) & ~caught[sel]
+            out.setdefault(str(bar), {}).update(
+                {f"{lang} {group}": int(alone[groups == group].sum()) for group in ("red_flag", "routine", "angry")})
+    return out
+
+
 def score_folder(folder: Path, model: classifier.FlagModel) -> dict[str, Any]:
     """Score a labelled folder: messages flagged by the default rules' words and patterns, by the classifier, and by
     either (what suggest() escalates, less the rules' example messages)."""
@@ -310,6 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     model = classifier.FlagModel(heads, grams)
     if args.rules:
         report["default rules"] = rules_report(all_rows, by_classifier)
+        report["default examples alone, per bar"] = examples_report(all_rows, by_classifier)
     if not args.cv_only:
         model.save(args.out)
         report["written"] = {"path": str(args.out), "bytes": args.out.stat().st_size}

@@ -52,7 +52,7 @@ class Engine:
         thresholds: dict[str, Thresholds] | None = None,
         cache_size: int = 512,
         include_answer: bool = True,
-        example_match: float = 0.9,
+        example_match: float = 0.915,
         encoder_factory: Callable[[str], Any] | None = None,
         query_max_tokens: int = 0,
         flag_model: classifier.FlagModel | None = None,
