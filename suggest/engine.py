@@ -5,7 +5,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
@@ -37,7 +37,8 @@ class Retrieval:
     thresholds: Thresholds
     candidates: list[Candidate]
     encode_ms: float
-    query: np.ndarray | None = None  # the question's vector, for per-text evidence
+    query: np.ndarray | None = None  # the question's vector
+    texts: dict[int, np.ndarray] = field(default_factory=dict)  # per candidate: raw score per text
 
 
 class Engine:
@@ -287,12 +288,15 @@ class Engine:
                 for hit in dense.search(qvec, k=k):
                     if self._lang_of.get(hit.version_id) == lang or not self._has_lang(lang):
                         candidates[hit.version_id] = Candidate(hit.version_id, dense=hit.score)
+            # Every candidate's score per text, in one read of the index: the evidence confidence weighs, and the
+            # dense score of what only the words found (held by this model's index still, unless a sync retired
+            # it since the words were searched).
+            texts = dense.text_scores_of(qvec, [*candidates, *(w.key for w in words)]) if dense is not None else {}
             for word_hit in words:
                 cand = candidates.get(word_hit.key)
                 if cand is None:
-                    # held by this model's index still, unless a sync retired it since the words were searched
-                    held = self._model_of.get(word_hit.key) == enc.model_id
-                    score = self._dense[enc.model_id].score(qvec, word_hit.key) if held else 0.0
+                    own = texts.get(word_hit.key) if self._model_of.get(word_hit.key) == enc.model_id else None
+                    score = float(own.max()) if own is not None and len(own) else 0.0
                     cand = candidates[word_hit.key] = Candidate(word_hit.key, dense=score)
                 cand.coverage = word_hit.coverage
         return Retrieval(
@@ -303,15 +307,14 @@ class Engine:
             candidates=list(candidates.values()),
             encode_ms=encode_ms,
             query=qvec,
+            texts={version_id: scores for version_id, scores in texts.items()
+                   if self._model_of.get(version_id) == enc.model_id},
         )
 
-    def text_scores(self, retrieval: Retrieval, version_id: int) -> list[float]:
-        """Return the question's score against each of a version's texts (question, alternates, answer)."""
-        dense = self._dense.get(retrieval.model_id)
-        if dense is None or retrieval.query is None or self._model_of.get(version_id) != retrieval.model_id:
-            return []
-        with self._lock:
-            return [float(s) for s in dense.text_scores(retrieval.query, version_id)]
+    @staticmethod
+    def text_scores(retrieval: Retrieval, version_id: int) -> list[float]:
+        """Return the question's score against each of a candidate's texts (question, alternates, answer)."""
+        return [float(s) for s in retrieval.texts.get(version_id, ())]
 
     def _has_lang(self, lang: str) -> bool:
         return lang in self._by_lang()

@@ -148,12 +148,22 @@ class DenseIndex:
 
     def text_scores(self, query: np.ndarray, version_id: int) -> np.ndarray:
         """Return the cosine between `query` and each of a version's texts, in the order they were added."""
-        ids = self._ids_of.get(version_id)
-        if not ids:
-            return np.zeros(0, dtype=np.float32)
-        # One call for all of a version's vectors (flat and IVF alike: IVF keeps a direct map by id).
-        vectors = self._index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
-        return np.asarray(vectors @ query.reshape(-1))
+        return self.text_scores_of(query, [version_id]).get(version_id, np.zeros(0, dtype=np.float32))
+
+    def text_scores_of(self, query: np.ndarray, version_ids: list[int]) -> dict[int, np.ndarray]:
+        """Return, for each of these versions that is indexed, the cosine between `query` and each of its texts."""
+        held = [(version_id, self._ids_of[version_id]) for version_id in dict.fromkeys(version_ids)
+                if self._ids_of.get(version_id)]
+        if not held:
+            return {}
+        # One call for every vector wanted (flat and IVF alike: IVF keeps a direct map by id), and one product.
+        ids = np.fromiter((fid for _, own in held for fid in own), dtype=np.int64)
+        scores = self._index.reconstruct_batch(ids) @ query.reshape(-1)
+        out, start = {}, 0
+        for version_id, own in held:
+            out[version_id] = scores[start : start + len(own)]
+            start += len(own)
+        return out
 
     def score(self, query: np.ndarray, version_id: int) -> float:
         """Return the best cosine between `query` and a version's texts (0 if not indexed)."""

@@ -75,6 +75,21 @@ def test_a_removed_version_is_never_found_in_ivf() -> None:
     assert index.score(target, 5) == 0.0
 
 
+@pytest.mark.parametrize("kind", ["flat", "ivf"])
+def test_many_versions_texts_are_scored_in_one_read(kind: str) -> None:
+    vectors = clustered(4000)
+    index = filled(kind, vectors)
+    index.remove(9)
+    q = clustered(1, seed=4)[0]
+    found = index.text_scores_of(q, [3, 9, 1999, 3, 123_456])
+    assert list(found) == [3, 1999]  # each version once, in the order asked; removed and unknown ones left out
+    for version_id, scores in found.items():
+        own = vectors.reshape(-1, 2, vectors.shape[1])[version_id] @ q
+        assert scores == pytest.approx(own, abs=1e-5 if kind == "flat" else 5e-4)
+        assert scores == pytest.approx(index.text_scores(q, version_id))
+    assert index.text_scores_of(q, []) == {}
+
+
 def test_an_unknown_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="auto, flat, ivf"):
         DenseIndex(8, kind="hnsw")
