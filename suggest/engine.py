@@ -291,14 +291,19 @@ class Engine:
             # Every candidate's score per text, in one read of the index: the evidence confidence weighs, and the
             # dense score of what only the words found (held by this model's index still, unless a sync retired
             # it since the words were searched).
+            # Only versions this model's index holds are scored, and the arrays are the retrieval's own: a sync
+            # after the lock changes none of them.
             texts = dense.text_scores_of(qvec, [*candidates, *(w.key for w in words)]) if dense is not None else {}
             for word_hit in words:
-                cand = candidates.get(word_hit.key)
-                if cand is None:
-                    own = texts.get(word_hit.key) if self._model_of.get(word_hit.key) == enc.model_id else None
-                    score = float(own.max()) if own is not None and len(own) else 0.0
-                    cand = candidates[word_hit.key] = Candidate(word_hit.key, dense=score)
-                cand.coverage = word_hit.coverage
+                if word_hit.key not in candidates:
+                    candidates[word_hit.key] = Candidate(word_hit.key, dense=0.0)
+                candidates[word_hit.key].coverage = word_hit.coverage
+            for version_id, cand in candidates.items():
+                # A version's best text, exactly: IVF's search may have missed a text that sits in a list it did
+                # not scan, and the confidence model was fitted on exact scores.
+                own = texts.get(version_id)
+                if own is not None and len(own):
+                    cand.dense = max(cand.dense, float(own.max()))
         return Retrieval(
             lang=lang,
             model_id=enc.model_id,
@@ -307,8 +312,7 @@ class Engine:
             candidates=list(candidates.values()),
             encode_ms=encode_ms,
             query=qvec,
-            texts={version_id: scores for version_id, scores in texts.items()
-                   if self._model_of.get(version_id) == enc.model_id},
+            texts=texts,
         )
 
     @staticmethod

@@ -290,3 +290,35 @@ def test_a_question_whose_database_read_fails_costs_no_encode(app, session, user
             _ask(session, eng, f"a question never asked before, number {i}")
     time.sleep(0.2)  # an encode started on an encode thread would have finished by now
     assert batcher.encoded == encoded
+
+
+def test_a_sync_just_after_a_retrieval_leaves_its_evidence_whole(app, session, users) -> None:
+    """What a retrieval read under the engine's lock is its own: another worker thread's sync that retires a
+    candidate the moment the lock is released takes none of its per-text scores away."""
+    eng = engine_mod.engine(app)
+    version = approved_entry(session, users, question=ROUTER, answer="Unplug it.", alternates=["router reboot"])
+    eng.sync(session)
+    words = eng.lexical_hits(ROUTER, "en")
+    qvec, _ = eng.encode_query(ROUTER, "en")
+
+    class SyncAfterRelease:
+        """The engine's lock, with another thread's sync landing right after the first release."""
+
+        def __init__(self) -> None:
+            self.lock, self.armed = threading.RLock(), True
+
+        def __enter__(self) -> None:
+            self.lock.__enter__()
+
+        def __exit__(self, *exc: object) -> None:
+            self.lock.__exit__(*exc)
+            if self.armed:
+                self.armed = False
+                eng._remove(version.id)  # what sync does for a retired version, under the lock
+
+    eng._lock = SyncAfterRelease()  # type: ignore[assignment]
+    retrieval = eng.retrieve(ROUTER, "en", words=words, query=qvec)
+    cand = {c.version_id: c for c in retrieval.candidates}[version.id]
+    texts = eng.text_scores(retrieval, version.id)
+    assert len(texts) == 3  # question, alternate, question + answer: in the order the confidence model reads them
+    assert cand.dense == pytest.approx(max(texts))  # a candidate's dense score is its best text's
