@@ -37,8 +37,11 @@ class Retrieval:
     thresholds: Thresholds
     candidates: list[Candidate]
     encode_ms: float
-    query: np.ndarray | None = None  # the question's vector
     texts: dict[int, np.ndarray] = field(default_factory=dict)  # per candidate: raw score per text
+
+    def text_scores(self, version_id: int) -> list[float]:
+        """Return the question's score against each of a candidate's texts (question, alternates, answer)."""
+        return [float(s) for s in self.texts.get(version_id, ())]
 
 
 class Engine:
@@ -289,10 +292,9 @@ class Engine:
                     if self._lang_of.get(hit.version_id) == lang or not self._has_lang(lang):
                         candidates[hit.version_id] = Candidate(hit.version_id, dense=hit.score)
             # Every candidate's score per text, in one read of the index: the evidence confidence weighs, and the
-            # dense score of what only the words found (held by this model's index still, unless a sync retired
-            # it since the words were searched).
-            # Only versions this model's index holds are scored, and the arrays are the retrieval's own: a sync
-            # after the lock changes none of them.
+            # dense score of what only the words found. Only versions this model's index holds now are scored (a
+            # sync may have retired one since the words were searched), and the arrays are the retrieval's own: a
+            # sync after the lock changes none of them.
             texts = dense.text_scores_of(qvec, [*candidates, *(w.key for w in words)]) if dense is not None else {}
             for word_hit in words:
                 if word_hit.key not in candidates:
@@ -311,14 +313,8 @@ class Engine:
             thresholds=thresholds_for(self.thresholds, enc.model_id, lang),
             candidates=list(candidates.values()),
             encode_ms=encode_ms,
-            query=qvec,
             texts=texts,
         )
-
-    @staticmethod
-    def text_scores(retrieval: Retrieval, version_id: int) -> list[float]:
-        """Return the question's score against each of a candidate's texts (question, alternates, answer)."""
-        return [float(s) for s in retrieval.texts.get(version_id, ())]
 
     def _has_lang(self, lang: str) -> bool:
         return lang in self._by_lang()

@@ -187,7 +187,7 @@ def _match(
     if model is not None and confidence.applies(model, retrieval.model_id):
         ordered = confidence.apply(alive, model=model, question=request.question, lang=retrieval.lang,
                                    cosine_range=retrieval.cosine_range, include_answer=engine.include_answer,
-                                   text_scores=lambda version_id: engine.text_scores(retrieval, version_id))
+                                   text_scores=retrieval.text_scores)
         answered = bool(ordered) and confidence.answers(ordered[0], model)
         decision = Decision(outcome="answer" if answered else "no_match", ranked=ordered)
     else:

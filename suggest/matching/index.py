@@ -146,12 +146,9 @@ class DenseIndex:
                     break
         return [DenseHit(v, s) for v, s in best.items()]
 
-    def text_scores(self, query: np.ndarray, version_id: int) -> np.ndarray:
-        """Return the cosine between `query` and each of a version's texts, in the order they were added."""
-        return self.text_scores_of(query, [version_id]).get(version_id, np.zeros(0, dtype=np.float32))
-
     def text_scores_of(self, query: np.ndarray, version_ids: list[int]) -> dict[int, np.ndarray]:
-        """Return, for each of these versions that is indexed, the cosine between `query` and each of its texts."""
+        """Return, for each of these versions that is indexed, the cosine between `query` and each of its texts, in
+        the order they were added."""
         held = [(version_id, self._ids_of[version_id]) for version_id in dict.fromkeys(version_ids)
                 if self._ids_of.get(version_id)]
         if not held:
@@ -164,8 +161,3 @@ class DenseIndex:
             out[version_id] = scores[start : start + len(own)]
             start += len(own)
         return out
-
-    def score(self, query: np.ndarray, version_id: int) -> float:
-        """Return the best cosine between `query` and a version's texts (0 if not indexed)."""
-        scores = self.text_scores(query, version_id)
-        return float(scores.max()) if len(scores) else 0.0

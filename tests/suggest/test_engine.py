@@ -319,6 +319,6 @@ def test_a_sync_just_after_a_retrieval_leaves_its_evidence_whole(app, session, u
     eng._lock = SyncAfterRelease()  # type: ignore[assignment]
     retrieval = eng.retrieve(ROUTER, "en", words=words, query=qvec)
     cand = {c.version_id: c for c in retrieval.candidates}[version.id]
-    texts = eng.text_scores(retrieval, version.id)
+    texts = retrieval.text_scores(version.id)
     assert len(texts) == 3  # question, alternate, question + answer: in the order the confidence model reads them
     assert cand.dense == pytest.approx(max(texts))  # a candidate's dense score is its best text's

@@ -32,11 +32,11 @@ def test_ivf_finds_what_exact_search_finds() -> None:
     q = queries[0]
     top = flat.search(q, k=1)[0]
     # IVF keeps its vectors at half precision: a cosine moves by about 1e-4, exact search not at all.
-    assert ivf.score(q, top.version_id) == pytest.approx(top.score, abs=5e-4)
+    assert ivf.text_scores_of(q, [top.version_id])[top.version_id].max() == pytest.approx(top.score, abs=5e-4)
     # Each text's own score, in the order the texts were added, from either index.
     own = vectors.reshape(-1, 2, vectors.shape[1])[top.version_id] @ q
     for index, tolerance in ((flat, 1e-5), (ivf, 5e-4)):
-        assert index.text_scores(q, top.version_id) == pytest.approx(own, abs=tolerance)
+        assert index.text_scores_of(q, [top.version_id])[top.version_id] == pytest.approx(own, abs=tolerance)
 
 
 def test_auto_moves_to_ivf_only_past_its_threshold() -> None:
@@ -72,7 +72,7 @@ def test_a_removed_version_is_never_found_in_ivf() -> None:
     index.remove(5)
     assert 5 not in index
     assert all(h.version_id != 5 for h in index.search(target, k=20))
-    assert index.score(target, 5) == 0.0
+    assert index.text_scores_of(target, [5]) == {}
 
 
 @pytest.mark.parametrize("kind", ["flat", "ivf"])
@@ -86,7 +86,7 @@ def test_many_versions_texts_are_scored_in_one_read(kind: str) -> None:
     for version_id, scores in found.items():
         own = vectors.reshape(-1, 2, vectors.shape[1])[version_id] @ q
         assert scores == pytest.approx(own, abs=1e-5 if kind == "flat" else 5e-4)
-        assert scores == pytest.approx(index.text_scores(q, version_id))
+        assert scores == pytest.approx(index.text_scores_of(q, [version_id])[version_id])  # alone as in a batch
     assert index.text_scores_of(q, []) == {}
 
 
