@@ -1,15 +1,16 @@
 """Throughput of the suggest API under gunicorn on loopback, driven closed-loop from a separate client process.
 
     .venv/bin/python -m bench.throughput [--workers 2] [--threads 2] [--connections 8] [--seconds 20]
-                                         [--max-requests 3000] [--phases en,he,repeat] [--batch-window-ms 2]
+                                         [--max-requests 3000] [--phases en,he,repeat,health] [--batch-window-ms 2]
 
 The server holds English entries (CLINC150's FAQ) and Hebrew ones (he_service_dev's FAQ) with the default
 red-flag rules and the real encoders (MiniLM + e5 for English, e5 for Hebrew). Phases: `en` asks distinct
 CLINC150 test questions, `he` distinct Hebrew questions (he_service_dev, HeQ, ParaShoot), each asked once so no
 answer comes from a cache; `repeat` asks 32 questions over and over (each first asked a few times so every
-worker has it). Each phase runs until --seconds or --max-requests, whichever first. Every request is a full
-API call: key check, red flags, matching, the inquiry written to the database. Prints one JSON line per phase
-and writes bench/results/throughput.json.
+worker has it); `health` asks the health check (one database read, no key, no model): the floor under any API
+call. Each phase runs until --seconds or --max-requests, whichever first. Every suggestion is a full API call: key
+check, red flags, matching, the inquiry written to the database. Prints one JSON line per phase and writes
+bench/results/throughput.json.
 """
 from __future__ import annotations
 
@@ -145,8 +146,9 @@ def server_cpu_s(master: int) -> float:
 
 # ----- the client (a separate process)
 def drive(port: int, key: str, questions: list[str], connections: int, seconds: float, max_requests: int,
-          lang: str | None) -> dict[str, Any]:
-    """Ask questions closed-loop over `connections` keep-alive connections; return counts and latencies."""
+          lang: str | None, health: bool = False) -> dict[str, Any]:
+    """Ask questions closed-loop over `connections` keep-alive connections; return counts and latencies. With
+    `health`, ask the health check instead (one database read, no key): what the server costs around any work."""
     lock = threading.Lock()
     state = {"next": 0}
     latencies: list[float] = []
@@ -168,7 +170,10 @@ def drive(port: int, key: str, questions: list[str], connections: int, seconds: 
             body = {"question": question, "lang": lang} if lang else {"question": question}
             started = time.perf_counter()
             try:
-                conn.request("POST", "/api/v1/suggest", body=json.dumps(body), headers=headers)
+                if health:
+                    conn.request("GET", "/healthz")
+                else:
+                    conn.request("POST", "/api/v1/suggest", body=json.dumps(body), headers=headers)
                 response = conn.getresponse()
                 response.read()
                 status = str(response.status)
@@ -269,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
                 run_client(port=port, key=key, questions=questions, connections=args.connections, seconds=60,
                            max_requests=len(questions) * 2 * (args.workers or 2), lang=None)
                 spec = {"questions": questions, "max_requests": args.max_requests * 10, "lang": None}
+            elif phase == "health":
+                spec = {"questions": ["-"], "max_requests": args.max_requests * 10, "lang": None, "health": True}
             else:
                 raise SystemExit(f"unknown phase {phase!r}")
             cpu_before = server_cpu_s(server.pid)

@@ -7,9 +7,10 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from kb import audit, sessions, throttle
@@ -204,23 +205,44 @@ def create_api_key(
     return key, raw
 
 
-def verify_api_key(*, session: Session, raw: str, touch: bool = True) -> ApiKey | None:
+@dataclass(frozen=True)
+class LiveKey:
+    """A live API key as a request sees it: whose it is and what it may do. Plain data, read in one row."""
+
+    id: int
+    user_id: int
+    username: str
+    name: str
+    scopes: tuple[str, ...]
+
+
+_KEY_TABLE, _USER_TABLE = cast(Table, ApiKey.__table__), cast(Table, User.__table__)
+_KEYS, _USERS = _KEY_TABLE.c, _USER_TABLE.c
+# Every API call checks its key: one prebuilt Core statement (the key with its user), a third of an ORM query's cost.
+_KEY_BY_HASH = (select(_KEYS.id, _KEYS.user_id, _KEYS.name, _KEYS.scopes, _KEYS.key_hash, _KEYS.revoked_at,
+                       _KEYS.last_used_at, _USERS.username, _USERS.active)
+                .join_from(_KEY_TABLE, _USER_TABLE, _KEYS.user_id == _USERS.id)
+                .where(_KEYS.key_hash == bindparam("key_hash")))
+_TOUCH = update(_KEY_TABLE).where(_KEYS.id == bindparam("key_id")).values(last_used_at=bindparam("now"))
+
+
+def verify_api_key(*, session: Session, raw: str, touch: bool = True) -> LiveKey | None:
     """Return the live key matching `raw`, recording its use, or None."""
     if not raw.startswith(KEY_PREFIX) or len(raw) > 200:
         return None
-    # The user comes in the same query: every API call checks it, and a second round trip per call adds up.
-    key = session.scalar(select(ApiKey).options(joinedload(ApiKey.user)).where(ApiKey.key_hash == _hash_key(raw)))
-    if key is None or key.revoked_at is not None or not key.user.active:
+    hashed = _hash_key(raw)
+    row = session.connection().execute(_KEY_BY_HASH, {"key_hash": hashed}).first()
+    if row is None or row.revoked_at is not None or not row.active:
         return None
-    if not hmac.compare_digest(key.key_hash, _hash_key(raw)):
+    if not hmac.compare_digest(row.key_hash, hashed):
         return None
     if touch:
         now = utcnow()
         # Writing on every call would serialise requests on one row; a minute's precision is plenty.
-        if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
-            key.last_used_at = now
+        if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+            session.connection().execute(_TOUCH, {"key_id": row.id, "now": now})
             session.commit()
-    return key
+    return LiveKey(row.id, row.user_id, row.username, row.name, tuple(row.scopes or ()))
 
 
 @use_case

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import cast
 
-from sqlalchemy import DateTime, Row, Table, bindparam, func, insert, select, update
+from sqlalchemy import DateTime, Row, Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -30,17 +30,26 @@ _AGAIN = update(_INQUIRIES).where(_INQUIRIES.c.id == bindparam("repeat_id")).val
     first_response_due=func.coalesce(_INQUIRIES.c.first_response_due, bindparam("due", type_=DateTime)))
 
 
+def _repeat_statement(asker: str) -> Select[tuple[int, str | None]]:
+    c = _INQUIRIES.c
+    return (select(c.id, c.handoff)
+            .where(c[asker] == bindparam("asker"), c.text_key == bindparam("key"), c.created_at >= bindparam("since"),
+                   c.text == bindparam("text"))
+            .order_by(c.id.desc()).limit(1))
+
+
+# The same message from the same agent (an API key, else a signed-in user) within the window, built once per asker.
+_REPEAT = {"api_key_id": _repeat_statement("api_key_id"), "user_id": _repeat_statement("user_id")}
+
+
 def _repeat_of(session: Session, request: SuggestRequest, key: str, user_id: int | None, api_key_id: int | None,
-               since: dt.datetime) -> Row[int, str | None] | None:
+               since: dt.datetime) -> Row[tuple[int, str | None]] | None:
     """Return (id, hand-off) of the inquiry this same message from the same agent already made within the window."""
     if user_id is None and api_key_id is None:
         return None
-    c = _INQUIRIES.c
-    asker = c.api_key_id == api_key_id if api_key_id is not None else c.user_id == user_id
+    asker, who = ("api_key_id", api_key_id) if api_key_id is not None else ("user_id", user_id)
     return session.connection().execute(
-        select(c.id, c.handoff).where(asker, c.text_key == key, c.created_at >= since, c.text == request.question)
-        .order_by(c.id.desc()).limit(1)
-    ).first()
+        _REPEAT[asker], {"asker": who, "key": key, "since": since, "text": request.question}).first()
 
 
 def _due(now: dt.datetime, sla: Sla | None, take_minutes: int | None) -> dict[str, dt.datetime | None]:

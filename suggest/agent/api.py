@@ -129,7 +129,7 @@ def handoff_endpoint() -> Any:
 def current_key_endpoint() -> Any:
     """Say which user and scopes the presented key has (the extension's connection test)."""
     key = g.api_key
-    return jsonify({"key_id": key.id, "user": key.user.username, "scopes": key.scopes, "name": key.name})
+    return jsonify({"key_id": key.id, "user": key.username, "scopes": list(key.scopes), "name": key.name})
 
 
 @bp.route("/api/v1/entries/<int:entry_id>", methods=["GET"])

@@ -175,6 +175,15 @@ def test_keys_are_required_valid_scoped_and_revocable(client, kb, session, users
     _error(_post(client, {"question": "hi"}, raw), 401, "unauthorized")
 
 
+def test_a_key_stops_working_when_its_holder_is_switched_off(client, kb, session, users) -> None:
+    key, raw = accounts.create_api_key(session=session, user=users["agent"], scopes=["suggest"])
+    assert _post(client, {"question": "hi"}, raw).status_code == 200
+    assert client.get("/api/v1/keys/current", headers={"Authorization": f"Bearer {raw}"}).get_json() == {
+        "key_id": key.id, "user": "agent", "scopes": ["suggest"], "name": key.name}
+    accounts.set_role(session=session, user_id=users["agent"].id, role="agent", active=False, actor=users["admin"])
+    _error(_post(client, {"question": "hi"}, raw), 401, "unauthorized")
+
+
 def test_rate_limit_answers_429_with_retry_after(app, client, kb, session, users, monkeypatch) -> None:
     # Counted per clock minute: the clock is held half-way through one, so the run cannot straddle two.
     monkeypatch.setattr(rate_limits, "time", SimpleNamespace(time=lambda: 1_800_000_030.0))
