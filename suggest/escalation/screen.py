@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -84,19 +85,27 @@ def _by_meaning(engine: Engine, question: str, lang: str, query: PendingVector) 
     model_id = engine.encoder_for(lang).model_id
     if model_id not in engine.flag_model.heads:
         return []
-    key = ("red-flag kinds", question, lang)
-    found = engine.cached(engine.generation, key)
-    if found is None:
-        letters = engine.flag_model.letters(question)  # needs no vector: read while the message is encoded
-        found = engine.flag_model.classify(query.get()[0], lang, model_id=model_id, letters=letters)
-        engine.remember(engine.generation, key, found)
-    return found
+    letters = engine.flag_model.letters(question)  # needs no vector: read while the message is encoded
+    return cast(list[tuple[str, float]],
+                engine.flag_model.classify(query.get()[0], lang, model_id=model_id, letters=letters))
 
 
 def screen(session: Session, engine: Engine, question: str, lang: str, generation: int,
            query: PendingVector) -> Screening:
     """Say whether a message is a red flag, and which escalation it gets, by the rules of the KB generation
-    `session` read. The message's vector is on its way (`Engine.begin_query`): the words are read first."""
+    `session` read. The message's vector is on its way (`Engine.begin_query`): the words are read first. A message
+    is screened once per KB generation (and red-flag model): the rules, their examples and the classifier decide
+    alike every time."""
+    key = ("screening", question, lang, id(engine.flag_model), engine.example_match)
+    screened = engine.cached(generation, key)
+    if screened is None:
+        screened = _screen(session, engine, question, lang, generation, query)
+        engine.remember(generation, key, screened)
+    return screened
+
+
+def _screen(session: Session, engine: Engine, question: str, lang: str, generation: int,
+            query: PendingVector) -> Screening:
     rules = rule_set(session, engine, generation)
     hits = detect.detect_all(question, rules.rules)
     # Red flags recognised by meaning (classifier.py): every kind found joins the rules' hits, on its own rule.

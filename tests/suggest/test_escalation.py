@@ -61,6 +61,22 @@ def test_crisis_by_pattern_and_validation(app, session, users, billing) -> None:
     assert _ask(app, session, "No internet in Haifa since morning").escalation.kind == "crisis"
 
 
+def test_a_message_is_screened_once_per_kb_generation(app, session, users, monkeypatch) -> None:
+    from suggest.escalation import detect
+
+    read = []
+    real = detect.detect_all
+    monkeypatch.setattr(detect, "detect_all", lambda text, rules: read.append(text) or real(text, rules))
+    for _ in range(3):
+        assert _ask(app, session, "the hamster chewed the cable").outcome != "escalate"
+    assert len(read) == 1
+    redflags.save_rule(session=session, actor=users["approver"], rule_id=None, row_version=None, kind="safety",
+                       name="Pets", lang="en", keywords=["hamster chewed"], patterns=[], department=None,
+                       holding_statement="Stay safe.", severity=3, active=True)
+    assert _ask(app, session, "the hamster chewed the cable").outcome == "escalate"
+    assert len(read) == 2
+
+
 def test_escalations_queue_notifications_for_the_department(app, session, users) -> None:
     from suggest.escalation import notify
 
