@@ -78,11 +78,13 @@ def end(*, session: Session, actor: User, crisis_id: int) -> Crisis:
 
 
 def list_active(*, session: Session) -> list[Crisis]:
-    """Return the crises in force, newest first."""
+    """Return the crises in force, newest first, as the database holds them now (what this returns is kept for a
+    whole KB generation, so a long-lived session's older copies must not pass for it)."""
     return list(session.scalars(
         select(Crisis).where(Crisis.active.is_(True))
         .options(selectinload(Crisis.category), selectinload(Crisis.department).selectinload(Department.contacts))
         .order_by(Crisis.id.desc())
+        .execution_options(populate_existing=True)
     ))
 
 

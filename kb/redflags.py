@@ -26,13 +26,15 @@ def list_rules(*, session: Session) -> list[RedFlagRule]:
 
 
 def active_rules(*, session: Session) -> list[RedFlagRule]:
-    """Return every active rule with its department."""
+    """Return every active rule with its department and contacts, as the database holds them now (not as a
+    long-lived session loaded them before: what this returns is kept for a whole KB generation)."""
     return list(
         session.scalars(
             select(RedFlagRule)
             .where(RedFlagRule.active.is_(True))
             .options(selectinload(RedFlagRule.department).selectinload(Department.contacts))
             .order_by(RedFlagRule.id)
+            .execution_options(populate_existing=True)
         )
     )
 

@@ -89,7 +89,7 @@ class Engine:
         self._fixed_vectors: dict[tuple[str, str], np.ndarray] = {}
         self.generation = -1
         self._lock = threading.RLock()
-        self._cache: OrderedDict[tuple, Any] = OrderedDict()
+        self._caches: dict[str, OrderedDict[tuple, Any]] = {}  # per kind (answers, screenings): each holds cache_size
         self._cache_size = cache_size
         self.last_sync_s = 0.0
         # Red flags recognised by meaning; a model without a head for an encoder finds nothing with it.
@@ -155,7 +155,7 @@ class Engine:
                     self._remove(version.id)
                 self._add_versions(session, added, progress)
                 self.generation = current
-            self._cache.clear()
+            self._caches.clear()
             self.last_sync_s = time.perf_counter() - started
         return self.generation
 
@@ -363,22 +363,26 @@ class Engine:
         return value
 
     # ----- caches
-    def cached(self, generation: int, key: tuple) -> Any:
+    def cached(self, generation: int, key: tuple, kind: str = "answers") -> Any:
         """Return the result cached for this key at this KB generation (the one the caller's session read), if any."""
         with self._lock:
-            value = self._cache.get((generation, *key))
+            store = self._caches.get(kind)
+            if store is None:
+                return None
+            value = store.get((generation, *key))
             if value is not None:
-                self._cache.move_to_end((generation, *key))
+                store.move_to_end((generation, *key))
             return value
 
-    def remember(self, generation: int, key: tuple, value: Any) -> None:
-        """Cache a result for this key at the KB generation it was computed from."""
+    def remember(self, generation: int, key: tuple, value: Any, kind: str = "answers") -> None:
+        """Cache a result for this key at the KB generation it was computed from; each kind keeps its own room."""
         if self._cache_size <= 0 or generation != self.generation:
             return
         with self._lock:
-            self._cache[(generation, *key)] = value
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            store = self._caches.setdefault(kind, OrderedDict())
+            store[(generation, *key)] = value
+            while len(store) > self._cache_size:
+                store.popitem(last=False)
 
     def stats(self) -> dict[str, Any]:
         """Return what the index holds, for health checks."""

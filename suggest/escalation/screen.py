@@ -96,11 +96,12 @@ def screen(session: Session, engine: Engine, question: str, lang: str, generatio
     `session` read. The message's vector is on its way (`Engine.begin_query`): the words are read first. A message
     is screened once per KB generation (and red-flag model): the rules, their examples and the classifier decide
     alike every time."""
-    key = ("screening", question, lang, id(engine.flag_model), engine.example_match)
-    screened = engine.cached(generation, key)
+    # The model itself, not its id: an id can be reused once a swapped-out model is freed.
+    key = (question, lang, engine.flag_model, engine.example_match)
+    screened = engine.cached(generation, key, kind="screenings")
     if screened is None:
         screened = _screen(session, engine, question, lang, generation, query)
-        engine.remember(generation, key, screened)
+        engine.remember(generation, key, screened, kind="screenings")
     return screened
 
 

@@ -120,7 +120,7 @@ def test_the_model_reranks_the_head_and_reports_its_probability(app, session, kb
     assert all(s.probability is None for s in fused.suggestions)
     # A model that trusts lower fused ranks more turns the head around: the order is the model's, not the score's.
     eng.confidence = _model([eng.encoder_for("en").model_id], answer=0.0, rank=5.0)
-    eng._cache.clear()
+    eng._caches.clear()
     reranked = _ask(session, eng)
     probabilities = [s.probability for s in reranked.suggestions]
     assert probabilities == sorted(probabilities, reverse=True) and None not in probabilities
@@ -133,7 +133,7 @@ def test_the_model_refuses_when_evidence_says_so(app, session, kb) -> None:
     eng.confidence = None
     assert _ask(session, eng, "How do I restart my router?").outcome == "answer"
     eng.confidence = _model([eng.encoder_for("en").model_id], answer=0.5, bias=-6.0)
-    eng._cache.clear()
+    eng._caches.clear()
     refused = _ask(session, eng, "How do I restart my router?")
     assert refused.outcome == "no_match" and all(s.confidence == "low" for s in refused.suggestions)
 

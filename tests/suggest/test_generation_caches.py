@@ -8,9 +8,9 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from kb import owners, service, storage
+from kb import owners, redflags, service, storage
 from kb.errors import ValidationFailed
-from kb.models import Category, Contact
+from kb.models import Category, Contact, RedFlagRule, User
 from suggest import engine as engine_mod
 from suggest.service import SuggestRequest, suggest
 from tests.factories import approved_entry, make_draft
@@ -241,3 +241,54 @@ def test_crises_read_before_the_index_moved_are_not_kept_for_the_new_generation(
     later = _ask_fresh(app, eng, "router restart please")
     assert later.outcome == "escalate"
     assert [c["name"] for c in later.escalation.contacts] == []
+
+
+LAWYER = "My lawyer will send you a letter"
+
+
+def test_a_long_lived_session_does_not_keep_a_red_flag_rules_old_contacts(app, session, users) -> None:
+    """The red-flag rules are kept per generation too: the session that first reads a new generation must read the
+    rules' departments and contacts as they are now, not as it loaded them before."""
+    eng = engine_mod.engine(app)
+    first = _ask_fresh(app, eng, LAWYER)
+    assert first.outcome == "escalate"
+    slug = session.get(RedFlagRule, first.escalation.rule_id).department.slug
+    owners.add_contact(session=session, department=slug, name="Dana", email="dana@example.com")
+    with storage.database(app).session() as long_lived:
+        assert "Dana" in [c["name"] for c in _ask(long_lived, eng, LAWYER).escalation.contacts]
+        with storage.database(app).session() as admin:
+            dana = admin.scalar(select(Contact).where(Contact.name == "Dana"))
+            owners.remove_contact(session=admin, contact_id=dana.id)
+        _ask(long_lived, eng, "my attorney will write to you")  # the first to read the new generation
+    assert "Dana" not in [c["name"] for c in _ask_fresh(app, eng, LAWYER).escalation.contacts]
+
+
+def test_a_long_lived_session_does_not_keep_a_red_flag_rules_old_keywords(app, session, users) -> None:
+    eng = engine_mod.engine(app)
+    rule = redflags.save_rule(session=session, actor=users["approver"], rule_id=None, row_version=None, kind="custom",
+                              name="Pets", lang="en", keywords=["gerbil ate"], patterns=[], department="legal",
+                              holding_statement="One.", severity=3, active=True)
+    with storage.database(app).session() as long_lived:
+        assert _ask(long_lived, eng, "the gerbil ate the wire").outcome == "escalate"  # loads the rule
+        with storage.database(app).session() as admin:
+            redflags.save_rule(session=admin, actor=admin.get(User, users["approver"].id), rule_id=rule.id,
+                               row_version=admin.get(RedFlagRule, rule.id).row_version, kind="custom", name="Pets",
+                               lang="en", keywords=["hamster bit"], patterns=[], department="legal",
+                               holding_statement="One.", severity=3, active=True)
+        _ask(long_lived, eng, "something else entirely")  # the first to read the new generation
+    assert _ask_fresh(app, eng, "the hamster bit the wire").outcome == "escalate"
+    assert _ask_fresh(app, eng, "the gerbil ate the wire").outcome != "escalate"
+
+
+def test_screenings_leave_the_answer_cache_its_whole_room(app, session, users, monkeypatch) -> None:
+    eng = engine_mod.engine(app)
+    approved_entry(session, users)
+    questions = [f"how do I restart router number {i}" for i in range(40)]  # fewer than the cache's 64
+    for question in questions:
+        _ask_fresh(app, eng, question)
+    retrieved = []
+    real = eng.retrieve
+    monkeypatch.setattr(eng, "retrieve", lambda *a, **k: retrieved.append(a[0]) or real(*a, **k))
+    for question in questions:
+        _ask_fresh(app, eng, question)
+    assert retrieved == []
