@@ -61,8 +61,9 @@ def database_wide(connection: Connection, name: str) -> Iterator[None]:
 
 @dataclass
 class _WriteTurn:
-    threads: threading.Lock  # the worker's threads, one at a time
+    threads: threading.RLock  # the worker's threads, one at a time (a turn taken inside a turn is the same turn)
     handle: int  # this process's descriptor of the database's turn file, locked against the other processes
+    depth: int = 0  # how deep the thread holding the turn is in it: the outermost takes and gives the file lock
 
 
 _TURNS: dict[tuple[int, str], _WriteTurn] = {}
@@ -74,7 +75,7 @@ def _write_turn(database: str) -> _WriteTurn:
     with _TURNS_LOCK:
         turn = _TURNS.get(key)
         if turn is None:
-            turn = _TURNS[key] = _WriteTurn(threading.Lock(),
+            turn = _TURNS[key] = _WriteTurn(threading.RLock(),
                                             os.open(f"{database}.write-turn", os.O_RDWR | os.O_CREAT, 0o600))
         return turn
 
@@ -96,8 +97,12 @@ def write_turn(session: Session) -> Iterator[None]:
         return
     turn = _write_turn(database)
     with turn.threads:
-        fcntl.flock(turn.handle, fcntl.LOCK_EX)
+        if turn.depth == 0:
+            fcntl.flock(turn.handle, fcntl.LOCK_EX)
+        turn.depth += 1
         try:
             yield
         finally:
-            fcntl.flock(turn.handle, fcntl.LOCK_UN)
+            turn.depth -= 1
+            if turn.depth == 0:
+                fcntl.flock(turn.handle, fcntl.LOCK_UN)

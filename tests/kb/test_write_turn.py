@@ -43,6 +43,21 @@ def test_a_second_thread_waits_for_the_first_ones_turn(app, sqlite_file) -> None
     assert stat.S_IMODE(os.stat(f"{sqlite_file}.write-turn").st_mode) == 0o600
 
 
+def _another_process_gets_the_turn(sqlite_file: str) -> bool:
+    script = ("import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)\n"
+              "try:\n    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\nexcept BlockingIOError:\n    sys.exit(1)")
+    return subprocess.run([sys.executable, "-c", script, f"{sqlite_file}.write-turn"], check=False).returncode == 0
+
+
+def test_a_turn_taken_inside_a_turn_is_the_same_turn(app, sqlite_file) -> None:
+    with storage.database(app).session() as first, storage.database(app).session() as second:
+        with locks.write_turn(first):
+            with locks.write_turn(second):  # the same thread: no wait on itself
+                pass
+            assert not _another_process_gets_the_turn(sqlite_file)  # the inner turn's end did not end the outer
+    assert _another_process_gets_the_turn(sqlite_file)
+
+
 def test_a_second_process_waits_for_the_turn(app, sqlite_file) -> None:
     script = ("import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600); "
               "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); sys.stdin.readline()")
