@@ -6,8 +6,6 @@ import time
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from kb import locks
-
 # One statement reads and raises the count, so two workers counting at the same moment never both see room.
 # The same SQL runs on SQLite (3.35+) and PostgreSQL; as text it skips the ORM's statement building, which cost
 # four times the statement itself.
@@ -22,11 +20,10 @@ def hit(*, session: Session, key_id: int, per_minute: int, now: float | None = N
     """Count a request of an API key; return the seconds until it may call again when over the limit, else None."""
     now = time.time() if now is None else now
     minute = int(now // 60)
-    with locks.write_turn(session):
-        hits = session.execute(_COUNT, {"key_id": key_id, "minute": minute}).scalar_one()
-        if hits == 1:  # the first request of a minute clears the key's earlier minutes, which no check reads again
-            session.execute(_FORGET, {"key_id": key_id, "minute": minute})
-        session.commit()
+    hits = session.execute(_COUNT, {"key_id": key_id, "minute": minute}).scalar_one()
+    if hits == 1:  # the first request of a minute clears the key's earlier minutes, which no check reads again
+        session.execute(_FORGET, {"key_id": key_id, "minute": minute})
+    session.commit()
     if hits > per_minute:
         return (minute + 1) * 60 - now
     return None

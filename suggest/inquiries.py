@@ -8,7 +8,7 @@ from sqlalchemy import DateTime, Row, Select, Table, bindparam, func, insert, se
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from kb import locks, owners, phrasings
+from kb import owners, phrasings
 from kb.errors import NotFound, ValidationFailed
 from kb.models import ApiKey, Category, Inquiry, text_key, utcnow
 from suggest.escalation import notify
@@ -81,19 +81,17 @@ def record(
     if result.escalation is None or escalated_before:
         # Nothing to hand over, as for most questions and every repeat: one Core statement on the session's
         # connection and transaction, a fraction of the ORM's unit of work.
-        with locks.write_turn(session):
-            if repeat is None:
-                new = {"text": request.question, "text_key": key, "source": source, "user_id": user_id,
-                       "api_key_id": api_key_id, "created_at": now, "asked_count": 1, "first_response_due": due,
-                       **asked}
-                inquiry_id = session.connection().execute(_NEW, new).scalar_one()
-            else:
-                inquiry_id = repeat.id
-                session.connection().execute(_AGAIN, {"repeat_id": inquiry_id, "due": due, **asked})
-            session.commit()
-        held = session.identity_map.get(identity_key(Inquiry, inquiry_id))
-        if held is not None:  # a session that holds the row reads it afresh
-            session.expire(held)
+        if repeat is None:
+            new = {"text": request.question, "text_key": key, "source": source, "user_id": user_id,
+                   "api_key_id": api_key_id, "created_at": now, "asked_count": 1, "first_response_due": due, **asked}
+            inquiry_id = session.connection().execute(_NEW, new).scalar_one()
+        else:
+            inquiry_id = repeat.id
+            session.connection().execute(_AGAIN, {"repeat_id": inquiry_id, "due": due, **asked})
+            held = session.identity_map.get(identity_key(Inquiry, inquiry_id))
+            if held is not None:  # a session that holds the row reads it afresh
+                session.expire(held)
+        session.commit()
         return inquiry_id
     inquiry = session.get(Inquiry, repeat.id) if repeat is not None else None
     if inquiry is None:
