@@ -8,9 +8,10 @@ red-flag rules and the real encoders (MiniLM + e5 for English, e5 for Hebrew). P
 CLINC150 test questions, `he` distinct Hebrew questions (he_service_dev, HeQ, ParaShoot), each asked once so no
 answer comes from a cache; `repeat` asks 32 questions over and over (each first asked a few times so every
 worker has it); `health` asks the health check (one database read, no key, no model): the floor under any API
-call. Each phase runs until --seconds or --max-requests, whichever first. Every suggestion is a full API call: key
-check, red flags, matching, the inquiry written to the database. Prints one JSON line per phase and writes
-bench/results/throughput.json.
+call. With `--app bench.floor_app:app`, gunicorn serves a Flask app that answers a constant instead (the floor
+of gunicorn and Flask themselves; only its `health` phase means anything). Each phase runs until --seconds or
+--max-requests, whichever first. Every suggestion is a full API call: key check, red flags, matching, the inquiry
+written to the database. Prints one JSON line per phase and writes bench/results/throughput.json.
 """
 from __future__ import annotations
 
@@ -107,7 +108,7 @@ def start_server(folder: Path, url: str, port: int, args: argparse.Namespace) ->
         name, _, value = item.partition("=")
         env[f"VETTED_{name}"] = value
     log = (folder / "gunicorn.log").open("w")
-    return subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+    return subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", args.app],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
 
 
@@ -239,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--encoder", default="auto")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a VETTED_ setting for the server, e.g. --set LANG_ENCODERS=en=minilm")
+    parser.add_argument("--app", default="wsgi:app",
+                        help="the WSGI app to serve (bench.floor_app:app: a constant answer, the stack's floor)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (database, gunicorn log)")
     args = parser.parse_args(argv)
 
