@@ -10,7 +10,8 @@ as gunicorn.conf.py sets for the product.
 
 English entries are CLINC150 training utterances (a question is right when the entry has its intent), past
 15,000 joined by unrelated English entries (`english_fillers`); Hebrew entries are he_service_dev's FAQ, padded
-with HeQ questions as unrelated entries up to the size.
+with unrelated Hebrew entries up to the size (`hebrew_fillers`: HeQ's questions first, then the other Hebrew texts
+here, then two of them joined).
 Prints one JSON line per (language, size, system) and writes bench/results/peers.json.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ import argparse
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -30,19 +32,11 @@ BENCH_PYTHON = os.environ.get("VETTED_BENCH_PYTHON", "/work/venv-bench/bin/pytho
 MODEL = {"en": "minilm", "he": "e5"}
 
 
-def english_fillers(n: int, taken: set[str], seed: int = 5) -> list[dict[str, Any]]:
-    """Return `n` English entries that answer no CLINC150 question: banking77's training messages and the English
-    FAQ questions of StackFAQ and the two COVID sets, then, past those (about 11k), two of them joined into one
-    entry. No public English set holds 100k customer messages; joined real messages keep real words and lengths,
+def _padded(real: list[dict[str, str]], n: int, taken: set[str], rng: random.Random) -> list[dict[str, str]]:
+    """Return `n` entries: the real ones in their order, then, past those, two of them joined into one entry. No
+    public set holds 100k customer messages in either language; joined real messages keep real words and lengths,
     which is what the lexical and dense indexes' cost depends on. No question repeats one in `taken` or another."""
-    real = [{"question": r["question"], "answer": r["answer"]}
-            for r in common.read_jsonl(common.DATA / "banking77" / "faq_all_train_utterances.jsonl.gz")]
-    for name in ("stackfaq", "covidfaq_sunsedoc", "deepset_covid_qsim"):
-        real += [{"question": r["question"], "answer": r["question"]}
-                 for r in common.read_jsonl(common.DATA / name / "faq.jsonl") if r.get("lang", "en") == "en"]
     real = [r for r in {r["question"]: r for r in real}.values() if r["question"] not in taken]
-    rng = random.Random(seed)
-    rng.shuffle(real)
     out = real[:n]
     seen = taken | {r["question"] for r in out}
     while len(out) < n:
@@ -51,7 +45,51 @@ def english_fillers(n: int, taken: set[str], seed: int = 5) -> list[dict[str, An
         if joined["question"] not in seen:
             seen.add(joined["question"])
             out.append(joined)
-    return [{"id": f"f{i}", **r, "lang": "en", "intent": None} for i, r in enumerate(out)]
+    return out
+
+
+def english_fillers(n: int, taken: set[str], seed: int = 5) -> list[dict[str, Any]]:
+    """Return `n` English entries that answer no CLINC150 question: banking77's training messages and the English
+    FAQ questions of StackFAQ and the two COVID sets (about 11k), then two of them joined (`_padded`)."""
+    real = [{"question": r["question"], "answer": r["answer"]}
+            for r in common.read_jsonl(common.DATA / "banking77" / "faq_all_train_utterances.jsonl.gz")]
+    for name in ("stackfaq", "covidfaq_sunsedoc", "deepset_covid_qsim"):
+        real += [{"question": r["question"], "answer": r["question"]}
+                 for r in common.read_jsonl(common.DATA / name / "faq.jsonl") if r.get("lang", "en") == "en"]
+    real = [r for r in {r["question"]: r for r in real}.values() if r["question"] not in taken]
+    rng = random.Random(seed)
+    rng.shuffle(real)
+    return [{"id": f"f{i}", **r, "lang": "en", "intent": None} for i, r in enumerate(_padded(real, n, taken, rng))]
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def hebrew_fillers(n: int, taken: set[str], seed: int = 5) -> list[dict[str, Any]]:
+    """Return `n` Hebrew entries that answer no he_service_dev question. First HeQ's questions (2,130, in the order
+    the smaller tables used), then the other Hebrew texts here (HeQ's unanswerable questions, ParaShoot's
+    questions, Kol Zchut's queries, and the sentences of HeQ's and ParaShoot's paragraphs: about 6k in all), then
+    two of them joined (`_padded`). Each entry's answer is the title of the article it comes from."""
+    rng = random.Random(seed)
+    first = common.read_jsonl(common.DATA / "heq" / "queries.jsonl")
+    rng.shuffle(first)
+    titles: dict[str, str] = {}
+    paragraphs: list[dict[str, str]] = []
+    for name in ("heq", "parashoot"):
+        for r in common.read_jsonl(common.DATA / name / "faq.jsonl"):
+            titles[r["id"]] = r["question"]
+            paragraphs += [{"question": s.strip(), "answer": r["question"]} for s in _SENTENCE.split(r["answer"])
+                           if 3 <= len(s.split()) and len(s) <= 300]
+
+    def asked(name: str, path: str) -> list[dict[str, str]]:
+        return [{"question": q["query"], "answer": titles.get((q.get("relevant_ids") or [""])[0], q["query"])}
+                for q in common.read_jsonl(common.DATA / name / path)]
+
+    more = (asked("heq", "queries_unanswerable_same_paragraph.jsonl") + asked("parashoot", "queries.jsonl")
+            + asked("kolzchut_eval_queries_unlabeled", "queries.jsonl") + paragraphs)
+    rng.shuffle(more)
+    real = [{"question": q["query"], "answer": titles.get(q["relevant_ids"][0], "")} for q in first] + more
+    return [{"id": f"heq-q{i}", **r, "lang": "he"} for i, r in enumerate(_padded(real, n, taken, rng))]
 
 
 def english(size: int, n_queries: int, seed: int = 5) -> dict[str, Any]:
@@ -73,16 +111,12 @@ def english(size: int, n_queries: int, seed: int = 5) -> dict[str, Any]:
 
 
 def hebrew(size: int, n_queries: int, seed: int = 5) -> dict[str, Any]:
-    """Return he_service_dev's entries (the first `size`), padded with HeQ questions, and its test questions."""
+    """Return he_service_dev's entries (the first `size`), padded with unrelated Hebrew entries (`hebrew_fillers`),
+    and its test questions."""
     faq = common.read_jsonl(common.DATA / "he_service_dev" / "faq.jsonl")[:size]
     entries = [{"id": r["id"], "question": r["question"], "answer": r["answer"], "lang": "he",
                 "alternates": r.get("alternates") or []} for r in faq]
-    titles = {r["id"]: r["question"] for r in common.read_jsonl(common.DATA / "heq" / "faq.jsonl")}
-    fillers = common.read_jsonl(common.DATA / "heq" / "queries.jsonl")
-    random.Random(seed).shuffle(fillers)
-    for i, q in enumerate(fillers[: max(0, size - len(entries))]):
-        entries.append({"id": f"heq-q{i}", "question": q["query"], "answer": titles.get(q["relevant_ids"][0], ""),
-                        "lang": "he"})
+    entries += hebrew_fillers(max(0, size - len(entries)), {e["question"] for e in entries}, seed)
     ids = {e["id"] for e in entries}
     queries = [{"query": q["query"], "relevant": [r for r in q["relevant_ids"] if r in ids]}
                for q in common.read_jsonl(common.DATA / "he_service_dev" / "queries.jsonl")
