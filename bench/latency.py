@@ -40,6 +40,19 @@ def entries(size: int) -> list[dict[str, Any]]:
             for i, r in enumerate(rows)]
 
 
+def encode_then_suggest(session: Any, eng: Engine, questions: list[str]) -> tuple[list[float], list[float]]:
+    """Time each English question's raw encode, then its whole suggestion; return both lists of milliseconds."""
+    encoder, encode, whole = eng.encoder_for("en"), [], []
+    for q in questions:
+        started = time.perf_counter()
+        encoder.encode_queries([q])
+        encode.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        suggest(session=session, engine=eng, request=SuggestRequest(q, lang="en"), source="bench")
+        whole.append((time.perf_counter() - started) * 1000)
+    return encode, whole
+
+
 def measure(size: int, n_queries: int, profile: int = 0) -> dict[str, Any]:
     """Measure one KB size (and print where the suggestions' time went, the `profile` heaviest calls)."""
     faq = entries(size)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from app import create_app
 from bench import common, peers
+from bench.latency import encode_then_suggest
 from kb import accounts, embeddings, storage
 from kb.models import Entry, EntryVersion, utcnow
 from suggest import engine as engine_mod
@@ -85,14 +86,7 @@ def measure(size: int, n_queries: int, profile: int = 0) -> dict[str, Any]:
             synced = time.perf_counter()
             for q in questions[:WARM_UP]:
                 suggest(session=s, engine=eng, request=SuggestRequest(q, lang="en"), source="bench")
-            whole, raw = [], []
-            for q in questions[WARM_UP : WARM_UP + n_queries]:
-                t = time.perf_counter()
-                enc.encode_queries([q])
-                raw.append((time.perf_counter() - t) * 1000)
-                t = time.perf_counter()
-                suggest(session=s, engine=eng, request=SuggestRequest(q, lang="en"), source="bench")
-                whole.append((time.perf_counter() - t) * 1000)
+            raw, whole = encode_then_suggest(s, eng, questions[WARM_UP : WARM_UP + n_queries])
             if profile:
                 profiler = cProfile.Profile()
                 for q in questions[WARM_UP + n_queries :]:

@@ -94,6 +94,21 @@ def prepare(folder: Path, encoder: str) -> tuple[str, str]:
     return url, key
 
 
+def prepared_copy(folder: Path, encoder: str) -> tuple[str, str]:
+    """Copy the prepared database into `folder`; return its URL and an API key. Preparing encodes every entry once
+    (minutes on two cores); the result is kept for later runs, per encoder and schema."""
+    schema = hashlib.sha256("".join(sorted(p.name for p in (ROOT / "migrations" / "versions").glob("*.py")))
+                            .encode()).hexdigest()[:8]
+    prepared = Path(tempfile.gettempdir()) / f"vetted-throughput-{encoder}-{schema}"
+    if not (prepared / "key").is_file():
+        shutil.rmtree(prepared, ignore_errors=True)
+        prepared.mkdir()
+        _, key = prepare(prepared, encoder)
+        (prepared / "key").write_text(key)
+    shutil.copy(prepared / "throughput.db", folder / "throughput.db")
+    return f"sqlite:///{folder / 'throughput.db'}", (prepared / "key").read_text()
+
+
 def start_server(folder: Path, url: str, port: int, args: argparse.Namespace) -> subprocess.Popen:
     """Start gunicorn with the real encoders on loopback."""
     env = {**os.environ, "VETTED_DATABASE_URL": url, "VETTED_ENCODER": args.encoder, "VETTED_SECRET_KEY": "tp",
@@ -246,17 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     folder = Path(tempfile.mkdtemp(prefix="vetted-throughput-"))
-    # Preparing encodes every entry once (minutes on two cores); the result is reused by later runs.
-    schema = hashlib.sha256("".join(sorted(p.name for p in (ROOT / "migrations" / "versions").glob("*.py")))
-                            .encode()).hexdigest()[:8]
-    prepared = Path(tempfile.gettempdir()) / f"vetted-throughput-{args.encoder}-{schema}"
-    if not (prepared / "key").is_file():
-        shutil.rmtree(prepared, ignore_errors=True)
-        prepared.mkdir()
-        _, key = prepare(prepared, args.encoder)
-        (prepared / "key").write_text(key)
-    shutil.copy(prepared / "throughput.db", folder / "throughput.db")
-    url, key = f"sqlite:///{folder / 'throughput.db'}", (prepared / "key").read_text()
+    url, key = prepared_copy(folder, args.encoder)
     port = _port()
     server = start_server(folder, url, port, args)
     sets = question_sets()
