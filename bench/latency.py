@@ -40,16 +40,22 @@ def entries(size: int) -> list[dict[str, Any]]:
             for i, r in enumerate(rows)]
 
 
-def encode_then_suggest(session: Any, eng: Engine, questions: list[str]) -> tuple[list[float], list[float]]:
-    """Time each English question's raw encode, then its whole suggestion; return both lists of milliseconds."""
+def encode_then_suggest(session: Any, eng: Engine, questions: list[str],
+                        profiler: cProfile.Profile | None = None) -> tuple[list[float], list[float]]:
+    """Time each English question's raw encode, then its whole suggestion (profiled, given a profiler); return both
+    lists of milliseconds."""
     encoder, encode, whole = eng.encoder_for("en"), [], []
     for q in questions:
         started = time.perf_counter()
         encoder.encode_queries([q])
         encode.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
+        if profiler:
+            profiler.enable()
         suggest(session=session, engine=eng, request=SuggestRequest(q, lang="en"), source="bench")
         whole.append((time.perf_counter() - started) * 1000)
+        if profiler:
+            profiler.disable()
     return encode, whole
 
 
@@ -68,20 +74,8 @@ def measure(size: int, n_queries: int, profile: int = 0) -> dict[str, Any]:
             eng.warm_up(["en"])
             for q in warm:  # warm allocators before timing, with questions that are not timed
                 suggest(session=s, engine=eng, request=SuggestRequest(q, lang="en"))
-            encoder = eng.encoder_for("en")
-            whole, encode = [], []
             profiler = cProfile.Profile() if profile else None
-            for q in queries:
-                started = time.perf_counter()
-                encoder.encode_queries([q])
-                encode.append((time.perf_counter() - started) * 1000)
-                started = time.perf_counter()
-                if profiler:
-                    profiler.enable()
-                suggest(session=s, engine=eng, request=SuggestRequest(q, lang="en"), source="bench")
-                whole.append((time.perf_counter() - started) * 1000)
-                if profiler:
-                    profiler.disable()
+            encode, whole = encode_then_suggest(s, eng, queries, profiler)
             if profiler:
                 pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(profile)
             approval_ms = _approval_visible_ms(s, eng)

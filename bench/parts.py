@@ -38,10 +38,10 @@ def _each(calls: int, fn: Callable[[], object]) -> float:
 
 def repeated_call(calls: int) -> dict[str, Any]:
     """Time the pieces of a repeated question's API call."""
-    from bench.throughput import question_sets
+    from bench.throughput import prepared_copy, question_sets
 
     folder = Path(tempfile.mkdtemp(prefix="vetted-parts-"))
-    url, raw_key = prepared_copy(folder)
+    url, raw_key = prepared_copy(folder, "auto")
     os.environ.update({"VETTED_DATABASE_URL": url, "VETTED_SECRET_KEY": "parts", "VETTED_INSTANCE_PATH": str(folder),
                        "VETTED_MODEL_CACHE": str(common.MODELS), "VETTED_API_RATE_LIMIT": "100000000",
                        "VETTED_NOTIFY_WORKER": "false", "VETTED_WARM_UP": "true"})
@@ -82,12 +82,6 @@ def repeated_call(calls: int) -> dict[str, Any]:
         return out
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def prepared_copy(folder: Path) -> tuple[str, str]:
-    from bench.throughput import prepared_copy as copy
-
-    return copy(folder, "auto")
 
 
 def distinct_question(size: int, n_queries: int) -> dict[str, Any]:

@@ -70,9 +70,6 @@ def hebrew_fillers(n: int, taken: set[str], seed: int = 5) -> list[dict[str, Any
     the smaller tables used), then the other Hebrew texts here (HeQ's unanswerable questions, ParaShoot's
     questions, Kol Zchut's queries, and the sentences of HeQ's and ParaShoot's paragraphs: about 6k in all), then
     two of them joined (`_padded`). Each entry's answer is the title of the article it comes from."""
-    rng = random.Random(seed)
-    first = common.read_jsonl(common.DATA / "heq" / "queries.jsonl")
-    rng.shuffle(first)
     titles: dict[str, str] = {}
     paragraphs: list[dict[str, str]] = []
     for name in ("heq", "parashoot"):
@@ -85,10 +82,13 @@ def hebrew_fillers(n: int, taken: set[str], seed: int = 5) -> list[dict[str, Any
         return [{"question": q["query"], "answer": titles.get((q.get("relevant_ids") or [""])[0], q["query"])}
                 for q in common.read_jsonl(common.DATA / name / path)]
 
+    rng = random.Random(seed)
+    first = asked("heq", "queries.jsonl")
+    rng.shuffle(first)
     more = (asked("heq", "queries_unanswerable_same_paragraph.jsonl") + asked("parashoot", "queries.jsonl")
             + asked("kolzchut_eval_queries_unlabeled", "queries.jsonl") + paragraphs)
     rng.shuffle(more)
-    real = [{"question": q["query"], "answer": titles.get(q["relevant_ids"][0], "")} for q in first] + more
+    real = first + more
     return [{"id": f"heq-q{i}", **r, "lang": "he"} for i, r in enumerate(_padded(real, n, taken, rng))]
 
 
